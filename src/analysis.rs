@@ -1,0 +1,1 @@
+//! Drives the pipeline over a set of inputs.
