@@ -1,1 +1,304 @@
-//! Drives the pipeline over a set of inputs.
+//! Drives the pipeline over a set of inputs and collects the result.
+//!
+//! capture → net → sip → dialog, one frame at a time. Nothing here interprets the
+//! protocol: each stage does its own job; this module only connects them, counts what
+//! was skipped, and hands each SIP message to an [`Observer`] as it is found, so a
+//! caller can stream its output.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::capture::{Damage, Format, FrameRef, Input, Merge};
+use crate::dialog::{Dialog, DialogStats, Observed, Tracker};
+use crate::net::{Decoder, Flow, Limits, NetStats, Sink, Transport};
+use crate::sip::framing::{StreamFrame, datagram_message, frame_stream};
+use crate::sip::{Message, looks_like_sip};
+
+/// Settings of one analysis.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub limits: Limits,
+    /// Capture time an ended call is kept before it is released (see [`crate::dialog::GRACE_NS`]).
+    pub grace_ns: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            limits: Limits::default(),
+            grace_ns: crate::dialog::GRACE_NS,
+        }
+    }
+}
+
+/// One SIP message as found: where it came from and the parsed view of it.
+pub struct Found<'m, 'a> {
+    pub frame: FrameRef,
+    /// Timestamp of the first frame of the capture: time zero of relative times.
+    pub zero_ns: i64,
+    pub flow: Flow,
+    pub transport: Transport,
+    pub message: &'m Message<'a>,
+}
+
+/// Receives results while the analysis runs. Every method has a default that ignores it.
+pub trait Observer {
+    /// A SIP message, in capture order.
+    fn message(&mut self, found: &Found<'_, '_>) {
+        let _ = found;
+    }
+    /// Progress: bytes read so far and the total when known. Called every few thousand
+    /// frames.
+    fn progress(&mut self, read: u64, total: Option<u64>) {
+        let _ = (read, total);
+    }
+}
+
+/// An observer that wants nothing streamed.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// What one input file contributed.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputSummary {
+    pub index: u32,
+    pub path: String,
+    pub format: Format,
+    pub gzip: bool,
+    pub frames: u64,
+    pub bytes: u64,
+    /// Frames cut by the snap length.
+    pub snapped_frames: u64,
+    /// Where reading stopped early, if it did.
+    pub damage: Vec<Damage>,
+}
+
+/// Counts of the SIP stage: what was framed, parsed, or skipped.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SipStats {
+    /// SIP messages found (over every transport).
+    pub messages: u64,
+    /// Datagrams that are not SIP (RTP, DNS, ...): plain traffic, not damage.
+    pub non_sip_datagrams: u64,
+    /// Datagrams holding only CRLF keep-alives (RFC 5626 §4.4.1).
+    pub keepalives: u64,
+    /// Datagrams or stream messages that looked like SIP but could not be parsed.
+    pub unparsable: u64,
+    /// Bytes of TCP streams that never carried SIP: plain traffic, not damage.
+    pub non_sip_stream_bytes: u64,
+    /// Bytes skipped inside SIP streams to find the next message (junk, or after a gap).
+    pub skipped_stream_bytes: u64,
+    /// Messages incomplete when their stream ended or lost bytes.
+    pub incomplete_stream_messages: u64,
+    /// Messages that parsed with at least one problem.
+    pub messages_with_problems: u64,
+}
+
+/// Everything counted during a run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Stats {
+    pub frames: u64,
+    pub bytes: u64,
+    pub net: NetStats,
+    pub sip: SipStats,
+    pub dialogs: DialogStats,
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct Analysis {
+    pub inputs: Vec<InputSummary>,
+    /// Timestamp of the first frame (time zero of every relative time), ns since the epoch.
+    pub start_ns: Option<i64>,
+    /// Timestamp of the last frame.
+    pub end_ns: Option<i64>,
+    pub stats: Stats,
+    /// Every INVITE dialog, in order of its INVITE.
+    pub dialogs: Vec<Dialog>,
+}
+
+impl Analysis {
+    /// Seconds from the first frame of the capture.
+    pub fn relative(&self, ts_ns: i64) -> f64 {
+        let zero = self.start_ns.unwrap_or(ts_ns);
+        ts_ns.saturating_sub(zero) as f64 / 1e9
+    }
+}
+
+/// The per-stream state the SIP stage keeps for TCP.
+#[derive(Default)]
+struct Stream {
+    /// SIP messages this stream carried so far.
+    messages: u64,
+}
+
+/// The net stage's sink: frames SIP on datagrams and streams and feeds the tracker.
+struct SipStage<'o, O: Observer> {
+    tracker: Tracker,
+    streams: HashMap<Flow, Stream>,
+    stats: SipStats,
+    zero_ns: i64,
+    observer: &'o mut O,
+}
+
+impl<O: Observer> SipStage<'_, O> {
+    fn deliver(&mut self, frame: FrameRef, flow: Flow, transport: Transport, bytes: &[u8]) -> bool {
+        let stream = transport == Transport::Tcp;
+        let Ok(message) = Message::parse(bytes, stream) else {
+            self.stats.unparsable += 1;
+            return false;
+        };
+        self.stats.messages += 1;
+        if !message.problems().is_empty() {
+            self.stats.messages_with_problems += 1;
+        }
+        let found = Found {
+            frame,
+            zero_ns: self.zero_ns,
+            flow,
+            transport,
+            message: &message,
+        };
+        self.observer.message(&found);
+        self.tracker.observe(&Observed {
+            frame,
+            flow,
+            transport,
+            message: &message,
+        });
+        true
+    }
+}
+
+impl<O: Observer> Sink for SipStage<'_, O> {
+    fn datagram(&mut self, frame: FrameRef, flow: Flow, transport: Transport, payload: &[u8]) {
+        // The cheap first-bytes check: most datagrams are RTP.
+        if !looks_like_sip(payload) {
+            if !payload.is_empty() && payload.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+                self.stats.keepalives += 1;
+            } else {
+                self.stats.non_sip_datagrams += 1;
+            }
+            return;
+        }
+        match datagram_message(payload) {
+            Some(message) => {
+                self.deliver(frame, flow, transport, message);
+            }
+            None => self.stats.keepalives += 1,
+        }
+    }
+
+    fn stream(&mut self, frame: FrameRef, flow: Flow, data: &[u8]) -> usize {
+        let mut used = 0;
+        while let Some(rest) = data.get(used..) {
+            if rest.is_empty() {
+                break;
+            }
+            match frame_stream(rest) {
+                StreamFrame::Message(len) => {
+                    let len = len.clamp(1, rest.len());
+                    let bytes = rest.get(..len).unwrap_or(rest);
+                    if self.deliver(frame, flow, Transport::Tcp, bytes) {
+                        self.streams.entry(flow).or_default().messages += 1;
+                    }
+                    used += len;
+                }
+                StreamFrame::Skip(len) => {
+                    let len = len.clamp(1, rest.len());
+                    if self.streams.get(&flow).is_some_and(|s| s.messages > 0) {
+                        self.stats.skipped_stream_bytes += len as u64;
+                    } else {
+                        self.stats.non_sip_stream_bytes += len as u64;
+                    }
+                    used += len;
+                }
+                StreamFrame::NeedMore => break,
+            }
+        }
+        used
+    }
+
+    fn stream_gap(&mut self, _frame: FrameRef, flow: Flow) {
+        if self.streams.get(&flow).is_some_and(|s| s.messages > 0) {
+            self.stats.incomplete_stream_messages += 1;
+        }
+    }
+
+    fn stream_end(&mut self, _frame: FrameRef, flow: Flow) {
+        self.streams.remove(&flow);
+    }
+}
+
+/// How often progress is reported, in frames.
+const PROGRESS_EVERY: u64 = 1 << 14;
+
+/// Runs the pipeline over `inputs` (already opened, in command-line order).
+pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O) -> Analysis {
+    let total: Option<u64> = inputs
+        .iter()
+        .map(Input::file_size)
+        .try_fold(0u64, |sum, size| size.map(|s| sum.saturating_add(s)));
+    let mut merge = Merge::new(inputs);
+    let mut decoder = Decoder::new(options.limits.clone());
+    let mut stage = SipStage {
+        tracker: Tracker::new(options.grace_ns),
+        streams: HashMap::new(),
+        stats: SipStats::default(),
+        zero_ns: 0,
+        observer,
+    };
+    let mut dialogs = Vec::new();
+    let mut frames = 0u64;
+    let mut bytes = 0u64;
+    let mut start_ns = None;
+    let mut end_ns = None;
+    while let Some(frame) = merge.next_frame() {
+        frames += 1;
+        bytes += frame.data.len() as u64;
+        if start_ns.is_none() {
+            start_ns = Some(frame.ts_ns);
+            stage.zero_ns = frame.ts_ns;
+        }
+        end_ns = Some(end_ns.map_or(frame.ts_ns, |e: i64| e.max(frame.ts_ns)));
+        decoder.decode(&frame, &mut stage);
+        if frames.is_multiple_of(PROGRESS_EVERY) {
+            dialogs.append(&mut stage.tracker.take_finished());
+            let read = merge.inputs().iter().map(Input::bytes_read).sum();
+            stage.observer.progress(read, total);
+        }
+    }
+    decoder.finish(&mut stage);
+    let SipStage { tracker, stats, .. } = stage;
+    let (mut rest, dialog_stats) = tracker.finish();
+    dialogs.append(&mut rest);
+    dialogs.sort_by_key(|d| (d.invite, d.first));
+    let inputs = merge
+        .into_inputs()
+        .iter()
+        .map(|input| InputSummary {
+            index: input.index(),
+            path: input.name().to_string(),
+            format: input.format(),
+            gzip: input.gzip(),
+            frames: input.stats().frames,
+            bytes: input.stats().bytes,
+            snapped_frames: input.stats().snapped_frames,
+            damage: input.damage().to_vec(),
+        })
+        .collect();
+    Analysis {
+        inputs,
+        start_ns,
+        end_ns,
+        stats: Stats {
+            frames,
+            bytes,
+            net: decoder.stats().clone(),
+            sip: stats,
+            dialogs: dialog_stats,
+        },
+        dialogs,
+    }
+}

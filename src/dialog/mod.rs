@@ -1,1 +1,693 @@
-//! Transactions and dialogs.
+//! SIP messages in, dialogs out.
+//!
+//! Guarantees:
+//! - INVITE dialogs are keyed by Call-ID **and both tags** (RFC 3261 §12): forked
+//!   provisional responses with different to-tags make separate early dialogs, and a
+//!   message relayed by a proxy (seen once per hop) lands in the same dialog.
+//! - The caller's INVITE attempts form a *leg* (Call-ID + from-tag); a 401/407 challenge
+//!   followed by a new INVITE stays in the same leg (RFC 3261 §22.2), so a call is one row.
+//! - Retransmissions (the same message of the same transaction again on the same hop,
+//!   RFC 3261 §17) are recognised and counted apart.
+//! - The dialog state machine follows RFC 3261: early on a tagged 1xx (§12.1), confirmed
+//!   on 2xx, terminated by BYE (§15), by the final response to a rejected or cancelled
+//!   INVITE (§9, §13.2.2.3), or by 481/408 to an in-dialog request (§12.2.1.2).
+//! - Hold and resume are read from SDP offers in re-INVITEs and UPDATEs (RFC 3264 §8.4).
+//! - Memory follows the live calls: a Call-ID whose dialogs have all ended leaves the
+//!   tracker after a grace time of capture time (to catch late retransmissions), and
+//!   its dialogs move to the finished list.
+
+mod call;
+
+pub use call::{Answer, Dialog, DialogState, Ending, MediaChange, Party, Request, Side};
+
+use crate::capture::FrameRef;
+use crate::net::{Flow, Transport};
+use crate::sip::{Message, Method, NameAddr, sdp};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
+
+/// How long an ended Call-ID stays, in capture time: RFC 3261 Timer J/K (64*T1, 32 s)
+/// bounds the retransmissions that can still come.
+pub const GRACE_NS: i64 = 32_000_000_000;
+
+/// One SIP message as the dialog layer receives it.
+pub struct Observed<'m, 'a> {
+    pub frame: FrameRef,
+    pub flow: Flow,
+    pub transport: Transport,
+    pub message: &'m Message<'a>,
+}
+
+/// Counts of what the dialog layer saw.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct DialogStats {
+    /// SIP messages handed to the tracker.
+    pub sip_messages: u64,
+    pub requests: u64,
+    pub responses: u64,
+    /// Messages recognised as retransmissions.
+    pub retransmissions: u64,
+    /// INVITE dialogs (rows of the call list).
+    pub dialogs: u64,
+    /// Messages outside any INVITE dialog (REGISTER, OPTIONS, SUBSCRIBE, MESSAGE, ...).
+    pub outside_dialogs: u64,
+    /// Messages with no usable Call-ID: they cannot be placed in any dialog.
+    pub without_call_id: u64,
+    /// Call-IDs released from memory before the end of the capture.
+    pub released_early: u64,
+    /// Most Call-IDs held at once.
+    pub peak_call_ids: u64,
+}
+
+/// The caller's INVITE attempts with one from-tag, and the dialogs they created.
+struct Leg {
+    from_tag: Box<[u8]>,
+    /// CSeq number of the latest initial INVITE (re-INVITEs carry both tags instead).
+    invite_cseq: u32,
+    /// A CANCEL was sent for the initial INVITE.
+    cancelled: Option<FrameRef>,
+    /// The last final response was a 401/407 challenge.
+    challenged: bool,
+    /// Never empty: the first dialog is created with the leg.
+    dialogs: Vec<Dialog>,
+}
+
+/// Everything held for one Call-ID.
+struct CallId {
+    legs: Vec<Leg>,
+    /// Fingerprints of the messages seen, for retransmission detection.
+    seen: HashSet<u64>,
+    last_ts: i64,
+}
+
+impl CallId {
+    fn all_ended(&self) -> bool {
+        self.legs.iter().all(|leg| {
+            leg.dialogs
+                .iter()
+                .all(|d| d.state == DialogState::Terminated)
+        })
+    }
+}
+
+/// Builds dialogs from a stream of SIP messages.
+pub struct Tracker {
+    calls: HashMap<Box<[u8]>, CallId>,
+    /// Call-IDs to look at again at a capture time: released if ended and quiet by then.
+    release: VecDeque<(i64, Box<[u8]>)>,
+    finished: Vec<Dialog>,
+    grace_ns: i64,
+    stats: DialogStats,
+}
+
+impl Default for Tracker {
+    fn default() -> Self {
+        Tracker::new(GRACE_NS)
+    }
+}
+
+impl Tracker {
+    pub fn new(grace_ns: i64) -> Tracker {
+        Tracker {
+            calls: HashMap::new(),
+            release: VecDeque::new(),
+            finished: Vec::new(),
+            grace_ns,
+            stats: DialogStats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> &DialogStats {
+        &self.stats
+    }
+
+    /// Dialogs released so far (ended and past the grace time), oldest first. The caller
+    /// may take them to keep memory flat.
+    pub fn take_finished(&mut self) -> Vec<Dialog> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// End of input: every dialog still held, finished ones first, each in order of
+    /// its INVITE.
+    pub fn finish(mut self) -> (Vec<Dialog>, DialogStats) {
+        let mut all = std::mem::take(&mut self.finished);
+        let mut rest: Vec<Dialog> = self
+            .calls
+            .drain()
+            .flat_map(|(_, call)| call.legs.into_iter().flat_map(|leg| leg.dialogs))
+            .collect();
+        all.append(&mut rest);
+        all.sort_by_key(|d| (d.invite, d.first));
+        (all, self.stats)
+    }
+
+    /// Takes one message into account.
+    pub fn observe(&mut self, seen: &Observed<'_, '_>) {
+        let now = seen.frame.ts_ns;
+        self.release_due(now);
+        let msg = seen.message;
+        self.stats.sip_messages += 1;
+        if msg.is_request() {
+            self.stats.requests += 1;
+        } else {
+            self.stats.responses += 1;
+        }
+        let Some(call_id) = msg.call_id().filter(|c| !c.is_empty()) else {
+            self.stats.without_call_id += 1;
+            return;
+        };
+        if !self.calls.contains_key(call_id) {
+            self.calls.insert(
+                call_id.into(),
+                CallId {
+                    legs: Vec::new(),
+                    seen: HashSet::new(),
+                    last_ts: now,
+                },
+            );
+            self.stats.peak_call_ids = self.stats.peak_call_ids.max(self.calls.len() as u64);
+            // Call-IDs that never carry an INVITE (REGISTER, OPTIONS) are released when quiet.
+            self.release
+                .push_back((now.saturating_add(self.grace_ns), call_id.into()));
+        }
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return;
+        };
+        call.last_ts = call.last_ts.max(now);
+        let retransmission = !call.seen.insert(fingerprint(seen));
+        if retransmission {
+            self.stats.retransmissions += 1;
+        }
+        let was_ended = call.all_ended() && !call.legs.is_empty();
+        let outcome = apply(call, call_id, seen, retransmission, &mut self.stats);
+        if !outcome {
+            self.stats.outside_dialogs += 1;
+        }
+        if !was_ended && call.all_ended() && !call.legs.is_empty() {
+            self.release
+                .push_back((now.saturating_add(self.grace_ns), call_id.into()));
+        }
+    }
+
+    /// Releases the Call-IDs whose dialogs have all ended and that stayed quiet for the
+    /// grace time.
+    fn release_due(&mut self, now: i64) {
+        while let Some((due, _)) = self.release.front() {
+            if *due > now {
+                break;
+            }
+            let Some((_, key)) = self.release.pop_front() else {
+                break;
+            };
+            let Some(call) = self.calls.get(&key) else {
+                continue;
+            };
+            if !call.all_ended() {
+                // Still up: looked at again when it ends.
+                continue;
+            }
+            let quiet_until = call.last_ts.saturating_add(self.grace_ns);
+            if quiet_until > now {
+                self.release.push_back((quiet_until, key));
+                continue;
+            }
+            if let Some(call) = self.calls.remove(&key) {
+                self.stats.released_early += 1;
+                for leg in call.legs {
+                    self.finished.extend(leg.dialogs);
+                }
+            }
+        }
+    }
+}
+
+/// Identity of a message for retransmission detection: the same transaction (top Via
+/// branch, CSeq), the same message in it (method or status, to-tag), on the same hop.
+fn fingerprint(seen: &Observed<'_, '_>) -> u64 {
+    let msg = seen.message;
+    let mut h = DefaultHasher::new();
+    seen.flow.hash(&mut h);
+    if let Some(via) = msg.vias().first() {
+        via.branch.hash(&mut h);
+        via.host.hash(&mut h);
+    }
+    if let Some(cseq) = msg.cseq() {
+        cseq.seq.hash(&mut h);
+        cseq.method.hash(&mut h);
+    }
+    msg.method().hash(&mut h);
+    msg.status().hash(&mut h);
+    msg.to().and_then(|t| t.tag()).hash(&mut h);
+    msg.from().and_then(|f| f.tag()).hash(&mut h);
+    h.finish()
+}
+
+/// Lossy text of bytes from the wire (escaped only when printed).
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn party(addr: Option<NameAddr<'_>>) -> Party {
+    match addr {
+        Some(a) => Party {
+            name: a.display.filter(|d| !d.is_empty()).map(text),
+            uri: text(a.uri),
+        },
+        None => Party::default(),
+    }
+}
+
+/// A new dialog for the first message seen of it.
+fn new_dialog(
+    call_id: &[u8],
+    seen: &Observed<'_, '_>,
+    caller_tag: &[u8],
+    state: DialogState,
+    answer: Answer,
+) -> Dialog {
+    let msg = seen.message;
+    // The INVITE's sender is the caller; for a message from the callee, swap.
+    let from_is_caller = msg.from().and_then(|f| f.tag()) == Some(caller_tag);
+    let request_by_caller = msg.is_request() == from_is_caller;
+    let (caller_addr, callee_addr) = if request_by_caller {
+        (seen.flow.src, seen.flow.dst)
+    } else {
+        (seen.flow.dst, seen.flow.src)
+    };
+    let (caller, callee) = if from_is_caller {
+        (party(msg.from()), party(msg.to()))
+    } else {
+        (party(msg.to()), party(msg.from()))
+    };
+    let agent = msg.user_agent().map(text);
+    let (caller_agent, callee_agent) = if request_by_caller {
+        (agent, None)
+    } else {
+        (None, agent)
+    };
+    Dialog {
+        call_id: text(call_id),
+        from_tag: text(caller_tag),
+        to_tag: None,
+        caller,
+        callee,
+        caller_addr,
+        callee_addr,
+        transport: seen.transport,
+        state,
+        answer,
+        status: None,
+        reason: None,
+        ending: None,
+        ended_by: None,
+        invite: seen.frame,
+        answered: None,
+        ended: None,
+        first: seen.frame,
+        last: seen.frame,
+        messages: 0,
+        retransmissions: 0,
+        challenges: 0,
+        media: Vec::new(),
+        requests: Vec::new(),
+        caller_agent,
+        callee_agent,
+    }
+}
+
+fn count(dialog: &mut Dialog, frame: FrameRef, retransmission: bool) {
+    dialog.messages = dialog.messages.saturating_add(1);
+    if retransmission {
+        dialog.retransmissions = dialog.retransmissions.saturating_add(1);
+    }
+    if frame < dialog.first {
+        dialog.first = frame;
+    }
+    if frame > dialog.last {
+        dialog.last = frame;
+    }
+}
+
+/// Updates the call with one message. Returns false when the message belongs to no
+/// INVITE dialog.
+fn apply(
+    call: &mut CallId,
+    call_id: &[u8],
+    seen: &Observed<'_, '_>,
+    retransmission: bool,
+    stats: &mut DialogStats,
+) -> bool {
+    let msg = seen.message;
+    let from_tag = msg.from().and_then(|f| f.tag()).unwrap_or_default();
+    let to_tag = msg.to().and_then(|t| t.tag()).filter(|t| !t.is_empty());
+    let cseq = msg.cseq();
+    let cseq_method = cseq.map(|c| c.method);
+
+    // Requests and responses of the initial INVITE transaction, and the CANCEL of it,
+    // belong to the caller's leg; everything with both tags belongs to one dialog.
+    match (msg.method(), msg.status()) {
+        (Some(Method::Invite), _) if to_tag.is_none() => {
+            let seq = cseq.map_or(0, |c| c.seq);
+            let leg = match call.legs.iter_mut().position(|l| *l.from_tag == *from_tag) {
+                Some(i) => &mut call.legs[i],
+                None => {
+                    stats.dialogs += 1;
+                    let dialog = new_dialog(
+                        call_id,
+                        seen,
+                        from_tag,
+                        DialogState::Trying,
+                        Answer::Pending,
+                    );
+                    call.legs.push(Leg {
+                        from_tag: from_tag.into(),
+                        invite_cseq: seq,
+                        cancelled: None,
+                        challenged: false,
+                        dialogs: vec![dialog],
+                    });
+                    let Some(leg) = call.legs.last_mut() else {
+                        return true;
+                    };
+                    leg
+                }
+            };
+            if seq > leg.invite_cseq {
+                leg.invite_cseq = seq;
+                if leg.challenged {
+                    // A new INVITE after a 401/407: the same call, authenticated (RFC 3261 §22.2).
+                    leg.challenged = false;
+                    for d in leg.dialogs.iter_mut() {
+                        if d.answer == Answer::Rejected {
+                            d.challenges = d.challenges.saturating_add(1);
+                            d.state = DialogState::Trying;
+                            d.answer = Answer::Pending;
+                            d.status = None;
+                            d.reason = None;
+                            d.ending = None;
+                            d.ended = None;
+                            d.ended_by = None;
+                            d.to_tag = None;
+                        }
+                    }
+                }
+            }
+            if let Some(d) = leg.dialogs.first_mut() {
+                count(d, seen.frame, retransmission);
+            }
+            true
+        }
+        (Some(Method::Cancel), _) | (None, Some(_))
+            if matches!(cseq_method, Some(Method::Cancel)) =>
+        {
+            let Some(leg) = call.legs.iter_mut().find(|l| *l.from_tag == *from_tag) else {
+                return false;
+            };
+            if msg.is_request() && leg.cancelled.is_none() {
+                leg.cancelled = Some(seen.frame);
+            }
+            if let Some(d) = leg.dialogs.first_mut() {
+                count(d, seen.frame, retransmission);
+            }
+            true
+        }
+        (None, Some(status)) if matches!(cseq_method, Some(Method::Invite)) => {
+            let seq = cseq.map_or(0, |c| c.seq);
+            let Some(leg) = call.legs.iter_mut().find(|l| *l.from_tag == *from_tag) else {
+                return in_dialog(call, call_id, seen, retransmission, stats);
+            };
+            if seq != leg.invite_cseq {
+                // A response to a re-INVITE.
+                return in_dialog(call, call_id, seen, retransmission, stats);
+            }
+            invite_response(leg, seen, status, to_tag, retransmission, stats);
+            true
+        }
+        _ => in_dialog(call, call_id, seen, retransmission, stats),
+    }
+}
+
+/// A response to the initial INVITE of a leg.
+fn invite_response(
+    leg: &mut Leg,
+    seen: &Observed<'_, '_>,
+    status: u16,
+    to_tag: Option<&[u8]>,
+    retransmission: bool,
+    stats: &mut DialogStats,
+) {
+    let msg = seen.message;
+    let reason = match msg.start_line() {
+        crate::sip::StartLine::Response { reason, .. } => Some(text(reason)),
+        crate::sip::StartLine::Request { .. } => None,
+    };
+    if status >= 300 {
+        // A final error ends every dialog of the attempt still early (RFC 3261 §13.2.2.3).
+        let cancelled = leg.cancelled.is_some() && status == 487;
+        leg.challenged = matches!(status, 401 | 407);
+        for (i, d) in leg.dialogs.iter_mut().enumerate() {
+            if i == 0 || to_tag.is_some_and(|t| d.to_tag.as_deref() == Some(&*text(t))) {
+                count(d, seen.frame, retransmission);
+            }
+            if matches!(d.state, DialogState::Trying | DialogState::Early) {
+                d.state = DialogState::Terminated;
+                d.answer = if cancelled {
+                    Answer::Cancelled
+                } else {
+                    Answer::Rejected
+                };
+                d.status = Some(status);
+                d.reason.clone_from(&reason);
+                d.ending = Some(Ending::Final);
+                d.ended = Some(seen.frame);
+                d.ended_by = Some(if cancelled {
+                    Side::Caller
+                } else {
+                    Side::Callee
+                });
+                if d.to_tag.is_none() {
+                    d.to_tag = to_tag.map(text);
+                }
+            }
+        }
+        return;
+    }
+    let Some(tag) = to_tag else {
+        // 100 Trying (no tag): hop-by-hop, belongs to the attempt.
+        if let Some(d) = leg.dialogs.first_mut() {
+            count(d, seen.frame, retransmission);
+        }
+        return;
+    };
+    let index = match leg
+        .dialogs
+        .iter()
+        .position(|d| d.to_tag.as_deref().map(str::as_bytes) == Some(tag))
+    {
+        Some(i) => i,
+        None => match leg.dialogs.iter().position(|d| d.to_tag.is_none()) {
+            Some(i) => {
+                if let Some(d) = leg.dialogs.get_mut(i) {
+                    d.to_tag = Some(text(tag));
+                }
+                i
+            }
+            None => {
+                // A forked response: a second early dialog of the same INVITE (RFC 3261 §12.1, §13.2.2.4).
+                let Some(base) = leg.dialogs.first() else {
+                    return;
+                };
+                let mut fork = base.clone();
+                fork.to_tag = Some(text(tag));
+                fork.state = DialogState::Trying;
+                fork.answer = Answer::Pending;
+                fork.status = None;
+                fork.reason = None;
+                fork.answered = None;
+                fork.ended = None;
+                fork.ending = None;
+                fork.ended_by = None;
+                fork.messages = 0;
+                fork.retransmissions = 0;
+                fork.media.clear();
+                fork.requests.clear();
+                fork.callee_agent = None;
+                stats.dialogs += 1;
+                leg.dialogs.push(fork);
+                leg.dialogs.len() - 1
+            }
+        },
+    };
+    let Some(d) = leg.dialogs.get_mut(index) else {
+        return;
+    };
+    count(d, seen.frame, retransmission);
+    if d.callee_agent.is_none() {
+        d.callee_agent = msg.user_agent().map(text);
+    }
+    if d.callee.name.is_none()
+        && let Some(name) = msg.to().and_then(|t| t.display).filter(|n| !n.is_empty())
+    {
+        d.callee.name = Some(text(name));
+    }
+    if (101..200).contains(&status) && d.state == DialogState::Trying {
+        d.state = DialogState::Early;
+    }
+    if (200..300).contains(&status) && d.answered.is_none() {
+        d.state = DialogState::Confirmed;
+        d.answer = Answer::Answered;
+        d.status = Some(status);
+        d.reason = reason;
+        d.answered = Some(seen.frame);
+    }
+}
+
+/// A message inside an established dialog (both tags), or outside any INVITE dialog.
+fn in_dialog(
+    call: &mut CallId,
+    call_id: &[u8],
+    seen: &Observed<'_, '_>,
+    retransmission: bool,
+    stats: &mut DialogStats,
+) -> bool {
+    let msg = seen.message;
+    let from_tag = msg.from().and_then(|f| f.tag()).unwrap_or_default();
+    let Some(to_tag) = msg.to().and_then(|t| t.tag()).filter(|t| !t.is_empty()) else {
+        return false;
+    };
+    // Requests carry the sender's tag in From; responses keep the request's From and To.
+    let found = call
+        .legs
+        .iter_mut()
+        .flat_map(|l| l.dialogs.iter_mut())
+        .find(|d| {
+            let to = d.to_tag.as_deref().map(str::as_bytes);
+            (d.from_tag.as_bytes() == from_tag && to == Some(to_tag))
+                || (d.from_tag.as_bytes() == to_tag && to == Some(from_tag))
+        });
+    let dialog = match found {
+        Some(d) => d,
+        None => {
+            // Only INVITE dialogs are tracked: a dialog whose INVITE is not in the
+            // capture is recognised by a request that only INVITE dialogs carry.
+            let method = msg.method().or(msg.cseq().map(|c| c.method));
+            if !matches!(
+                method,
+                Some(Method::Invite | Method::Ack | Method::Bye | Method::Refer)
+            ) {
+                return false;
+            }
+            stats.dialogs += 1;
+            let mut d = new_dialog(
+                call_id,
+                seen,
+                from_tag,
+                DialogState::Confirmed,
+                Answer::BeforeCapture,
+            );
+            d.to_tag = Some(text(to_tag));
+            call.legs.push(Leg {
+                from_tag: from_tag.into(),
+                invite_cseq: 0,
+                cancelled: None,
+                challenged: false,
+                dialogs: vec![d],
+            });
+            let Some(d) = call.legs.last_mut().and_then(|l| l.dialogs.first_mut()) else {
+                return true;
+            };
+            d
+        }
+    };
+    count(dialog, seen.frame, retransmission);
+    let cseq = msg.cseq();
+    match (msg.method(), msg.status()) {
+        (Some(method), _) => {
+            let by = dialog.side_of_from_tag(from_tag);
+            if by == Side::Caller && dialog.caller_agent.is_none() {
+                dialog.caller_agent = msg.user_agent().map(text);
+            }
+            if by == Side::Callee && dialog.callee_agent.is_none() {
+                dialog.callee_agent = msg.user_agent().map(text);
+            }
+            if matches!(method, Method::Ack) {
+                return true;
+            }
+            let seq = cseq.map_or(0, |c| c.seq);
+            let method_name = method.as_str().into_owned();
+            if let Some(r) = dialog
+                .requests
+                .iter_mut()
+                .find(|r| r.cseq == seq && r.method == method_name && r.by == by)
+            {
+                if retransmission {
+                    r.retransmissions = r.retransmissions.saturating_add(1);
+                }
+                // The same request on another hop adds nothing new.
+                return true;
+            }
+            dialog.requests.push(Request {
+                frame: seen.frame,
+                method: method_name,
+                cseq: seq,
+                by,
+                response: None,
+                retransmissions: 0,
+            });
+            if matches!(method, Method::Invite | Method::Update)
+                && let Some(direction) = sdp::direction(msg.body())
+            {
+                let last = dialog
+                    .media
+                    .last()
+                    .map_or(sdp::Direction::SendRecv, |m| m.direction);
+                if direction != last {
+                    dialog.media.push(MediaChange {
+                        frame: seen.frame,
+                        by,
+                        direction,
+                    });
+                }
+            }
+            if matches!(method, Method::Bye) && dialog.state != DialogState::Terminated {
+                dialog.state = DialogState::Terminated;
+                dialog.ending = Some(Ending::Bye);
+                dialog.ended = Some(seen.frame);
+                dialog.ended_by = Some(by);
+            }
+        }
+        (None, Some(status)) => {
+            let Some(cseq) = cseq else {
+                return true;
+            };
+            // The response goes to the side that sent the request: its From tag.
+            let by = dialog.side_of_from_tag(from_tag);
+            let method_name = cseq.method.as_str();
+            if status >= 200
+                && let Some(r) = dialog
+                    .requests
+                    .iter_mut()
+                    .find(|r| r.cseq == cseq.seq && r.method == method_name && r.by == by)
+                && r.response.is_none()
+            {
+                r.response = Some((seen.frame, status));
+            }
+            // 481 and 408 to an in-dialog request end the dialog (RFC 3261 §12.2.1.2).
+            if matches!(status, 481 | 408)
+                && !matches!(cseq.method, Method::Bye)
+                && dialog.state != DialogState::Terminated
+            {
+                dialog.state = DialogState::Terminated;
+                dialog.ending = Some(Ending::Error);
+                dialog.ended = Some(seen.frame);
+                dialog.ended_by = Some(match by {
+                    Side::Caller => Side::Callee,
+                    Side::Callee => Side::Caller,
+                });
+            }
+        }
+        (None, None) => {}
+    }
+    true
+}

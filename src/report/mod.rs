@@ -1,1 +1,182 @@
-//! Rendering of a finished analysis.
+//! Renders a finished analysis (or a stream of messages) as text or JSON. It computes
+//! nothing new.
+//!
+//! Guarantees:
+//! - Every byte that came off the wire passes through [`escape`] before it reaches a
+//!   terminal: control characters are shown as escapes, so a capture cannot drive the
+//!   user's terminal.
+//! - Colour only when asked for or when standard output is a terminal and `NO_COLOR`
+//!   is not set.
+//! - JSON documents start with `schema_version` and keep the field names documented in
+//!   README.md.
+
+pub mod calls;
+pub mod messages;
+pub mod summary;
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use crate::analysis::Analysis;
+use crate::capture::FrameRef;
+
+/// Version of the JSON documents; a change of meaning bumps it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Text with every control character escaped (C0, DEL, C1, and the Unicode bidi
+/// controls), lossily decoded from bytes: safe to print on a terminal.
+pub fn escape(bytes: &[u8]) -> Cow<'_, str> {
+    let text = String::from_utf8_lossy(bytes);
+    if !text.chars().any(needs_escape) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c) {
+            match c {
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                '\n' => out.push_str("\\n"),
+                c if (c as u32) < 0x100 => {
+                    let _ = write!(out, "\\x{:02x}", c as u32);
+                }
+                c => {
+                    let _ = write!(out, "\\u{{{:x}}}", c as u32);
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`escape`] for text that is already a string (decoded earlier from wire bytes).
+pub fn escape_str(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(escape(text.as_bytes()).into_owned())
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Seconds with 6 decimals, as Wireshark shows relative times.
+pub fn seconds(s: f64) -> String {
+    format!("{s:.6}")
+}
+
+/// A duration in a human form: `12.3 s`, `4 min 05 s`, `1 h 02 min`.
+pub fn duration(ns: i64) -> String {
+    let s = ns as f64 / 1e9;
+    if s < 60.0 {
+        format!("{s:.1} s")
+    } else if s < 3600.0 {
+        let whole = s as u64;
+        format!("{} min {:02} s", whole / 60, whole % 60)
+    } else {
+        let whole = s as u64;
+        format!("{} h {:02} min", whole / 3600, (whole % 3600) / 60)
+    }
+}
+
+/// How a frame is named to the user: `42`, or `file.pcap:42` when several files were
+/// read.
+pub fn frame_name(analysis_inputs: usize, names: &[String], frame: FrameRef) -> String {
+    if analysis_inputs > 1 {
+        let file = names
+            .get(frame.file as usize)
+            .map(|n| short_path(n))
+            .unwrap_or("?");
+        format!("{}:{}", escape_str(file), frame.number)
+    } else {
+        frame.number.to_string()
+    }
+}
+
+/// The last component of a path.
+pub fn short_path(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A frame reference in JSON: file index, frame number, seconds from the first frame.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct FrameJson {
+    pub file: u32,
+    pub frame: u64,
+    pub time: f64,
+}
+
+impl FrameJson {
+    pub fn new(analysis: &Analysis, frame: FrameRef) -> FrameJson {
+        FrameJson {
+            file: frame.file,
+            frame: frame.number,
+            time: micro(analysis.relative(frame.ts_ns)),
+        }
+    }
+}
+
+/// Rounds seconds to microseconds so JSON shows 6 decimals at most.
+pub fn micro(s: f64) -> f64 {
+    (s * 1e6).round() / 1e6
+}
+
+/// Colours for text output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Palette {
+    pub enabled: bool,
+}
+
+impl Palette {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.enabled {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    pub fn good(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    pub fn bad(&self, text: &str) -> String {
+        self.paint("31", text)
+    }
+    pub fn warn(&self, text: &str) -> String {
+        self.paint("33", text)
+    }
+    pub fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_leaves_plain_text_alone() {
+        assert!(matches!(escape(b"Alice <sip:a@b>"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn escape_neutralises_terminal_controls() {
+        assert_eq!(escape(b"a\x1b[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(escape(b"line\r\nnext\t"), "line\\r\\nnext\\t");
+        assert_eq!(escape("x\u{202e}y".as_bytes()), "x\\u{202e}y");
+        assert_eq!(escape(b"\x9b"), "\u{fffd}");
+        assert_eq!(escape_str("\u{9b}1m"), "\\x9b1m");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(1_500_000_000), "1.5 s");
+        assert_eq!(duration(65_000_000_000), "1 min 05 s");
+        assert_eq!(duration(3_720_000_000_000), "1 h 02 min");
+    }
+}
