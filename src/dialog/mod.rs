@@ -691,3 +691,406 @@ fn in_dialog(
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+
+    const ALICE: &str = "10.0.0.1:5060";
+    const BOB: &str = "10.0.0.2:5060";
+    const PROXY: &str = "10.0.0.9:5060";
+
+    /// Feeds SIP messages (written with `\n`, sent with CRLF) to a tracker, one frame
+    /// a second, each with its flow.
+    struct Script {
+        tracker: Tracker,
+        frame: u64,
+    }
+
+    impl Script {
+        fn new() -> Script {
+            Script {
+                tracker: Tracker::new(GRACE_NS),
+                frame: 0,
+            }
+        }
+
+        fn send(&mut self, from: &str, to: &str, text: &str) -> &mut Self {
+            self.frame += 1;
+            let wire = text.trim_start().replace('\n', "\r\n");
+            let message = Message::parse(wire.as_bytes(), false).expect("test message parses");
+            let frame = FrameRef {
+                file: 0,
+                number: self.frame,
+                ts_ns: self.frame as i64 * 1_000_000_000,
+            };
+            let flow = Flow {
+                src: from.parse::<SocketAddr>().expect("address"),
+                dst: to.parse::<SocketAddr>().expect("address"),
+            };
+            self.tracker.observe(&Observed {
+                frame,
+                flow,
+                transport: Transport::Udp,
+                message: &message,
+            });
+            self
+        }
+
+        fn dialogs(self) -> Vec<Dialog> {
+            self.tracker.finish().0
+        }
+    }
+
+    fn request(method: &str, cseq: u32, branch: &str, to_tag: Option<&str>, extra: &str) -> String {
+        let to_tag = to_tag.map(|t| format!(";tag={t}")).unwrap_or_default();
+        format!(
+            "{method} sip:bob@10.0.0.2 SIP/2.0
+Via: SIP/2.0/UDP 10.0.0.1:5060;branch={branch}
+From: \"Alice\" <sip:alice@10.0.0.1>;tag=a1
+To: \"Bob\" <sip:bob@10.0.0.2>{to_tag}
+Call-ID: call-1@10.0.0.1
+CSeq: {cseq} {method}
+{extra}Content-Length: 0
+
+"
+        )
+    }
+
+    fn response(
+        status: &str,
+        method: &str,
+        cseq: u32,
+        branch: &str,
+        to_tag: Option<&str>,
+    ) -> String {
+        let to_tag = to_tag.map(|t| format!(";tag={t}")).unwrap_or_default();
+        format!(
+            "SIP/2.0 {status}
+Via: SIP/2.0/UDP 10.0.0.1:5060;branch={branch}
+From: \"Alice\" <sip:alice@10.0.0.1>;tag=a1
+To: \"Bob\" <sip:bob@10.0.0.2>{to_tag}
+Call-ID: call-1@10.0.0.1
+CSeq: {cseq} {method}
+Content-Length: 0
+
+"
+        )
+    }
+
+    /// A request from Bob to Alice inside the dialog (tags swapped).
+    fn request_from_bob(method: &str, cseq: u32, branch: &str) -> String {
+        format!(
+            "{method} sip:alice@10.0.0.1 SIP/2.0
+Via: SIP/2.0/UDP 10.0.0.2:5060;branch={branch}
+From: \"Bob\" <sip:bob@10.0.0.2>;tag=b1
+To: \"Alice\" <sip:alice@10.0.0.1>;tag=a1
+Call-ID: call-1@10.0.0.1
+CSeq: {cseq} {method}
+Content-Length: 0
+
+"
+        )
+    }
+
+    fn response_to_bob(status: &str, method: &str, cseq: u32, branch: &str) -> String {
+        format!(
+            "SIP/2.0 {status}
+Via: SIP/2.0/UDP 10.0.0.2:5060;branch={branch}
+From: \"Bob\" <sip:bob@10.0.0.2>;tag=b1
+To: \"Alice\" <sip:alice@10.0.0.1>;tag=a1
+Call-ID: call-1@10.0.0.1
+CSeq: {cseq} {method}
+Content-Length: 0
+
+"
+        )
+    }
+
+    #[test]
+    fn answered_call_ended_by_callee() {
+        let mut s = Script::new();
+        s.send(ALICE, BOB, &request("INVITE", 1, "z9hG4bK1", None, ""))
+            .send(
+                BOB,
+                ALICE,
+                &response("100 Trying", "INVITE", 1, "z9hG4bK1", None),
+            )
+            .send(
+                BOB,
+                ALICE,
+                &response("180 Ringing", "INVITE", 1, "z9hG4bK1", Some("b1")),
+            )
+            .send(
+                BOB,
+                ALICE,
+                &response("200 OK", "INVITE", 1, "z9hG4bK1", Some("b1")),
+            )
+            .send(ALICE, BOB, &request("ACK", 1, "z9hG4bK2", Some("b1"), ""))
+            .send(BOB, ALICE, &request_from_bob("BYE", 7, "z9hG4bK3"))
+            .send(ALICE, BOB, &response_to_bob("200 OK", "BYE", 7, "z9hG4bK3"));
+        let dialogs = s.dialogs();
+        assert_eq!(dialogs.len(), 1);
+        let d = &dialogs[0];
+        assert_eq!(d.call_id, "call-1@10.0.0.1");
+        assert_eq!(
+            (d.from_tag.as_str(), d.to_tag.as_deref()),
+            ("a1", Some("b1"))
+        );
+        assert_eq!(d.caller.name.as_deref(), Some("Alice"));
+        assert_eq!(d.caller_addr.to_string(), ALICE);
+        assert_eq!(d.callee_addr.to_string(), BOB);
+        assert_eq!(d.answer, Answer::Answered);
+        assert_eq!(d.state, DialogState::Terminated);
+        assert_eq!(
+            (d.ending, d.ended_by),
+            (Some(Ending::Bye), Some(Side::Callee))
+        );
+        assert_eq!((d.first.number, d.last.number, d.messages), (1, 7, 7));
+        assert_eq!(d.answered.map(|f| f.number), Some(4));
+        assert_eq!(d.ended.map(|f| f.number), Some(6));
+        let bye = d
+            .requests
+            .iter()
+            .find(|r| r.method == "BYE")
+            .expect("BYE recorded");
+        assert_eq!(bye.response.map(|(f, s)| (f.number, s)), Some((7, 200)));
+    }
+
+    #[test]
+    fn rejected_call_carries_its_status() {
+        let mut s = Script::new();
+        s.send(ALICE, BOB, &request("INVITE", 1, "z9hG4bK1", None, ""))
+            .send(
+                BOB,
+                ALICE,
+                &response("486 Busy Here", "INVITE", 1, "z9hG4bK1", Some("b1")),
+            )
+            .send(ALICE, BOB, &request("ACK", 1, "z9hG4bK1", Some("b1"), ""));
+        let d = &s.dialogs()[0];
+        assert_eq!((d.answer, d.status), (Answer::Rejected, Some(486)));
+        assert_eq!(d.reason.as_deref(), Some("Busy Here"));
+        assert_eq!(d.to_tag.as_deref(), Some("b1"));
+        assert_eq!((d.messages, d.ended_by), (3, Some(Side::Callee)));
+    }
+
+    #[test]
+    fn cancelled_call() {
+        let mut s = Script::new();
+        s.send(ALICE, BOB, &request("INVITE", 1, "z9hG4bK1", None, ""))
+            .send(
+                BOB,
+                ALICE,
+                &response("180 Ringing", "INVITE", 1, "z9hG4bK1", Some("b1")),
+            )
+            .send(ALICE, BOB, &request("CANCEL", 1, "z9hG4bK1", None, ""))
+            .send(
+                BOB,
+                ALICE,
+                &response("200 OK", "CANCEL", 1, "z9hG4bK1", Some("b1")),
+            )
+            .send(
+                BOB,
+                ALICE,
+                &response(
+                    "487 Request Terminated",
+                    "INVITE",
+                    1,
+                    "z9hG4bK1",
+                    Some("b1"),
+                ),
+            )
+            .send(ALICE, BOB, &request("ACK", 1, "z9hG4bK1", Some("b1"), ""));
+        let dialogs = s.dialogs();
+        assert_eq!(dialogs.len(), 1);
+        let d = &dialogs[0];
+        assert_eq!(
+            (d.answer, d.status, d.ended_by),
+            (Answer::Cancelled, Some(487), Some(Side::Caller))
+        );
+        assert_eq!(d.messages, 6);
+    }
+
+    #[test]
+    fn forked_early_dialogs_are_separate() {
+        let mut s = Script::new();
+        s.send(ALICE, BOB, &request("INVITE", 1, "z9hG4bK1", None, ""))
+            .send(
+                BOB,
+                ALICE,
+                &response("180 Ringing", "INVITE", 1, "z9hG4bK1", Some("fork-a")),
+            )
+            .send(
+                BOB,
+                ALICE,
+                &response("180 Ringing", "INVITE", 1, "z9hG4bK1", Some("fork-b")),
+            )
+            .send(
+                BOB,
+                ALICE,
+                &response("200 OK", "INVITE", 1, "z9hG4bK1", Some("fork-a")),
+            );
+        let dialogs = s.dialogs();
+        assert_eq!(dialogs.len(), 2);
+        let a = dialogs
+            .iter()
+            .find(|d| d.to_tag.as_deref() == Some("fork-a"))
+            .expect("a");
+        let b = dialogs
+            .iter()
+            .find(|d| d.to_tag.as_deref() == Some("fork-b"))
+            .expect("b");
+        assert_eq!(
+            (a.state, a.answer),
+            (DialogState::Confirmed, Answer::Answered)
+        );
+        assert_eq!((b.state, b.answer), (DialogState::Early, Answer::Pending));
+    }
+
+    #[test]
+    fn authentication_challenge_keeps_one_call() {
+        let mut s = Script::new();
+        s.send(ALICE, BOB, &request("INVITE", 1, "z9hG4bK1", None, ""))
+            .send(
+                BOB,
+                ALICE,
+                &response(
+                    "407 Proxy Authentication Required",
+                    "INVITE",
+                    1,
+                    "z9hG4bK1",
+                    Some("x"),
+                ),
+            )
+            .send(ALICE, BOB, &request("ACK", 1, "z9hG4bK1", Some("x"), ""))
+            .send(
+                ALICE,
+                BOB,
+                &request(
+                    "INVITE",
+                    2,
+                    "z9hG4bK2",
+                    None,
+                    "Proxy-Authorization: Digest x\n",
+                ),
+            )
+            .send(
+                BOB,
+                ALICE,
+                &response("200 OK", "INVITE", 2, "z9hG4bK2", Some("b1")),
+            );
+        let dialogs = s.dialogs();
+        assert_eq!(dialogs.len(), 1, "{dialogs:#?}");
+        let d = &dialogs[0];
+        assert_eq!(
+            (d.answer, d.status, d.challenges),
+            (Answer::Answered, Some(200), 1)
+        );
+        assert_eq!(d.to_tag.as_deref(), Some("b1"));
+    }
+
+    #[test]
+    fn retransmissions_are_recognised_but_hops_are_not() {
+        let invite = request("INVITE", 1, "z9hG4bK1", None, "");
+        // The proxy forwards the INVITE with its own Via on top: a new hop, not a retransmission.
+        let forwarded = invite.replacen(
+            "Via: ",
+            "Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKproxy\nVia: ",
+            1,
+        );
+        let mut s = Script::new();
+        s.send(ALICE, PROXY, &invite)
+            .send(ALICE, PROXY, &invite)
+            .send(PROXY, BOB, &forwarded);
+        let stats = s.tracker.stats().clone();
+        let d = &s.dialogs()[0];
+        assert_eq!((d.messages, d.retransmissions), (3, 1));
+        assert_eq!(stats.retransmissions, 1);
+    }
+
+    #[test]
+    fn hold_and_resume_come_from_sdp_offers() {
+        let sdp = |dir: &str| {
+            format!(
+                "Content-Type: application/sdp\nContent-Length: 0\n\nv=0\no=- 1 1 IN IP4 10.0.0.1\ns=-\nc=IN IP4 10.0.0.1\nt=0 0\nm=audio 4000 RTP/AVP 0\na={dir}\n"
+            )
+        };
+        let reinvite = |cseq: u32, branch: &str, dir: &str| {
+            request("INVITE", cseq, branch, Some("b1"), "")
+                .replace("Content-Length: 0\n\n", &sdp(dir))
+        };
+        let mut s = Script::new();
+        s.send(ALICE, BOB, &request("INVITE", 1, "z9hG4bK1", None, ""))
+            .send(
+                BOB,
+                ALICE,
+                &response("200 OK", "INVITE", 1, "z9hG4bK1", Some("b1")),
+            )
+            .send(ALICE, BOB, &reinvite(2, "z9hG4bK2", "sendonly"))
+            .send(
+                BOB,
+                ALICE,
+                &response("200 OK", "INVITE", 2, "z9hG4bK2", Some("b1")),
+            )
+            .send(ALICE, BOB, &reinvite(3, "z9hG4bK3", "sendrecv"));
+        let d = &s.dialogs()[0];
+        let changes: Vec<_> = d
+            .media
+            .iter()
+            .map(|m| (m.frame.number, m.by, m.direction))
+            .collect();
+        assert_eq!(
+            changes,
+            vec![
+                (3, Side::Caller, sdp::Direction::SendOnly),
+                (5, Side::Caller, sdp::Direction::SendRecv)
+            ]
+        );
+        assert_eq!(d.answer, Answer::Answered, "a re-INVITE is not a new call");
+        let reinvite = d
+            .requests
+            .iter()
+            .find(|r| r.cseq == 2)
+            .expect("re-INVITE recorded");
+        assert_eq!(reinvite.response.map(|(_, s)| s), Some(200));
+    }
+
+    #[test]
+    fn a_call_already_up_when_the_capture_starts() {
+        let mut s = Script::new();
+        s.send(BOB, ALICE, &request_from_bob("BYE", 9, "z9hG4bK9"))
+            .send(ALICE, BOB, &response_to_bob("200 OK", "BYE", 9, "z9hG4bK9"));
+        let d = &s.dialogs()[0];
+        assert_eq!(d.answer, Answer::BeforeCapture);
+        // Who called is not in the capture: the first sender seen stands as the caller.
+        assert_eq!(d.from_tag, "b1");
+        assert_eq!(
+            (d.state, d.ended_by, d.messages),
+            (DialogState::Terminated, Some(Side::Caller), 2)
+        );
+    }
+
+    #[test]
+    fn ended_calls_leave_memory_after_the_grace_time() {
+        let mut s = Script::new();
+        s.send(ALICE, BOB, &request("INVITE", 1, "z9hG4bK1", None, ""))
+            .send(
+                BOB,
+                ALICE,
+                &response("486 Busy Here", "INVITE", 1, "z9hG4bK1", Some("b1")),
+            );
+        assert!(
+            s.tracker.take_finished().is_empty(),
+            "kept during the grace time"
+        );
+        s.frame += 40;
+        let other = request("OPTIONS", 1, "z9hG4bKo", None, "").replace("call-1@", "call-2@");
+        s.send(ALICE, BOB, &other);
+        let finished = s.tracker.take_finished();
+        assert_eq!(finished.len(), 1);
+        assert_eq!(finished[0].status, Some(486));
+        assert_eq!(s.tracker.stats().released_early, 1);
+        assert!(s.dialogs().is_empty(), "OPTIONS is no dialog");
+    }
+}
