@@ -455,3 +455,239 @@ pub struct TargetDialog<'a> {
     pub local_tag: Option<&'a [u8]>,
     pub remote_tag: Option<&'a [u8]>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_full_and_compact_names_in_any_case() {
+        assert_eq!(HeaderName::from_bytes(b"call-id"), HeaderName::CallId);
+        assert_eq!(HeaderName::from_bytes(b"CALL-ID"), HeaderName::CallId);
+        assert_eq!(HeaderName::from_bytes(b"i"), HeaderName::CallId);
+        assert_eq!(HeaderName::from_bytes(b"V"), HeaderName::Via);
+        assert_eq!(HeaderName::from_bytes(b"l"), HeaderName::ContentLength);
+        assert_eq!(HeaderName::from_bytes(b"r"), HeaderName::ReferTo);
+        assert_eq!(HeaderName::from_bytes(b"b"), HeaderName::ReferredBy);
+        assert_eq!(HeaderName::from_bytes(b"o"), HeaderName::Event);
+        assert_eq!(HeaderName::from_bytes(b"u"), HeaderName::AllowEvents);
+        assert_eq!(HeaderName::from_bytes(b"k"), HeaderName::Supported);
+        assert_eq!(
+            HeaderName::from_bytes(b"subscription-STATE"),
+            HeaderName::SubscriptionState
+        );
+        assert_eq!(HeaderName::from_bytes(b"X-Custom"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b"q"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b""), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b"Toe"), HeaderName::Other);
+        assert_eq!(HeaderName::TargetDialog.as_str(), "Target-Dialog");
+    }
+
+    #[test]
+    fn name_addr_with_quoted_display_name() {
+        let na =
+            NameAddr::parse(br#" "Alice, \"A\"" <sip:alice@example.com;transport=tcp> ;tag=1928 "#)
+                .unwrap();
+        assert_eq!(na.display, Some(&br#"Alice, \"A\""#[..]));
+        assert_eq!(na.uri, b"sip:alice@example.com;transport=tcp");
+        assert_eq!(na.params, b"tag=1928");
+        assert_eq!(na.tag(), Some(&b"1928"[..]));
+        // Parameters inside the brackets belong to the URI, not to the header.
+        assert_eq!(na.param("transport"), None);
+        assert_eq!(
+            na.parsed_uri().unwrap().param("transport"),
+            Some(Some(&b"tcp"[..]))
+        );
+    }
+
+    #[test]
+    fn name_addr_with_token_display_name_and_no_display_name() {
+        let na = NameAddr::parse(b"Bob Smith <sip:bob@h>;TAG=x;lr").unwrap();
+        assert_eq!(na.display, Some(&b"Bob Smith"[..]));
+        assert_eq!(na.param("tag"), Some(Some(&b"x"[..])));
+        assert_eq!(na.param("LR"), Some(None));
+        let na = NameAddr::parse(b"<sip:bob@h>").unwrap();
+        assert_eq!(na.display, None);
+        assert_eq!(na.params, b"");
+    }
+
+    #[test]
+    fn bare_addr_spec_params_are_header_params() {
+        // RFC 3261 §20.10: without brackets, `;tag` belongs to the header.
+        let na = NameAddr::parse(b"sip:u@h;tag=x;transport=udp").unwrap();
+        assert_eq!(na.uri, b"sip:u@h");
+        assert_eq!(na.tag(), Some(&b"x"[..]));
+        assert_eq!(na.param("transport"), Some(Some(&b"udp"[..])));
+    }
+
+    #[test]
+    fn name_addr_with_non_utf8_display_name() {
+        let na = NameAddr::parse(b"\"J\xfcrgen \xff\" <sip:j@h>;tag=9").unwrap();
+        assert_eq!(na.display, Some(&b"J\xfcrgen \xff"[..]));
+        assert_eq!(na.tag(), Some(&b"9"[..]));
+    }
+
+    #[test]
+    fn name_addr_tolerates_damage() {
+        assert_eq!(NameAddr::parse(b""), None);
+        assert_eq!(NameAddr::parse(b"\"unterminated <sip:a@b>"), None);
+        assert_eq!(NameAddr::parse(b"\"Only a name\""), None);
+        assert_eq!(NameAddr::parse(b"<>"), None);
+        let na = NameAddr::parse(b"<sip:a@b").unwrap();
+        assert_eq!(na.uri, b"sip:a@b");
+        let na = NameAddr::parse(b"\"Bob\" sip:bob@h;tag=1").unwrap();
+        assert_eq!(na.display, Some(&b"Bob"[..]));
+        assert_eq!(na.uri, b"sip:bob@h");
+        assert_eq!(na.tag(), Some(&b"1"[..]));
+    }
+
+    #[test]
+    fn name_addr_gives_the_decoded_replaces_of_a_refer_to() {
+        let na = NameAddr::parse(b"<sip:carol@h?Replaces=abc%40host%3Bto-tag%3D1%3Bfrom-tag%3D2>")
+            .unwrap();
+        let replaces = na.replaces().unwrap();
+        assert_eq!(replaces.call_id.as_deref(), Some("abc@host"));
+        assert_eq!(replaces.to_tag.as_deref(), Some("1"));
+        assert_eq!(replaces.from_tag.as_deref(), Some("2"));
+        assert!(!replaces.early_only);
+        assert_eq!(NameAddr::parse(b"<sip:carol@h>").unwrap().replaces(), None);
+    }
+
+    #[test]
+    fn replaces_variants() {
+        let r =
+            Replaces::parse(b" 425928@bobster.example.org;to-tag=7743;from-tag=6472;early-only");
+        assert_eq!(r.call_id.as_deref(), Some("425928@bobster.example.org"));
+        assert_eq!(r.to_tag.as_deref(), Some("7743"));
+        assert_eq!(r.from_tag.as_deref(), Some("6472"));
+        assert!(r.early_only);
+        // Without tags (seen from Skype for Business): the parts stay None.
+        let r = Replaces::parse(b"abc");
+        assert_eq!(r.call_id.as_deref(), Some("abc"));
+        assert_eq!((r.to_tag, r.from_tag), (None, None));
+        // Empty tags are present but empty.
+        let r = Replaces::parse(b"abc;to-tag=;from-tag=");
+        assert_eq!(r.to_tag.as_deref(), Some(""));
+        assert_eq!(r.from_tag.as_deref(), Some(""));
+        // No Call-ID at all.
+        let r = Replaces::parse(b";to-tag=1;from-tag=2");
+        assert_eq!(r.call_id, None);
+        assert_eq!(r.to_tag.as_deref(), Some("1"));
+        let r = Replaces::parse(b"to-tag=1;from-tag=2");
+        assert_eq!(r.call_id, None);
+        assert_eq!(r.from_tag.as_deref(), Some("2"));
+        assert_eq!(Replaces::parse(b""), Replaces::default());
+        // Names are case-insensitive; a bare `to-tag` is an empty tag.
+        let r = Replaces::parse(b"x;TO-TAG=a;From-Tag");
+        assert_eq!(r.to_tag.as_deref(), Some("a"));
+        assert_eq!(r.from_tag.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn cseq_parses_number_and_method() {
+        let c = CSeq::parse(b" 314159   INVITE ").unwrap();
+        assert_eq!(c.seq, 314159);
+        assert_eq!(c.method, super::super::Method::Invite);
+        assert_eq!(
+            CSeq::parse(b"1 FOO").unwrap().method,
+            super::super::Method::Other(b"FOO")
+        );
+        assert_eq!(CSeq::parse(b"INVITE"), None);
+        assert_eq!(CSeq::parse(b"4294967296 INVITE"), None);
+        assert_eq!(CSeq::parse(b"1"), None);
+        assert_eq!(CSeq::parse(b"1 INVITE extra"), None);
+    }
+
+    #[test]
+    fn via_hops() {
+        let v = Via::parse(
+            b"SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776;received=198.51.100.7;rport=5062",
+        )
+        .unwrap();
+        assert_eq!(v.transport, b"UDP");
+        assert_eq!(v.host, b"192.0.2.1");
+        assert_eq!(v.port, Some(5060));
+        assert_eq!(v.branch, Some(&b"z9hG4bK776"[..]));
+        assert_eq!(v.received, Some(&b"198.51.100.7"[..]));
+        assert_eq!(v.rport, Some(&b"5062"[..]));
+        // Odd whitespace, IPv6, bare rport, parameter names in upper case.
+        let v = Via::parse(b"SIP / 2.0 / TCP   [2001:db8::1] : 5070 ; RPORT ; Branch=z9hG4bKx")
+            .unwrap();
+        assert_eq!(v.transport, b"TCP");
+        assert_eq!(v.host, b"[2001:db8::1]");
+        assert_eq!(v.port, Some(5070));
+        assert_eq!(v.rport, Some(&b""[..]));
+        assert_eq!(v.branch, Some(&b"z9hG4bKx"[..]));
+        let v = Via::parse(b"SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK").unwrap();
+        assert_eq!(
+            (v.transport, v.host, v.port),
+            (&b"WSS"[..], &b"df7jal23ls0d.invalid"[..], None)
+        );
+        assert_eq!(Via::parse(b"garbage"), None);
+        assert_eq!(Via::parse(b"SIP/2.0/UDP"), None);
+        assert_eq!(Via::parse(b""), None);
+    }
+
+    #[test]
+    fn event_with_and_without_id() {
+        let e = Event::parse(b"refer;id=93809824").unwrap();
+        assert_eq!(e.package, b"refer");
+        assert_eq!(e.id, Some(&b"93809824"[..]));
+        let e = Event::parse(b" refer ").unwrap();
+        assert_eq!((e.package, e.id), (&b"refer"[..], None));
+        let e = Event::parse(b"presence.winfo ; ID = 7").unwrap();
+        assert_eq!((e.package, e.id), (&b"presence.winfo"[..], Some(&b"7"[..])));
+        assert_eq!(Event::parse(b";id=1"), None);
+    }
+
+    #[test]
+    fn subscription_state_variants() {
+        let s = SubscriptionState::parse(b"active;expires=60").unwrap();
+        assert_eq!(
+            (s.state, s.expires, s.reason, s.malformed),
+            (&b"active"[..], Some(60), None, false)
+        );
+        let s = SubscriptionState::parse(b"terminated;reason=noresource").unwrap();
+        assert!(s.is_terminated());
+        assert_eq!(s.reason, Some(&b"noresource"[..]));
+        assert!(!s.malformed);
+        let s = SubscriptionState::parse(b"Terminated").unwrap();
+        assert!(s.is_terminated());
+        let s = SubscriptionState::parse(b"pending ; expires = 30 ; retry-after=5").unwrap();
+        assert_eq!(
+            (s.state, s.expires, s.malformed),
+            (&b"pending"[..], Some(30), false)
+        );
+        // Broken parameters are read but flagged.
+        let s = SubscriptionState::parse(b"terminated;reason=reason=noresource").unwrap();
+        assert!(s.malformed);
+        assert!(s.is_terminated());
+        assert!(
+            SubscriptionState::parse(b"active;expires=soon")
+                .unwrap()
+                .malformed
+        );
+        assert!(SubscriptionState::parse(b"active;;expires=1").is_some());
+        assert!(SubscriptionState::parse(b"active;=1").unwrap().malformed);
+        assert!(
+            SubscriptionState::parse(b"terminated;reason=")
+                .unwrap()
+                .malformed
+        );
+        assert!(SubscriptionState::parse(b";expires=1").unwrap().malformed);
+        assert_eq!(SubscriptionState::parse(b""), None);
+    }
+
+    #[test]
+    fn target_dialog() {
+        let t =
+            TargetDialog::parse(b"fa77as7dad8-sd98ajzz@host.example.com;local-tag=1;remote-tag=2")
+                .unwrap();
+        assert_eq!(t.call_id, b"fa77as7dad8-sd98ajzz@host.example.com");
+        assert_eq!(t.local_tag, Some(&b"1"[..]));
+        assert_eq!(t.remote_tag, Some(&b"2"[..]));
+        let t = TargetDialog::parse(b"abc").unwrap();
+        assert_eq!((t.local_tag, t.remote_tag), (None, None));
+        assert_eq!(TargetDialog::parse(b" ;local-tag=1"), None);
+    }
+}

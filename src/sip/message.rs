@@ -623,3 +623,454 @@ impl<'a> Parser<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(message: &Message<'_>) -> Vec<ProblemKind> {
+        message.problems().iter().map(|p| p.kind.clone()).collect()
+    }
+
+    const INVITE: &[u8] = b"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds\r\n\
+Max-Forwards: 70\r\n\
+To: Bob <sip:bob@biloxi.example.com>\r\n\
+From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
+Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n\
+CSeq: 314159 INVITE\r\n\
+Contact: <sip:alice@pc33.atlanta.example.com>\r\n\
+Content-Type: application/sdp; charset=utf-8\r\n\
+Content-Length: 4\r\n\
+\r\n\
+v=0\n";
+
+    #[test]
+    fn parses_a_plain_invite() {
+        let m = Message::parse(INVITE, false).unwrap();
+        assert!(m.is_request());
+        assert_eq!(m.method(), Some(Method::Invite));
+        assert_eq!(m.status(), None);
+        assert_eq!(
+            m.start_line(),
+            &StartLine::Request {
+                method: Method::Invite,
+                uri: b"sip:bob@biloxi.example.com"
+            }
+        );
+        assert_eq!(m.request_uri().unwrap().host, b"biloxi.example.com");
+        assert_eq!(
+            m.call_id(),
+            Some(&b"a84b4c76e66710@pc33.atlanta.example.com"[..])
+        );
+        assert_eq!(m.from().unwrap().tag(), Some(&b"1928301774"[..]));
+        assert_eq!(m.to().unwrap().tag(), None);
+        assert_eq!(
+            m.cseq(),
+            Some(CSeq {
+                seq: 314159,
+                method: Method::Invite
+            })
+        );
+        assert_eq!(
+            m.contact().unwrap().uri,
+            b"sip:alice@pc33.atlanta.example.com"
+        );
+        assert_eq!(m.content_type(), Some(&b"application/sdp"[..]));
+        assert_eq!(m.content_length(), Some(4));
+        assert_eq!(m.body(), b"v=0\n");
+        assert_eq!(m.raw(), INVITE);
+        assert_eq!(m.headers().len(), 9);
+        assert_eq!(m.vias().len(), 1);
+        assert!(m.problems().is_empty(), "{:?}", m.problems());
+    }
+
+    #[test]
+    fn parses_a_response_with_and_without_reason_phrase() {
+        let ok = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nServer: PBX 1.0\r\nContent-Length: 0\r\n\r\n";
+        let m = Message::parse(ok, false).unwrap();
+        assert_eq!(m.status(), Some(200));
+        assert_eq!(
+            m.start_line(),
+            &StartLine::Response {
+                status: 200,
+                reason: b"OK"
+            }
+        );
+        assert_eq!(m.user_agent(), Some(&b"PBX 1.0"[..]));
+        assert!(m.problems().is_empty(), "{:?}", m.problems());
+        // CSeq method of a response is not compared with anything.
+        let m = Message::parse(b"SIP/2.0 180\r\n\r\n", false).unwrap();
+        assert_eq!(
+            m.start_line(),
+            &StartLine::Response {
+                status: 180,
+                reason: b""
+            }
+        );
+        let m = Message::parse(b"SIP/2.0   486   Busy  Here \r\n\r\n", false).unwrap();
+        assert_eq!(
+            m.start_line(),
+            &StartLine::Response {
+                status: 486,
+                reason: b"Busy  Here"
+            }
+        );
+    }
+
+    #[test]
+    fn compact_forms_odd_whitespace_and_case() {
+        let raw = b"NOTIFY sip:a@h SIP/2.0\r\n\
+v:SIP/2.0/TCP h:5060;branch=z9hG4bK1\r\n\
+f :  <sip:b@h>;tag=2\r\n\
+T\t:<sip:a@h>;tag=1\r\n\
+I: id-1\r\n\
+cSeQ: 2 NOTIFY\r\n\
+o: refer;id=77\r\n\
+SUBSCRIPTION-state: active;expires=60\r\n\
+c: message/sipfrag;version=2.0\r\n\
+k: norefersub, Replaces\r\n\
+l: 16\r\n\
+\r\n\
+SIP/2.0 200 OK\r\n";
+        let m = Message::parse(raw, true).unwrap();
+        assert!(m.problems().is_empty(), "{:?}", m.problems());
+        assert_eq!(m.call_id(), Some(&b"id-1"[..]));
+        assert_eq!(m.from().unwrap().tag(), Some(&b"2"[..]));
+        assert_eq!(m.to().unwrap().tag(), Some(&b"1"[..]));
+        assert_eq!(m.vias()[0].transport, b"TCP");
+        assert_eq!(
+            m.event(),
+            Some(Event {
+                package: b"refer",
+                id: Some(b"77")
+            })
+        );
+        assert_eq!(m.subscription_state().unwrap().expires, Some(60));
+        assert_eq!(m.content_type(), Some(&b"message/sipfrag"[..]));
+        assert!(m.supports("replaces"));
+        assert!(m.supports("NOREFERSUB"));
+        assert!(!m.supports("timer"));
+        assert!(!m.requires("replaces"));
+        assert_eq!(m.body(), b"SIP/2.0 200 OK\r\n");
+        let h = m.header(HeaderName::From).unwrap();
+        assert_eq!(h.raw_name, b"f");
+        assert_eq!(h.value, b"<sip:b@h>;tag=2");
+    }
+
+    #[test]
+    fn folded_lines_stay_inside_the_value() {
+        let raw = b"OPTIONS sip:a@h SIP/2.0\r\n\
+Subject: first\r\n  second\r\n\tthird\r\n\
+Via: SIP/2.0/UDP a.example;branch=z9hG4bK1,\r\n SIP/2.0/UDP b.example;branch=z9hG4bK2\r\n\
+To:\r\n <sip:a@h>\r\n\
+Content-Length: 0\r\n\r\n";
+        let m = Message::parse(raw, false).unwrap();
+        assert_eq!(
+            m.header(HeaderName::Subject).unwrap().value,
+            b"first\r\n  second\r\n\tthird"
+        );
+        let hosts: Vec<&[u8]> = m.vias().iter().map(|v| v.host).collect();
+        assert_eq!(hosts, vec![&b"a.example"[..], b"b.example"]);
+        // A value that starts on the continuation line.
+        assert_eq!(m.to().unwrap().uri, b"sip:a@h");
+        assert_eq!(
+            kinds(&m)
+                .iter()
+                .filter(|k| **k == ProblemKind::FoldedLine)
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn bare_lf_is_accepted_and_recorded_once() {
+        let raw = b"BYE sip:a@h SIP/2.0\nCall-ID: x\nCSeq: 3 BYE\nContent-Length: 2\n\nhi";
+        let m = Message::parse(raw, false).unwrap();
+        assert_eq!(m.call_id(), Some(&b"x"[..]));
+        assert_eq!(m.body(), b"hi");
+        assert_eq!(
+            kinds(&m)
+                .iter()
+                .filter(|k| **k == ProblemKind::BareLf)
+                .count(),
+            1
+        );
+        assert!(kinds(&m).contains(&ProblemKind::MissingMandatoryHeader {
+            header: "Via".into()
+        }));
+    }
+
+    #[test]
+    fn unknown_methods_and_extra_spaces_in_the_request_line() {
+        let m = Message::parse(b"NEWMETHOD  sip:a@h   SIP/2.0 \r\n\r\n", false).unwrap();
+        assert_eq!(m.method(), Some(Method::Other(b"NEWMETHOD")));
+        assert_eq!(m.method().unwrap().as_str(), "NEWMETHOD");
+        assert_eq!(m.request_uri().unwrap().user, Some(&b"a"[..]));
+        // Methods are case-sensitive (RFC 3261 §7.1).
+        assert_eq!(Method::from_bytes(b"invite"), Method::Other(b"invite"));
+        assert_eq!(Method::Refer.as_str(), "REFER");
+    }
+
+    #[test]
+    fn not_sip_and_truncated() {
+        assert_eq!(
+            Message::parse(b"", false).unwrap_err(),
+            ParseError::Truncated
+        );
+        assert_eq!(
+            Message::parse(b"\r\n\r\n", false).unwrap_err(),
+            ParseError::Truncated
+        );
+        assert_eq!(
+            Message::parse(b"INVITE sip:a@h SIP/2.0", false).unwrap_err(),
+            ParseError::Truncated
+        );
+        assert_eq!(
+            Message::parse(b"SIP/2.0 200 OK", false).unwrap_err(),
+            ParseError::Truncated
+        );
+        assert_eq!(
+            Message::parse(b"HTTP/1.1 200 OK\r\n\r\n", false).unwrap_err(),
+            ParseError::NotSip
+        );
+        assert_eq!(
+            Message::parse(b"GET / HTTP/1.1\r\n\r\n", false).unwrap_err(),
+            ParseError::NotSip
+        );
+        assert_eq!(
+            Message::parse(b"SIP/2.0 2000 OK\r\n\r\n", false).unwrap_err(),
+            ParseError::NotSip
+        );
+        assert_eq!(
+            Message::parse(b"INVITE SIP/2.0\r\n\r\n", false).unwrap_err(),
+            ParseError::NotSip
+        );
+        assert_eq!(
+            Message::parse(b"\x80\x00\x01\x02\n", false).unwrap_err(),
+            ParseError::NotSip
+        );
+    }
+
+    #[test]
+    fn unexpected_version_is_a_problem() {
+        let m = Message::parse(b"INVITE sip:a@h SIP/7.0\r\n\r\n", false).unwrap();
+        assert!(kinds(&m).contains(&ProblemKind::UnexpectedVersion));
+        let m = Message::parse(b"SIP/1.0 200 OK\r\n\r\n", false).unwrap();
+        assert!(kinds(&m).contains(&ProblemKind::UnexpectedVersion));
+    }
+
+    #[test]
+    fn body_against_content_length() {
+        let head = b"MESSAGE sip:a@h SIP/2.0\r\nContent-Length: 5\r\n\r\n";
+        let with = |body: &[u8]| [&head[..], body].concat();
+        let exact = with(b"hello");
+        assert_eq!(Message::parse(&exact, false).unwrap().body(), b"hello");
+        let longer = with(b"hello, world");
+        let m = Message::parse(&longer, false).unwrap();
+        assert_eq!(m.body(), b"hello");
+        assert!(
+            kinds(&m).contains(&ProblemKind::BodyLongerThanContentLength {
+                declared: 5,
+                present: 12
+            })
+        );
+        let shorter = with(b"he");
+        let m = Message::parse(&shorter, false).unwrap();
+        assert_eq!(m.body(), b"he");
+        assert!(
+            kinds(&m).contains(&ProblemKind::BodyShorterThanContentLength {
+                declared: 5,
+                present: 2
+            })
+        );
+        // Missing Content-Length: the rest is the body; a problem only on streams.
+        let raw = b"MESSAGE sip:a@h SIP/2.0\r\nCall-ID: c\r\n\r\nbody";
+        let m = Message::parse(raw, false).unwrap();
+        assert_eq!(m.body(), b"body");
+        assert!(!kinds(&m).contains(&ProblemKind::MissingContentLengthOnStream));
+        let m = Message::parse(raw, true).unwrap();
+        assert!(kinds(&m).contains(&ProblemKind::MissingContentLengthOnStream));
+        assert_eq!(m.content_length(), None);
+    }
+
+    #[test]
+    fn invalid_and_conflicting_content_length() {
+        let m = Message::parse(
+            b"INFO sip:a@h SIP/2.0\r\nContent-Length: abc\r\n\r\nxy",
+            false,
+        )
+        .unwrap();
+        assert!(kinds(&m).contains(&ProblemKind::InvalidContentLength));
+        assert_eq!(m.body(), b"xy");
+        let m = Message::parse(
+            b"INFO sip:a@h SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\nxy",
+            false,
+        )
+        .unwrap();
+        assert!(kinds(&m).contains(&ProblemKind::ConflictingContentLength));
+        assert_eq!(m.body(), b"x");
+        let m = Message::parse(
+            b"INFO sip:a@h SIP/2.0\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+            false,
+        )
+        .unwrap();
+        assert!(kinds(&m).contains(&ProblemKind::InvalidContentLength));
+    }
+
+    #[test]
+    fn missing_header_end_and_malformed_lines() {
+        let m = Message::parse(b"BYE sip:a@h SIP/2.0\r\nCall-ID: x\r\n", false).unwrap();
+        assert_eq!(m.call_id(), Some(&b"x"[..]));
+        assert!(kinds(&m).contains(&ProblemKind::MissingHeaderEnd));
+        assert_eq!(m.body(), b"");
+        let m = Message::parse(b"BYE sip:a@h SIP/2.0\r\nCall-ID: x", false).unwrap();
+        assert_eq!(m.call_id(), Some(&b"x"[..]));
+        assert!(kinds(&m).contains(&ProblemKind::MissingHeaderEnd));
+        let m = Message::parse(b"BYE sip:a@h SIP/2.0\r\nno colon here\r\n: empty name\r\n folded first\r\nCall-ID: y\r\n\r\n", false)
+            .unwrap();
+        assert_eq!(
+            kinds(&m)
+                .iter()
+                .filter(|k| **k == ProblemKind::MalformedHeaderLine)
+                .count(),
+            3
+        );
+        assert_eq!(m.call_id(), Some(&b"y"[..]));
+    }
+
+    #[test]
+    fn mandatory_headers_and_cseq_checks() {
+        let m = Message::parse(b"INVITE sip:a@h SIP/2.0\r\nCSeq: 1 BYE\r\n\r\n", false).unwrap();
+        let k = kinds(&m);
+        for header in ["Call-ID", "From", "To", "Via"] {
+            assert!(
+                k.contains(&ProblemKind::MissingMandatoryHeader {
+                    header: header.into()
+                }),
+                "{header}"
+            );
+        }
+        assert!(!k.contains(&ProblemKind::MissingMandatoryHeader {
+            header: "CSeq".into()
+        }));
+        assert!(k.contains(&ProblemKind::MalformedCSeq));
+        let m =
+            Message::parse(b"INVITE sip:a@h SIP/2.0\r\nCSeq: one INVITE\r\n\r\n", false).unwrap();
+        assert!(kinds(&m).contains(&ProblemKind::MalformedCSeq));
+        assert_eq!(m.cseq(), None);
+        // Problem offsets point into the message.
+        assert!(m.problems().iter().all(|p| p.offset <= m.raw().len()));
+    }
+
+    #[test]
+    fn vias_across_lines_and_in_one_line_with_quoted_commas() {
+        let raw = b"SIP/2.0 200 OK\r\n\
+Via: SIP/2.0/UDP a.example;branch=z9hG4bK1;comment=\"x, y\", SIP/2.0/TCP b.example:5070;branch=z9hG4bK2\r\n\
+v: SIP/2.0/TLS c.example;branch=z9hG4bK3\r\n\r\n";
+        let m = Message::parse(raw, false).unwrap();
+        let vias = m.vias();
+        let hosts: Vec<&[u8]> = vias.iter().map(|v| v.host).collect();
+        assert_eq!(hosts, vec![&b"a.example"[..], b"b.example", b"c.example"]);
+        assert_eq!(vias[1].port, Some(5070));
+        assert_eq!(m.top_via().unwrap().branch, Some(&b"z9hG4bK1"[..]));
+    }
+
+    #[test]
+    fn refer_with_refer_to_replaces_and_referred_by() {
+        let raw = b"REFER sip:bob@h SIP/2.0\r\n\
+r: \"Carol, C.\" <sip:carol@h?Replaces=abc%40host%3Bto-tag%3D1%3Bfrom-tag%3D2>\r\n\
+b: <sip:alice@h>;cid=\"x\"\r\n\
+Refer-Sub: false\r\n\
+Require: norefersub\r\n\
+Target-Dialog: dlg-1;local-tag=a;remote-tag=b\r\n\
+User-Agent: Softphone/1.2\r\n\r\n";
+        let m = Message::parse(raw, false).unwrap();
+        let refer_to = m.refer_to();
+        assert_eq!(refer_to.len(), 1);
+        assert_eq!(refer_to[0].display, Some(&b"Carol, C."[..]));
+        let replaces = refer_to[0].replaces().unwrap();
+        assert_eq!(replaces.call_id.as_deref(), Some("abc@host"));
+        assert_eq!(replaces.from_tag.as_deref(), Some("2"));
+        assert_eq!(m.referred_by().unwrap().uri, b"sip:alice@h");
+        assert_eq!(m.refer_sub(), Some(false));
+        assert!(m.requires("NoReferSub"));
+        let td = m.target_dialog().unwrap();
+        assert_eq!(
+            (td.call_id, td.local_tag, td.remote_tag),
+            (&b"dlg-1"[..], Some(&b"a"[..]), Some(&b"b"[..]))
+        );
+        assert_eq!(m.user_agent(), Some(&b"Softphone/1.2"[..]));
+        // Several Refer-To values (a violation of RFC 3515, still all returned).
+        let m = Message::parse(b"REFER sip:b@h SIP/2.0\r\nRefer-To: <sip:x@h>, <sip:y@h>\r\nRefer-To: sip:z@h\r\nRefer-Sub: TRUE\r\n\r\n", false)
+            .unwrap();
+        let uris: Vec<&[u8]> = m.refer_to().iter().map(|n| n.uri).collect();
+        assert_eq!(uris, vec![&b"sip:x@h"[..], b"sip:y@h", b"sip:z@h"]);
+        assert_eq!(m.refer_sub(), Some(true));
+    }
+
+    #[test]
+    fn invite_with_replaces_header() {
+        let raw = b"INVITE sip:bob@h SIP/2.0\r\nReplaces: 98732@sip.example.com;from-tag=r33th4x0r;to-tag=ff87ff\r\n\r\n";
+        let m = Message::parse(raw, false).unwrap();
+        let replaces = m.replaces();
+        assert_eq!(replaces.len(), 1);
+        assert_eq!(
+            replaces[0].call_id.as_deref(),
+            Some("98732@sip.example.com")
+        );
+        assert_eq!(replaces[0].to_tag.as_deref(), Some("ff87ff"));
+        assert_eq!(
+            Message::parse(INVITE, false).unwrap().replaces(),
+            Vec::new()
+        );
+    }
+
+    #[test]
+    fn leading_crlf_is_skipped() {
+        let raw = b"\r\n\r\nOPTIONS sip:h SIP/2.0\r\n\r\n";
+        let m = Message::parse(raw, false).unwrap();
+        assert_eq!(m.method(), Some(Method::Options));
+        assert_eq!(m.raw(), raw);
+    }
+
+    #[test]
+    fn absent_headers_give_none() {
+        let m = Message::parse(b"OPTIONS sip:h SIP/2.0\r\n\r\n", false).unwrap();
+        assert_eq!(m.call_id(), None);
+        assert_eq!(m.from(), None);
+        assert_eq!(m.contact(), None);
+        assert_eq!(m.content_type(), None);
+        assert_eq!(m.event(), None);
+        assert_eq!(m.subscription_state(), None);
+        assert_eq!(m.refer_sub(), None);
+        assert_eq!(m.target_dialog(), None);
+        assert_eq!(m.user_agent(), None);
+        assert_eq!(m.referred_by(), None);
+        assert!(m.vias().is_empty());
+        assert!(m.refer_to().is_empty());
+    }
+
+    #[test]
+    fn every_prefix_of_a_long_message_parses_without_panic() {
+        let raw = [
+            INVITE,
+            b"\r\nSIP/2.0 200 OK\nv: SIP/2.0/UDP [::1]:5\r\n x\r\nr: <sip:a@b?Replaces=%4",
+        ]
+        .concat();
+        for end in 0..=raw.len() {
+            for stream in [false, true] {
+                if let Ok(m) = Message::parse(&raw[..end], stream) {
+                    let _ = (
+                        m.vias(),
+                        m.refer_to(),
+                        m.from(),
+                        m.cseq(),
+                        m.content_length(),
+                    );
+                    assert!(m.problems().iter().all(|p| p.offset <= end));
+                }
+            }
+        }
+    }
+}

@@ -74,6 +74,8 @@ impl<'a> Uri<'a> {
         let user = userinfo.map(|info| split_once(info, b':').0);
         let (before_headers, headers) = split_once(hostpart, b'?');
         let (hostport, params) = split_once(before_headers, b';');
+        // A path (`http://host:port/path`) is not part of the host.
+        let (hostport, _path) = split_once(hostport, b'/');
         let (host, port) = split_host_port(trim(hostport));
         if host.is_empty() {
             return None;
@@ -141,5 +143,113 @@ fn hex_value(digit: u8) -> Option<u8> {
         b'a'..=b'f' => Some(digit - b'a' + 10),
         b'A'..=b'F' => Some(digit - b'A' + 10),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sip_uri_with_everything() {
+        let uri = Uri::parse(b"sips:alice:secret@atlanta.com:5061;transport=tcp;lr?subject=project%20x&priority=urgent")
+            .unwrap();
+        assert_eq!(uri.scheme, b"sips");
+        assert!(uri.is_sip());
+        assert_eq!(uri.user, Some(&b"alice"[..]));
+        assert_eq!(uri.host, b"atlanta.com");
+        assert_eq!(uri.port, Some(5061));
+        assert_eq!(uri.params, b"transport=tcp;lr");
+        assert_eq!(uri.param("Transport"), Some(Some(&b"tcp"[..])));
+        assert_eq!(uri.param("lr"), Some(None));
+        assert_eq!(uri.headers, b"subject=project%20x&priority=urgent");
+        assert_eq!(uri.header("Subject").as_deref(), Some(&b"project x"[..]));
+        assert_eq!(uri.header("priority").as_deref(), Some(&b"urgent"[..]));
+        assert_eq!(uri.header("missing"), None);
+    }
+
+    #[test]
+    fn host_only_empty_user_and_ipv6() {
+        let uri = Uri::parse(b"sip:example.com").unwrap();
+        assert_eq!(
+            (uri.user, uri.host, uri.port),
+            (None, &b"example.com"[..], None)
+        );
+        let uri = Uri::parse(b"sip:@example.com").unwrap();
+        assert_eq!(uri.user, Some(&b""[..]));
+        let uri = Uri::parse(b"SIP:bob@[2001:db8::10]:5070;maddr=[2001:db8::1]").unwrap();
+        assert_eq!(uri.scheme, b"SIP");
+        assert_eq!(uri.host, b"[2001:db8::10]");
+        assert_eq!(uri.port, Some(5070));
+        assert_eq!(uri.param("maddr"), Some(Some(&b"[2001:db8::1]"[..])));
+        let uri = Uri::parse(b"sip:[2001:db8::10]").unwrap();
+        assert_eq!((uri.host, uri.port), (&b"[2001:db8::10]"[..], None));
+    }
+
+    #[test]
+    fn user_part_with_escapes_and_reserved_characters() {
+        // user-unreserved allows `;` and `?` in the user part (RFC 3261 §25.1).
+        let uri = Uri::parse(b"sip:user;par=u%40example.net@example.com").unwrap();
+        assert_eq!(uri.user, Some(&b"user;par=u%40example.net"[..]));
+        assert_eq!(uri.host, b"example.com");
+        assert_eq!(uri.params, b"");
+    }
+
+    #[test]
+    fn refer_to_uri_with_unescaped_at_in_headers() {
+        let uri = Uri::parse(b"sip:carol@h?Replaces=abc@host%3Bto-tag%3D1").unwrap();
+        assert_eq!(uri.host, b"h");
+        let r = uri.replaces().unwrap();
+        assert_eq!(r.call_id.as_deref(), Some("abc@host"));
+        assert_eq!(r.to_tag.as_deref(), Some("1"));
+        let uri = Uri::parse(b"sip:h?Replaces=abc@host").unwrap();
+        assert_eq!((uri.user, uri.host), (None, &b"h"[..]));
+        assert_eq!(uri.replaces().unwrap().call_id.as_deref(), Some("abc@host"));
+    }
+
+    #[test]
+    fn tel_and_other_schemes() {
+        let uri = Uri::parse(b"tel:+1-201-555-0123;phone-context=example.com").unwrap();
+        assert_eq!(uri.scheme, b"tel");
+        assert_eq!(uri.user, Some(&b"+1-201-555-0123"[..]));
+        assert_eq!(uri.host, b"+1-201-555-0123");
+        assert_eq!(uri.param("phone-context"), Some(Some(&b"example.com"[..])));
+        assert!(!uri.is_sip());
+        let uri = Uri::parse(b"mailto:bob@example.org").unwrap();
+        assert_eq!(
+            (uri.user, uri.host),
+            (Some(&b"bob"[..]), &b"example.org"[..])
+        );
+        let uri = Uri::parse(b"http://www.example.com:8080/path").unwrap();
+        assert_eq!(uri.host, b"www.example.com");
+        assert_eq!(uri.port, Some(8080));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_uri() {
+        assert_eq!(Uri::parse(b""), None);
+        assert_eq!(Uri::parse(b"example.com"), None);
+        assert_eq!(Uri::parse(b":x@y"), None);
+        assert_eq!(Uri::parse(b"sip:"), None);
+        assert_eq!(Uri::parse(b"sip:bob@"), None);
+        assert_eq!(Uri::parse(b"tel:"), None);
+        assert_eq!(Uri::parse(b"1sip:a@b"), None);
+        // A non-numeric port is dropped rather than failing the URI.
+        let uri = Uri::parse(b"sip:a@b:port").unwrap();
+        assert_eq!((uri.host, uri.port), (&b"b"[..], None));
+        assert_eq!(Uri::parse(b"sip:a@b:99999").unwrap().port, None);
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert!(matches!(percent_decode(b"plain"), Cow::Borrowed(b"plain")));
+        assert_eq!(
+            &*percent_decode(b"abc%40host%3Bto-tag%3d1"),
+            b"abc@host;to-tag=1"
+        );
+        // Invalid or cut escapes stay as written.
+        assert_eq!(&*percent_decode(b"100%zz%4"), b"100%zz%4");
+        assert_eq!(&*percent_decode(b"%"), b"%");
+        assert_eq!(&*percent_decode(b"%ff%00"), b"\xff\x00");
     }
 }
