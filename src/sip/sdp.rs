@@ -1,5 +1,9 @@
 //! The little of SDP (RFC 4566) that call state needs: media direction, for hold and
 //! resume (RFC 3264 §8.4).
+//!
+//! Guarantees: one pass over the lines, no allocation, never panics; CRLF or bare LF.
+
+use super::scan::trim;
 
 /// Direction of the media offered or answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -13,7 +17,108 @@ pub enum Direction {
 
 /// The direction of the first audio stream: `a=sendonly/recvonly/inactive` at media or
 /// session level, or `c=0.0.0.0` (RFC 2543 style hold). `None` when the body is not SDP.
+///
+/// The media-level attribute wins over the session-level one (RFC 4566 §6); with
+/// neither, the stream is `sendrecv`. When the connection address that applies to
+/// the first audio stream (its own `c=`, else the session's) is `0.0.0.0`, the peer
+/// has no address to send to, so the receive half is removed: `sendrecv` becomes
+/// `sendonly` and `recvonly` becomes `inactive` (RFC 3264 §8.4 describes this older
+/// way of putting a call on hold). Without an audio `m=` line the session level
+/// decides.
 pub fn direction(body: &[u8]) -> Option<Direction> {
-    let _ = body;
-    None
+    let mut is_sdp = false;
+    let mut session = Level::default();
+    let mut audio = Level::default();
+    // Which section the current line belongs to.
+    #[derive(PartialEq)]
+    enum Section {
+        Session,
+        FirstAudio,
+        OtherMedia,
+    }
+    let mut section = Section::Session;
+    let mut audio_seen = false;
+    for line in body.split(|&b| b == b'\n') {
+        let line = trim(line);
+        match line {
+            [b'v', b'=', ..] => is_sdp = true,
+            [b'm', b'=', media @ ..] => {
+                if section == Section::FirstAudio {
+                    break;
+                }
+                if !audio_seen && media.starts_with(b"audio") {
+                    audio_seen = true;
+                    section = Section::FirstAudio;
+                } else {
+                    section = Section::OtherMedia;
+                }
+            }
+            [b'c', b'=', connection @ ..] => {
+                let level = match section {
+                    Section::Session => &mut session,
+                    Section::FirstAudio => &mut audio,
+                    Section::OtherMedia => continue,
+                };
+                level.zero_connection = Some(is_zero_address(connection));
+            }
+            [b'a', b'=', attribute @ ..] => {
+                let level = match section {
+                    Section::Session => &mut session,
+                    Section::FirstAudio => &mut audio,
+                    Section::OtherMedia => continue,
+                };
+                if let Some(direction) = direction_attribute(attribute) {
+                    level.direction = Some(direction);
+                }
+            }
+            _ => {}
+        }
+    }
+    if !is_sdp {
+        return None;
+    }
+    let direction = audio
+        .direction
+        .or(session.direction)
+        .unwrap_or(Direction::SendRecv);
+    let zero = audio
+        .zero_connection
+        .or(session.zero_connection)
+        .unwrap_or(false);
+    Some(if zero {
+        match direction {
+            Direction::SendRecv | Direction::SendOnly => Direction::SendOnly,
+            Direction::RecvOnly | Direction::Inactive => Direction::Inactive,
+        }
+    } else {
+        direction
+    })
+}
+
+/// What one level (session or media) of the description says.
+#[derive(Default)]
+struct Level {
+    direction: Option<Direction>,
+    /// `Some(true)` when its `c=` line carries 0.0.0.0.
+    zero_connection: Option<bool>,
+}
+
+/// RFC 3264 §5.1 direction attributes.
+fn direction_attribute(attribute: &[u8]) -> Option<Direction> {
+    match attribute {
+        b"sendrecv" => Some(Direction::SendRecv),
+        b"sendonly" => Some(Direction::SendOnly),
+        b"recvonly" => Some(Direction::RecvOnly),
+        b"inactive" => Some(Direction::Inactive),
+        _ => None,
+    }
+}
+
+/// `IN IP4 0.0.0.0` (a `/ttl` suffix allowed).
+fn is_zero_address(connection: &[u8]) -> bool {
+    connection
+        .split(|&b| b == b' ')
+        .filter(|w| !w.is_empty())
+        .nth(2)
+        .is_some_and(|address| address.split(|&b| b == b'/').next() == Some(b"0.0.0.0"))
 }
