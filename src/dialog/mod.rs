@@ -1012,9 +1012,12 @@ Content-Length: 0
     #[test]
     fn hold_and_resume_come_from_sdp_offers() {
         let sdp = |dir: &str| {
-            format!(
-                "Content-Type: application/sdp\nContent-Length: 0\n\nv=0\no=- 1 1 IN IP4 10.0.0.1\ns=-\nc=IN IP4 10.0.0.1\nt=0 0\nm=audio 4000 RTP/AVP 0\na={dir}\n"
-            )
+            let body = format!(
+                "v=0\no=- 1 1 IN IP4 10.0.0.1\ns=-\nc=IN IP4 10.0.0.1\nt=0 0\nm=audio 4000 RTP/AVP 0\na={dir}\n"
+            );
+            // Sent with CRLF: every line grows by one byte.
+            let length = body.len() + body.matches('\n').count();
+            format!("Content-Type: application/sdp\nContent-Length: {length}\n\n{body}")
         };
         let reinvite = |cseq: u32, branch: &str, dir: &str| {
             request("INVITE", cseq, branch, Some("b1"), "")
