@@ -18,6 +18,7 @@ mod scan;
 pub mod sdp;
 pub mod sipfrag;
 pub mod uri;
+pub mod websocket;
 
 pub use header::{
     CSeq, Event, HeaderName, NameAddr, Replaces, SubscriptionState, TargetDialog, Via,
