@@ -264,4 +264,65 @@ v=0\r\no=mhandley 29739 7272939 IN IP4 192.0.2.3\r\ns=-\r\nc=IN IP4 192.0.2.4\r\
         assert_eq!(m.body().len(), 150);
         assert_eq!(sdp::direction(m.body()), Some(sdp::Direction::SendRecv));
     }
+
+    /// The attended transfer through OpenSIPS (Linux cooked capture, UDP): every
+    /// datagram tshark calls SIP is detected and parsed, and the transfer headers
+    /// decode as tshark shows them (see SOURCES.md).
+    #[test]
+    fn public_capture_attended_transfer() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/captures/public/xfer-attended-opensips-3cx-sll.pcap"
+        );
+        let Ok(file) = std::fs::read(path) else {
+            eprintln!("skipping: {path} not found");
+            return;
+        };
+        let Ok((_, capture)) = pcap_parser::parse_pcap(&file) else {
+            panic!("cannot read {path}");
+        };
+        let (mut messages, mut refers_with_replaces, mut referred_by) = (0, 0, 0);
+        let (mut invites_with_replaces, mut sipfrag_200) = (0, 0);
+        for block in &capture.blocks {
+            let Ok(packet) = etherparse::SlicedPacket::from_linux_sll(block.data) else {
+                continue;
+            };
+            let Some(etherparse::TransportSlice::Udp(udp)) = packet.transport else {
+                continue;
+            };
+            let payload = udp.payload();
+            if !looks_like_sip(payload) {
+                continue;
+            }
+            let raw = framing::datagram_message(payload).expect("a message");
+            let m = Message::parse(raw, false).expect("parses");
+            messages += 1;
+            assert!(m.call_id().is_some() && m.cseq().is_some() && !m.vias().is_empty());
+            if m.method() == Some(Method::Refer) {
+                let refer_to = m.refer_to();
+                assert_eq!(refer_to.len(), 1);
+                let replaces = refer_to[0].replaces().expect("attended transfer");
+                assert!(replaces.call_id.is_some() && replaces.to_tag.is_some());
+                assert!(replaces.from_tag.is_some());
+                refers_with_replaces += 1;
+            }
+            referred_by += usize::from(m.referred_by().is_some());
+            if m.method() == Some(Method::Invite) && !m.replaces().is_empty() {
+                invites_with_replaces += 1;
+            }
+            if m.method() == Some(Method::Notify) {
+                let event = m.event().expect("Event");
+                assert_eq!(event.package, b"refer");
+                assert!(event.id.is_some());
+                if Sipfrag::parse(m.body()).and_then(|f| f.status) == Some(200) {
+                    sipfrag_200 += 1;
+                }
+            }
+        }
+        assert_eq!(messages, 97);
+        assert_eq!(refers_with_replaces, 2);
+        assert_eq!(referred_by, 2);
+        assert_eq!(invites_with_replaces, 3);
+        assert_eq!(sipfrag_200, 2);
+    }
 }
