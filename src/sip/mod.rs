@@ -10,6 +10,9 @@
 //!   LF, non-UTF-8 bytes, unknown methods, a missing reason phrase. It keeps every
 //!   message it can frame and records what it found wrong as [`Problem`]s.
 //! - Typed accessors decode, on demand, the headers that dialogs and transfers need.
+//! - [`websocket`] recognises the HTTP Upgrade handshake and unwraps RFC 6455 frames,
+//!   so SIP over WebSocket (RFC 7118) reaches the same parser: one SIP message per
+//!   WebSocket message, parsed like a datagram.
 
 pub mod framing;
 pub mod header;
