@@ -138,3 +138,226 @@ pub fn datagram_message(payload: &[u8]) -> Option<&[u8]> {
     let start = payload.iter().position(|&b| b != b'\r' && b != b'\n')?;
     payload.get(start..)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPTIONS: &[u8] = b"OPTIONS sip:h SIP/2.0\r\nCall-ID: 1\r\nContent-Length: 4\r\n\r\nbody";
+    const OK: &[u8] = b"SIP/2.0 200 OK\r\nl: 0\r\n\r\n";
+
+    /// Frames a whole buffer the way a TCP consumer would: messages and skipped bytes.
+    fn drain(mut buf: &[u8]) -> (Vec<&[u8]>, usize) {
+        let mut messages = Vec::new();
+        let mut skipped = 0;
+        loop {
+            match frame_stream(buf) {
+                StreamFrame::Message(n) => {
+                    assert!(n > 0);
+                    messages.push(&buf[..n]);
+                    buf = &buf[n..];
+                }
+                StreamFrame::Skip(n) => {
+                    assert!(n > 0 && n <= buf.len());
+                    skipped += n;
+                    buf = &buf[n..];
+                }
+                StreamFrame::NeedMore => return (messages, skipped),
+            }
+        }
+    }
+
+    #[test]
+    fn two_messages_in_one_buffer() {
+        let buf = [OPTIONS, OK].concat();
+        assert_eq!(frame_stream(&buf), StreamFrame::Message(OPTIONS.len()));
+        assert_eq!(drain(&buf), (vec![OPTIONS, OK], 0));
+    }
+
+    #[test]
+    fn one_message_across_buffers() {
+        for cut in 0..OPTIONS.len() {
+            let frame = frame_stream(&OPTIONS[..cut]);
+            assert_eq!(frame, StreamFrame::NeedMore, "cut at {cut}");
+        }
+        assert_eq!(frame_stream(OPTIONS), StreamFrame::Message(OPTIONS.len()));
+    }
+
+    #[test]
+    fn keep_alives_are_skipped() {
+        assert_eq!(frame_stream(b"\r\n\r\nOPTIONS"), StreamFrame::Skip(4));
+        assert_eq!(frame_stream(b"\r\n"), StreamFrame::Skip(2));
+        let buf = [&b"\r\n\r\n"[..], OK, b"\r\n", OK].concat();
+        assert_eq!(drain(&buf), (vec![OK, OK], 6));
+        assert_eq!(frame_stream(b""), StreamFrame::NeedMore);
+    }
+
+    #[test]
+    fn junk_is_skipped_up_to_the_next_start_line() {
+        let buf = [&b"\x16\x03\x01 binary junk\r\nmore junk\r\n"[..], OPTIONS].concat();
+        assert_eq!(
+            frame_stream(&buf),
+            StreamFrame::Skip(buf.len() - OPTIONS.len())
+        );
+        // A status line glued to the junk without a line break.
+        let buf = [&b"garbage"[..], OK].concat();
+        assert_eq!(frame_stream(&buf), StreamFrame::Skip(7));
+        // The tail of a message whose start was lost.
+        let buf = [&b"rt: 1\r\nContent-Length: 0\r\n\r\n"[..], OK].concat();
+        assert_eq!(drain(&buf).0, vec![OK]);
+        // Only junk: all of it goes.
+        assert_eq!(frame_stream(b"\x80\x60\x00\x01junk"), StreamFrame::Skip(8));
+        // An uppercase line that is not a start line.
+        assert_eq!(frame_stream(b"HELLO WORLD\r\n"), StreamFrame::Skip(13));
+    }
+
+    #[test]
+    fn junk_followed_by_a_partial_start_line_keeps_the_partial_line() {
+        let buf = b"junk\r\nINVITE sip:bo";
+        assert_eq!(frame_stream(buf), StreamFrame::Skip(6));
+        assert_eq!(frame_stream(&buf[6..]), StreamFrame::NeedMore);
+    }
+
+    #[test]
+    fn missing_content_length_means_no_body() {
+        let buf = b"BYE sip:a@h SIP/2.0\r\nCall-ID: x\r\n\r\nSIP/2.0 200 OK\r\n\r\n";
+        assert_eq!(frame_stream(buf), StreamFrame::Message(35));
+        assert_eq!(drain(buf).0.len(), 2);
+    }
+
+    #[test]
+    fn bare_lf_header_end() {
+        let buf = b"BYE sip:a@h SIP/2.0\nl: 2\n\nhiX";
+        assert_eq!(frame_stream(buf), StreamFrame::Message(buf.len() - 1));
+        let buf = b"BYE sip:a@h SIP/2.0\nl: 2\n\r\nhi";
+        assert_eq!(frame_stream(buf), StreamFrame::Message(buf.len()));
+    }
+
+    #[test]
+    fn bad_or_absurd_content_length_frames_headers_only() {
+        let head = b"INFO sip:a@h SIP/2.0\r\nContent-Length: 999999999999\r\n\r\n";
+        let buf = [&head[..], b"rest"].concat();
+        assert_eq!(frame_stream(&buf), StreamFrame::Message(head.len()));
+        let head = b"INFO sip:a@h SIP/2.0\r\nContent-Length: x\r\n\r\n";
+        assert_eq!(frame_stream(head), StreamFrame::Message(head.len()));
+    }
+
+    #[test]
+    fn oversized_header_section_is_resynchronised() {
+        let mut buf = b"INVITE sip:a@h SIP/2.0\r\n".to_vec();
+        while buf.len() <= MAX_HEADER_SECTION {
+            buf.extend_from_slice(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+        }
+        match frame_stream(&buf) {
+            StreamFrame::Skip(n) => assert!(n > 0 && n <= buf.len()),
+            other => panic!("expected a skip, got {other:?}"),
+        }
+        // Just under the cap it still waits.
+        assert_eq!(frame_stream(&buf[..1000]), StreamFrame::NeedMore);
+    }
+
+    #[test]
+    fn datagrams() {
+        assert_eq!(datagram_message(b"\r\n\r\n"), None);
+        assert_eq!(datagram_message(b""), None);
+        assert_eq!(datagram_message(b"\r\nOPTIONS"), Some(&b"OPTIONS"[..]));
+        assert_eq!(datagram_message(OK), Some(OK));
+    }
+
+    #[test]
+    fn every_prefix_frames_without_panic() {
+        let buf = [
+            &b"\r\nxx\r\n"[..],
+            OPTIONS,
+            b"\n\n",
+            OK,
+            b"\x80\x00\r\n",
+            OPTIONS,
+        ]
+        .concat();
+        for end in 0..=buf.len() {
+            let _ = drain(&buf[..end]);
+        }
+        let (messages, _) = drain(&buf);
+        assert_eq!(messages, vec![OPTIONS, OK, OPTIONS]);
+        // Junk glued to the front of a request line (no line break) loses that
+        // request: resynchronisation looks for start lines at line starts only.
+        let buf = [&b"xx"[..], OPTIONS, OK].concat();
+        assert_eq!(drain(&buf).0, vec![OK]);
+    }
+
+    /// Concatenates the TCP payloads of a legacy Ethernet pcap per direction (keyed by
+    /// ports), dropping retransmitted segments by sequence number. Enough for these
+    /// clean public captures; the real reassembly lives in `net`.
+    fn tcp_directions(path: &str) -> Option<Vec<Vec<u8>>> {
+        let file = std::fs::read(path).ok()?;
+        let (_, capture) = pcap_parser::parse_pcap(&file).ok()?;
+        let mut directions: std::collections::BTreeMap<(u16, u16), (u32, Vec<u8>)> =
+            Default::default();
+        for block in &capture.blocks {
+            let Ok(packet) = etherparse::SlicedPacket::from_ethernet(block.data) else {
+                continue;
+            };
+            let Some(etherparse::TransportSlice::Tcp(tcp)) = packet.transport else {
+                continue;
+            };
+            let key = (tcp.source_port(), tcp.destination_port());
+            let seq = tcp.sequence_number();
+            let entry = directions.entry(key).or_insert((seq, Vec::new()));
+            if tcp.syn() {
+                entry.0 = seq.wrapping_add(1);
+                continue;
+            }
+            if tcp.payload().is_empty() || seq != entry.0 {
+                continue;
+            }
+            entry.0 = seq.wrapping_add(tcp.payload().len() as u32);
+            entry.1.extend_from_slice(tcp.payload());
+        }
+        Some(directions.into_values().map(|(_, bytes)| bytes).collect())
+    }
+
+    #[test]
+    fn public_captures_sip_over_tcp() {
+        // (file, SIP messages tshark counts over TCP)
+        let cases = [
+            (
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../shared/captures/public/tcp-sip-split-segments-port6060.pcap"
+                ),
+                406,
+            ),
+            (
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../shared/captures/public/tcp-sip-invite-over-3-segments.pcap"
+                ),
+                6,
+            ),
+        ];
+        for (path, expected) in cases {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let Some(directions) = tcp_directions(path) else {
+                eprintln!("skipping: {path} not readable");
+                continue;
+            };
+            let mut count = 0;
+            for stream in &directions {
+                let (messages, skipped) = drain(stream);
+                assert_eq!(skipped, 0, "{name}");
+                for message in messages {
+                    let parsed = super::super::Message::parse(message, true).unwrap();
+                    assert!(parsed.call_id().is_some(), "{name}");
+                    assert!(
+                        parsed.problems().is_empty(),
+                        "{name}: {:?}",
+                        parsed.problems()
+                    );
+                    count += 1;
+                }
+            }
+            assert_eq!(count, expected, "{name}");
+        }
+    }
+}

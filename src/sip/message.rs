@@ -7,11 +7,10 @@
 
 use std::borrow::Cow;
 
-use super::scan::{is_token_byte, parse_u64, split_top_level, trim, trim_end};
-
 use super::header::{
     CSeq, Event, HeaderName, NameAddr, Replaces, SubscriptionState, TargetDialog, Via,
 };
+use super::scan::{is_token_byte, parse_u64, split_top_level, trim, trim_end};
 use super::uri::Uri;
 
 /// A request method. Unknown methods are kept as they are (RFC 3261 §7.1: extension-method).

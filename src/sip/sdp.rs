@@ -122,3 +122,100 @@ fn is_zero_address(connection: &[u8]) -> bool {
         .nth(2)
         .is_some_and(|address| address.split(|&b| b == b'/').next() == Some(b"0.0.0.0"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sdp(lines: &[&str]) -> Vec<u8> {
+        let mut text = String::new();
+        for line in lines {
+            text.push_str(line);
+            text.push_str("\r\n");
+        }
+        text.into_bytes()
+    }
+
+    const HEAD: [&str; 4] = ["v=0", "o=- 1 1 IN IP4 192.0.2.1", "s=-", "t=0 0"];
+
+    fn with(extra: &[&str]) -> Vec<u8> {
+        let mut lines = HEAD.to_vec();
+        lines.extend_from_slice(extra);
+        sdp(&lines)
+    }
+
+    #[test]
+    fn default_is_sendrecv() {
+        let body = with(&["c=IN IP4 192.0.2.1", "m=audio 4000 RTP/AVP 0"]);
+        assert_eq!(direction(&body), Some(Direction::SendRecv));
+    }
+
+    #[test]
+    fn media_level_attribute_wins_over_session_level() {
+        let body = with(&[
+            "a=sendonly",
+            "c=IN IP4 192.0.2.1",
+            "m=audio 4000 RTP/AVP 0",
+            "a=recvonly",
+        ]);
+        assert_eq!(direction(&body), Some(Direction::RecvOnly));
+        let body = with(&[
+            "a=inactive",
+            "m=audio 4000 RTP/AVP 0",
+            "a=rtpmap:0 PCMU/8000",
+        ]);
+        assert_eq!(direction(&body), Some(Direction::Inactive));
+    }
+
+    #[test]
+    fn only_the_first_audio_stream_counts() {
+        let body = with(&[
+            "c=IN IP4 192.0.2.1",
+            "m=video 5000 RTP/AVP 96",
+            "a=inactive",
+            "m=audio 4000 RTP/AVP 0",
+            "a=sendonly",
+            "m=audio 4002 RTP/AVP 0",
+            "a=recvonly",
+        ]);
+        assert_eq!(direction(&body), Some(Direction::SendOnly));
+    }
+
+    #[test]
+    fn zero_connection_address_removes_the_receive_half() {
+        // RFC 2543 hold at session level.
+        let body = with(&["c=IN IP4 0.0.0.0", "m=audio 4000 RTP/AVP 0"]);
+        assert_eq!(direction(&body), Some(Direction::SendOnly));
+        // At media level, combined with recvonly.
+        let body = with(&[
+            "c=IN IP4 192.0.2.1",
+            "m=audio 4000 RTP/AVP 0",
+            "c=IN IP4 0.0.0.0/127",
+            "a=recvonly",
+        ]);
+        assert_eq!(direction(&body), Some(Direction::Inactive));
+        // A media-level address overrides a zero session-level one.
+        let body = with(&[
+            "c=IN IP4 0.0.0.0",
+            "m=audio 4000 RTP/AVP 0",
+            "c=IN IP4 192.0.2.9",
+        ]);
+        assert_eq!(direction(&body), Some(Direction::SendRecv));
+    }
+
+    #[test]
+    fn session_level_without_audio_and_bare_lf() {
+        assert_eq!(
+            direction(b"v=0\na=recvonly\nm=video 1 RTP/AVP 96\n"),
+            Some(Direction::RecvOnly)
+        );
+        assert_eq!(direction(b"v=0\n"), Some(Direction::SendRecv));
+    }
+
+    #[test]
+    fn not_sdp() {
+        assert_eq!(direction(b""), None);
+        assert_eq!(direction(b"SIP/2.0 200 OK\r\n"), None);
+        assert_eq!(direction(b"\x80\x00v=0"), None);
+    }
+}

@@ -55,3 +55,41 @@ impl<'a> Sipfrag<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_line_fragments() {
+        let f = Sipfrag::parse(b"SIP/2.0 200 OK\r\n").unwrap();
+        assert_eq!(
+            (f.status, f.reason, f.first_line),
+            (Some(200), &b"OK"[..], &b"SIP/2.0 200 OK"[..])
+        );
+        let f = Sipfrag::parse(b"SIP/2.0 100 Trying").unwrap();
+        assert_eq!(f.status, Some(100));
+        let f =
+            Sipfrag::parse(b"\r\n  SIP/2.0 503 Service Unavailable\r\nRetry-After: 5\r\n").unwrap();
+        assert_eq!(
+            (f.status, f.reason),
+            (Some(503), &b"Service Unavailable"[..])
+        );
+        // Missing reason phrase, lower-case version, bare LF.
+        let f = Sipfrag::parse(b"sip/2.0 180\n").unwrap();
+        assert_eq!((f.status, f.reason), (Some(180), &b""[..]));
+    }
+
+    #[test]
+    fn request_lines_and_junk_have_no_status() {
+        let f = Sipfrag::parse(b"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n").unwrap();
+        assert_eq!(f.status, None);
+        assert_eq!(f.first_line, b"INVITE sip:bob@biloxi.example.com SIP/2.0");
+        assert_eq!(Sipfrag::parse(b"SIP/2.0 OK\r\n").unwrap().status, None);
+        assert_eq!(Sipfrag::parse(b"SIP/2.0 2000 OK").unwrap().status, None);
+        assert_eq!(Sipfrag::parse(b"SIP/2.0").unwrap().status, None);
+        assert_eq!(Sipfrag::parse(b"\xff\xfe").unwrap().status, None);
+        assert_eq!(Sipfrag::parse(b""), None);
+        assert_eq!(Sipfrag::parse(b" \r\n\r\n"), None);
+    }
+}

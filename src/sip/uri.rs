@@ -122,14 +122,13 @@ pub fn percent_decode(input: &[u8]) -> Cow<'_, [u8]> {
     let mut out = Vec::with_capacity(input.len());
     let mut rest = input;
     while let Some((&byte, tail)) = rest.split_first() {
-        if byte == b'%' {
-            if let [high, low, after @ ..] = tail {
-                if let (Some(h), Some(l)) = (hex_value(*high), hex_value(*low)) {
-                    out.push(h << 4 | l);
-                    rest = after;
-                    continue;
-                }
-            }
+        if byte == b'%'
+            && let [high, low, after @ ..] = tail
+            && let (Some(h), Some(l)) = (hex_value(*high), hex_value(*low))
+        {
+            out.push(h << 4 | l);
+            rest = after;
+            continue;
         }
         out.push(byte);
         rest = tail;
