@@ -13,6 +13,7 @@ use crate::capture::{Damage, Format, FrameRef, Input, Merge};
 use crate::dialog::{Dialog, DialogStats, Observed, Tracker};
 use crate::net::{Decoder, Flow, Limits, NetStats, Sink, Transport};
 use crate::sip::framing::{StreamFrame, datagram_message, frame_stream};
+use crate::sip::websocket::{self, HandshakeFrame};
 use crate::sip::{Message, looks_like_sip};
 
 /// Settings of one analysis.
@@ -126,9 +127,22 @@ impl Analysis {
     }
 }
 
+/// How a TCP stream direction carries SIP.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Carriage {
+    /// Nothing decided yet: the stream has just started.
+    #[default]
+    Unknown,
+    /// SIP messages directly on the stream, framed by Content-Length (RFC 3261 §18.3).
+    Sip,
+    /// SIP inside WebSocket messages after an HTTP Upgrade (RFC 7118).
+    WebSocket,
+}
+
 /// The per-stream state the SIP stage keeps for TCP.
 #[derive(Default)]
 struct Stream {
+    carriage: Carriage,
     /// SIP messages this stream carried so far.
     messages: u64,
 }
@@ -143,8 +157,14 @@ struct SipStage<'o, O: Observer> {
 }
 
 impl<O: Observer> SipStage<'_, O> {
-    fn deliver(&mut self, frame: FrameRef, flow: Flow, transport: Transport, bytes: &[u8]) -> bool {
-        let stream = transport == Transport::Tcp;
+    fn deliver(
+        &mut self,
+        frame: FrameRef,
+        flow: Flow,
+        transport: Transport,
+        bytes: &[u8],
+        stream: bool,
+    ) -> bool {
         let Ok(message) = Message::parse(bytes, stream) else {
             self.stats.unparsable += 1;
             return false;
@@ -171,6 +191,73 @@ impl<O: Observer> SipStage<'_, O> {
     }
 }
 
+impl<O: Observer> SipStage<'_, O> {
+    /// SIP framed by Content-Length on the stream itself.
+    fn sip_stream(&mut self, frame: FrameRef, flow: Flow, data: &[u8]) -> usize {
+        let mut used = 0;
+        while let Some(rest) = data.get(used..) {
+            if rest.is_empty() {
+                break;
+            }
+            match frame_stream(rest) {
+                StreamFrame::Message(len) => {
+                    let len = len.clamp(1, rest.len());
+                    let bytes = rest.get(..len).unwrap_or(rest);
+                    if self.deliver(frame, flow, Transport::Tcp, bytes, true) {
+                        self.streams.entry(flow).or_default().messages += 1;
+                    }
+                    used += len;
+                }
+                StreamFrame::Skip(len) => {
+                    let len = len.clamp(1, rest.len());
+                    self.skipped(flow, len);
+                    used += len;
+                }
+                StreamFrame::NeedMore => break,
+            }
+        }
+        used
+    }
+
+    /// SIP in WebSocket messages: each message holds exactly one SIP message
+    /// (RFC 7118 §5.2), so no Content-Length framing is needed.
+    fn websocket_stream(&mut self, frame: FrameRef, flow: Flow, data: &[u8]) -> usize {
+        let decoded = websocket::decode_frames(data);
+        for message in &decoded.messages {
+            let payload: &[u8] = message;
+            match datagram_message(payload) {
+                Some(sip) if looks_like_sip(sip) => {
+                    if self.deliver(frame, flow, Transport::Tcp, sip, false) {
+                        self.streams.entry(flow).or_default().messages += 1;
+                    }
+                }
+                Some(_) => self.stats.non_sip_stream_bytes += payload.len() as u64,
+                None => self.stats.keepalives += 1,
+            }
+        }
+        let mut used = decoded.consumed.min(data.len());
+        if decoded.error.is_some() || decoded.closed {
+            // The frames stopped making sense, or the socket closed: read the rest as
+            // a plain stream, where resynchronisation finds any SIP left.
+            if let Some(s) = self.streams.get_mut(&flow) {
+                s.carriage = Carriage::Sip;
+            }
+            used += self.sip_stream(frame, flow, data.get(used..).unwrap_or_default());
+        }
+        used
+    }
+
+    /// Counts bytes skipped on a stream: junk inside a SIP stream is damage, bytes of a
+    /// stream that never carried SIP are plain traffic.
+    fn skipped(&mut self, flow: Flow, len: usize) {
+        if self.streams.get(&flow).is_some_and(|s| s.messages > 0) {
+            self.stats.skipped_stream_bytes += len as u64;
+        } else {
+            self.stats.non_sip_stream_bytes += len as u64;
+        }
+    }
+}
+
 impl<O: Observer> Sink for SipStage<'_, O> {
     fn datagram(&mut self, frame: FrameRef, flow: Flow, transport: Transport, payload: &[u8]) {
         // The cheap first-bytes check: most datagrams are RTP.
@@ -184,40 +271,34 @@ impl<O: Observer> Sink for SipStage<'_, O> {
         }
         match datagram_message(payload) {
             Some(message) => {
-                self.deliver(frame, flow, transport, message);
+                self.deliver(frame, flow, transport, message, false);
             }
             None => self.stats.keepalives += 1,
         }
     }
 
     fn stream(&mut self, frame: FrameRef, flow: Flow, data: &[u8]) -> usize {
-        let mut used = 0;
-        while let Some(rest) = data.get(used..) {
-            if rest.is_empty() {
-                break;
-            }
-            match frame_stream(rest) {
-                StreamFrame::Message(len) => {
-                    let len = len.clamp(1, rest.len());
-                    let bytes = rest.get(..len).unwrap_or(rest);
-                    if self.deliver(frame, flow, Transport::Tcp, bytes) {
-                        self.streams.entry(flow).or_default().messages += 1;
-                    }
-                    used += len;
+        let carriage = self
+            .streams
+            .get(&flow)
+            .map_or(Carriage::Unknown, |s| s.carriage);
+        match carriage {
+            Carriage::Unknown => match websocket::frame_handshake(data) {
+                HandshakeFrame::NeedMore => 0,
+                HandshakeFrame::Request { len, .. } | HandshakeFrame::Response { len, .. } => {
+                    self.streams.entry(flow).or_default().carriage = Carriage::WebSocket;
+                    self.stats.non_sip_stream_bytes += len as u64;
+                    let len = len.min(data.len());
+                    len + self.stream(frame, flow, data.get(len..).unwrap_or_default())
                 }
-                StreamFrame::Skip(len) => {
-                    let len = len.clamp(1, rest.len());
-                    if self.streams.get(&flow).is_some_and(|s| s.messages > 0) {
-                        self.stats.skipped_stream_bytes += len as u64;
-                    } else {
-                        self.stats.non_sip_stream_bytes += len as u64;
-                    }
-                    used += len;
+                HandshakeFrame::NotHandshake => {
+                    self.streams.entry(flow).or_default().carriage = Carriage::Sip;
+                    self.sip_stream(frame, flow, data)
                 }
-                StreamFrame::NeedMore => break,
-            }
+            },
+            Carriage::Sip => self.sip_stream(frame, flow, data),
+            Carriage::WebSocket => self.websocket_stream(frame, flow, data),
         }
-        used
     }
 
     fn stream_gap(&mut self, _frame: FrameRef, flow: Flow) {
