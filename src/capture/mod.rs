@@ -16,8 +16,23 @@
 //! - Several inputs are merged by timestamp by [`Merge`] (ring-buffer captures); ties
 //!   keep the order of the files on the command line.
 
+mod merge;
+mod pcap;
+mod pcapng;
+mod stream;
+pub mod write;
+
+pub use merge::Merge;
+
 use std::fmt;
+use std::fs::File;
 use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use flate2::read::MultiGzDecoder;
+
+use stream::{ByteStream, Counted, Fill, ReadCounters, read_up_to};
 
 /// One packet record of a capture, borrowed from the reader's buffer.
 #[derive(Clone, Copy, Debug)]
@@ -121,22 +136,92 @@ pub enum Format {
     Pcapng,
 }
 
+/// Largest single record or block accepted (and so the largest the read window grows):
+/// anything longer is damage, not a packet.
+pub const MAX_RECORD_LEN: usize = 256 * 1024 * 1024;
+
+/// What to tell a user whose file is not a capture.
+const WHAT_WE_READ: &str = "sipxfer reads pcap and pcapng files, optionally gzip-compressed";
+
 /// One opened input file, read as a stream.
 pub struct Input {
     name: String,
     index: u32,
-    // Filled in by the implementation.
+    stream: ByteStream,
+    container: Container,
+    format: Format,
+    gzip: bool,
+    file_size: Option<u64>,
+    counters: Arc<ReadCounters>,
+    damage: Vec<Damage>,
+    stats: CaptureStats,
+    /// Frame number given to the last packet record parsed.
+    last_number: u64,
+    /// Bytes of the last delivered record, consumed at the next call: the delivered
+    /// frame borrows them until then.
+    pending: usize,
+    /// A record parsed by `peek_ts` and not yet delivered; its bytes are at the start
+    /// of the window.
+    peeked: Option<Record>,
+    finished: bool,
+}
+
+enum Container {
+    Pcap(pcap::LegacyFile),
+    Pcapng(pcapng::NgFile),
+}
+
+/// A packet record located in the read window, relative to the window's start.
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    /// Whole record or block, consumed once the frame is done with.
+    size: usize,
+    data_start: usize,
+    data_len: usize,
+    ts_ns: i64,
+    linktype: u32,
+    orig_len: u32,
+    number: u64,
+}
+
+/// What a format parser found at the start of the window.
+enum Step {
+    Packet(Record),
+    /// A well-formed block that is not a packet; `skipped` when it is not used at all.
+    Block { size: usize, skipped: bool },
+    End,
+    Damaged(DamageKind, String),
+    ReadFailed(std::io::Error),
+}
+
+/// Reads a u32 at `at` in the given byte order; `None` when out of bounds.
+#[inline]
+fn read_u32(bytes: &[u8], at: usize, big_endian: bool) -> Option<u32> {
+    let b: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    })
 }
 
 impl Input {
     /// Opens `path` (or standard input for `-`), detecting gzip and the capture format
     /// from the first bytes.
     pub fn open(path: &str, index: u32) -> Result<Input, OpenError> {
-        let _ = (path, index);
-        Err(OpenError {
+        if path == "-" {
+            return Self::from_source(path, index, Box::new(std::io::stdin()), None);
+        }
+        let file = File::open(path).map_err(|e| OpenError {
             file: path.to_string(),
-            message: "not implemented".into(),
-        })
+            message: format!("cannot open: {e}"),
+        })?;
+        let file_size = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        Self::from_source(path, index, Box::new(file), file_size)
     }
 
     /// Reads a capture from any reader; `name` is what errors and reports call it.
@@ -145,10 +230,85 @@ impl Input {
         index: u32,
         reader: Box<dyn Read + Send>,
     ) -> Result<Input, OpenError> {
-        let _ = reader;
-        Err(OpenError {
+        Self::from_source(name, index, reader, None)
+    }
+
+    fn from_source(
+        name: &str,
+        index: u32,
+        reader: Box<dyn Read + Send>,
+        file_size: Option<u64>,
+    ) -> Result<Input, OpenError> {
+        let fail = |message: String| OpenError {
             file: name.to_string(),
-            message: format!("input {index} not implemented"),
+            message,
+        };
+        let counters = Arc::new(ReadCounters::default());
+        let mut raw = Counted {
+            inner: reader,
+            counters: Arc::clone(&counters),
+        };
+        // gzip is recognised by its magic (RFC 1952 section 2.3.1), not by the name.
+        let mut magic = [0u8; 2];
+        let n = read_up_to(&mut raw, &mut magic).map_err(|e| fail(format!("cannot read: {e}")))?;
+        let gzip = n == 2 && magic == [0x1f, 0x8b];
+        let prefix = std::io::Cursor::new(magic).take(n as u64);
+        let source: Box<dyn Read + Send> = if gzip {
+            Box::new(MultiGzDecoder::new(prefix.chain(raw)))
+        } else {
+            Box::new(prefix.chain(raw))
+        };
+        let mut stream = ByteStream::new(source);
+        let read_failure = match stream.request(pcap::FILE_HEADER_LEN) {
+            Fill::Failed(e) => Some(e),
+            Fill::Ready | Fill::Eof => None,
+        };
+        if let Some(e) = read_failure {
+            return Err(fail(if gzip && !counters.failed.load(Ordering::Relaxed) {
+                format!("gzip-compressed, but the compressed data is corrupt ({e})")
+            } else {
+                format!("cannot read: {e}")
+            }));
+        }
+        let head = stream.available();
+        let inside = if gzip { "gzip-compressed, but " } else { "" };
+        let (container, format) = if pcap::LegacyFile::is_magic(head) {
+            let Some(file) = pcap::LegacyFile::parse_header(head) else {
+                return Err(fail(format!(
+                    "{inside}the file ends inside the pcap file header ({} of {} bytes); it was cut short",
+                    head.len(),
+                    pcap::FILE_HEADER_LEN
+                )));
+            };
+            stream.consume(pcap::FILE_HEADER_LEN);
+            let format = if file.nanos {
+                Format::PcapNanos
+            } else {
+                Format::Pcap
+            };
+            (Container::Pcap(file), format)
+        } else if read_u32(head, 0, false) == Some(pcapng::SHB) {
+            // The first section header is read like any other block; a file cut inside it
+            // is a truncated record, not "not a capture".
+            (Container::Pcapng(pcapng::NgFile::default()), Format::Pcapng)
+        } else {
+            return Err(fail(format!("{inside}{}; {WHAT_WE_READ}", describe(head))));
+        };
+        Ok(Input {
+            name: name.to_string(),
+            index,
+            stream,
+            container,
+            format,
+            gzip,
+            file_size,
+            counters,
+            damage: Vec::new(),
+            stats: CaptureStats::default(),
+            last_number: 0,
+            pending: 0,
+            peeked: None,
+            finished: false,
         })
     }
 
@@ -164,76 +324,165 @@ impl Input {
 
     /// The next packet record, or `None` at the end of the file or at damage that stops
     /// reading (see [`Input::damage`]).
+    #[inline]
     pub fn next_frame(&mut self) -> Option<Frame<'_>> {
-        None
+        let record = match self.peeked.take() {
+            Some(r) => r,
+            None => self.advance()?,
+        };
+        self.pending = record.size;
+        self.stats.frames += 1;
+        self.stats.bytes += record.data_len as u64;
+        if (record.data_len as u64) < u64::from(record.orig_len) {
+            self.stats.snapped_frames += 1;
+        }
+        let end = record.data_start.saturating_add(record.data_len);
+        let data = self
+            .stream
+            .available()
+            .get(record.data_start..end)
+            .unwrap_or(&[]);
+        Some(Frame {
+            file: self.index,
+            number: record.number,
+            ts_ns: record.ts_ns,
+            linktype: record.linktype,
+            data,
+            orig_len: record.orig_len,
+        })
     }
 
     /// Timestamp of the next packet record without consuming it (for merging).
     pub fn peek_ts(&mut self) -> Option<i64> {
-        None
+        if self.peeked.is_none() {
+            self.peeked = self.advance();
+        }
+        self.peeked.map(|r| r.ts_ns)
+    }
+
+    /// Parses the next packet record, skipping other blocks; records damage and stops.
+    #[inline]
+    fn advance(&mut self) -> Option<Record> {
+        if self.pending > 0 {
+            self.stream.consume(self.pending);
+            self.pending = 0;
+        }
+        loop {
+            if self.finished {
+                return None;
+            }
+            let delivered = self.last_number;
+            let step = match &mut self.container {
+                Container::Pcap(file) => file.next_record(&mut self.stream, delivered),
+                Container::Pcapng(file) => file.next_block(&mut self.stream, delivered),
+            };
+            match step {
+                Step::Packet(mut record) => {
+                    self.last_number += 1;
+                    record.number = self.last_number;
+                    return Some(record);
+                }
+                Step::Block { size, skipped } => {
+                    self.stream.consume(size);
+                    if skipped {
+                        self.stats.skipped_blocks += 1;
+                    }
+                }
+                Step::End => self.finished = true,
+                Step::Damaged(kind, detail) => self.stop(kind, detail),
+                Step::ReadFailed(e) => {
+                    // Under gzip, an error that did not come from the file is the decoder's.
+                    if self.gzip && !self.counters.failed.load(Ordering::Relaxed) {
+                        self.stop(
+                            DamageKind::CorruptCompression,
+                            format!("gzip stream is corrupt or cut short ({e})"),
+                        );
+                    } else {
+                        self.stop(DamageKind::Io, format!("read error: {e}"));
+                    }
+                }
+            }
+        }
+    }
+
+    #[cold]
+    fn stop(&mut self, kind: DamageKind, detail: String) {
+        self.damage.push(Damage {
+            file: self.index,
+            frame: self.last_number + 1,
+            offset: self.stream.offset(),
+            kind,
+            detail,
+        });
+        self.finished = true;
     }
 
     /// Bytes of the file read so far (compressed bytes for gzip), for progress.
     pub fn bytes_read(&self) -> u64 {
-        0
+        self.counters.bytes.load(Ordering::Relaxed)
     }
 
     /// Size of the file on disk, when known (not for standard input).
     pub fn file_size(&self) -> Option<u64> {
-        None
+        self.file_size
     }
 
     /// Container format, once known.
     pub fn format(&self) -> Format {
-        Format::Pcap
+        self.format
     }
 
     /// Whether the file was gzip-compressed.
     pub fn gzip(&self) -> bool {
-        false
+        self.gzip
     }
 
     /// Damage found so far.
     pub fn damage(&self) -> &[Damage] {
-        &[]
+        &self.damage
     }
 
     /// Counts so far.
     pub fn stats(&self) -> &CaptureStats {
-        unimplemented_stats()
+        &self.stats
     }
 }
 
-fn unimplemented_stats() -> &'static CaptureStats {
-    static EMPTY: CaptureStats = CaptureStats {
-        frames: 0,
-        bytes: 0,
-        snapped_frames: 0,
-        skipped_blocks: 0,
-    };
-    &EMPTY
-}
-
-/// Several inputs merged into one stream of frames ordered by timestamp.
-pub struct Merge {
-    inputs: Vec<Input>,
-}
-
-impl Merge {
-    pub fn new(inputs: Vec<Input>) -> Merge {
-        Merge { inputs }
+/// What the first bytes of a file that is not a capture look like, in a few words.
+fn describe(head: &[u8]) -> String {
+    let magic = |m: &[u8]| head.starts_with(m);
+    if head.is_empty() {
+        return "the file is empty".into();
     }
-
-    /// The next frame of whichever input has the earliest timestamp.
-    pub fn next_frame(&mut self) -> Option<Frame<'_>> {
-        self.inputs.first_mut().and_then(|i| i.next_frame())
+    if magic(b"PK\x03\x04") {
+        return "this is a zip archive; extract the capture from it first".into();
     }
-
-    pub fn inputs(&self) -> &[Input] {
-        &self.inputs
+    if magic(b"\xfd7zXZ\x00") {
+        return "this is xz-compressed; decompress it first (xz -d)".into();
     }
-
-    pub fn into_inputs(self) -> Vec<Input> {
-        self.inputs
+    if magic(b"\x28\xb5\x2f\xfd") {
+        return "this is zstd-compressed; decompress it first (zstd -d)".into();
+    }
+    if magic(b"BZh") {
+        return "this is bzip2-compressed; decompress it first (bzip2 -d)".into();
+    }
+    let sample = head.get(..64).unwrap_or(head);
+    let text = sample
+        .iter()
+        .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace() || b >= 0x80);
+    // A sample cut inside a multi-byte character is still text.
+    let utf8 = std::str::from_utf8(sample).map_or_else(|e| e.error_len().is_none(), |_| true);
+    if text && utf8 {
+        let line = sample.split(|&b| b == b'\n').next().unwrap_or(sample);
+        let shown: String = String::from_utf8_lossy(line)
+            .chars()
+            .take(40)
+            .flat_map(char::escape_default)
+            .collect();
+        return format!("this is a text file, not a capture (it starts with \"{shown}\")");
+    }
+    match read_u32(head, 0, true) {
+        Some(m) => format!("not a capture file (unknown magic number 0x{m:08x})"),
+        None => format!("not a capture file (only {} bytes)", head.len()),
     }
 }
