@@ -486,3 +486,344 @@ fn describe(head: &[u8]) -> String {
         None => format!("not a capture file (only {} bytes)", head.len()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::pcapng::build::NgBuilder;
+    use super::write::PcapWriter;
+    use super::*;
+    use std::io::Write;
+
+    const SEC: i64 = 1_000_000_000;
+    const T0: i64 = 1_700_000_000 * SEC;
+
+    fn input(bytes: Vec<u8>) -> Input {
+        Input::from_reader("test", 0, Box::new(std::io::Cursor::new(bytes))).unwrap()
+    }
+
+    fn open_error(bytes: Vec<u8>) -> String {
+        match Input::from_reader("test", 0, Box::new(std::io::Cursor::new(bytes))) {
+            Ok(_) => panic!("opened"),
+            Err(e) => e.message,
+        }
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// (number, ts, linktype, data, orig_len) of every frame.
+    fn frames(input: &mut Input) -> Vec<(u64, i64, u32, Vec<u8>, u32)> {
+        let mut out = Vec::new();
+        while let Some(f) = input.next_frame() {
+            out.push((f.number, f.ts_ns, f.linktype, f.data.to_vec(), f.orig_len));
+        }
+        out
+    }
+
+    fn legacy(nanos: bool, big_endian: bool) -> Vec<u8> {
+        let mut w = PcapWriter::with_format(Vec::new(), 1, nanos, big_endian).unwrap();
+        w.write_packet(T0 + 123_456_789, b"first").unwrap();
+        w.write_record(T0 + SEC, b"snapped", 1500).unwrap();
+        w.write_packet(T0 + 2 * SEC, b"").unwrap();
+        w.into_inner()
+    }
+
+    #[test]
+    fn legacy_pcap_in_both_resolutions_and_byte_orders_plain_or_gzip() {
+        for nanos in [false, true] {
+            for be in [false, true] {
+                for gz in [false, true] {
+                    let bytes = legacy(nanos, be);
+                    let mut input = input(if gz { gzip(&bytes) } else { bytes });
+                    let expected_first_ts = if nanos {
+                        T0 + 123_456_789
+                    } else {
+                        T0 + 123_456_000
+                    };
+                    assert_eq!(input.gzip(), gz);
+                    let want_format = if nanos {
+                        Format::PcapNanos
+                    } else {
+                        Format::Pcap
+                    };
+                    assert_eq!(input.format(), want_format);
+                    assert_eq!(
+                        frames(&mut input),
+                        vec![
+                            (1, expected_first_ts, 1, b"first".to_vec(), 5),
+                            (2, T0 + SEC, 1, b"snapped".to_vec(), 1500),
+                            (3, T0 + 2 * SEC, 1, vec![], 0),
+                        ],
+                        "nanos {nanos} be {be} gzip {gz}"
+                    );
+                    assert!(input.damage().is_empty());
+                    let s = input.stats();
+                    assert_eq!((s.frames, s.bytes, s.snapped_frames), (3, 12, 1));
+                }
+            }
+        }
+    }
+
+    /// Two sections (the second big-endian), interfaces with their own link types and
+    /// timestamp resolutions, every packet block kind and blocks to skip.
+    fn two_sections() -> Vec<u8> {
+        let mut b = NgBuilder::new();
+        b.section(false)
+            .interface(1, 0, None, None) // Ethernet, microseconds (default)
+            .interface(113, 0, Some(9), Some(10)) // Linux SLL, nanoseconds, +10 s
+            .epb(0, 1_700_000_000_000_001, b"eth", 3)
+            .block(pcap_parser::NRB_MAGIC, &[0; 4]) // name resolution: skipped
+            .epb(1, 1_700_000_000_000_000_005, b"sll!!", 60)
+            .spb(b"simple", 6)
+            .section(true)
+            .interface(101, 4, Some(0x80 | 10), None) // raw IP, 2^-10 s, snaplen 4
+            .epb(0, 1024 * 1_700_000_001, b"raw", 3)
+            .spb(b"cut-by-snaplen", 14)
+            .opb(0, 1024 * 1_700_000_002 + 512, b"old")
+            .block(pcap_parser::ISB_MAGIC, &[0; 8]); // statistics: skipped
+        b.out
+    }
+
+    #[test]
+    fn pcapng_sections_interfaces_and_packet_blocks() {
+        for gz in [false, true] {
+            let bytes = two_sections();
+            let mut input = input(if gz { gzip(&bytes) } else { bytes });
+            assert_eq!(input.format(), Format::Pcapng);
+            let got = frames(&mut input);
+            let eth_ts = T0 + 1_000;
+            assert_eq!(
+                got,
+                vec![
+                    (1, eth_ts, 1, b"eth".to_vec(), 3),
+                    (2, T0 + 10 * SEC + 5, 113, b"sll!!".to_vec(), 60),
+                    // SPB: previous timestamp, interface 0 of the section
+                    (3, T0 + 10 * SEC + 5, 1, b"simple".to_vec(), 6),
+                    (4, T0 + SEC, 101, b"raw".to_vec(), 3),
+                    (5, T0 + SEC, 101, b"cut-".to_vec(), 14),
+                    (6, T0 + 2 * SEC + SEC / 2, 101, b"old".to_vec(), 3),
+                ]
+            );
+            assert!(input.damage().is_empty(), "{:?}", input.damage());
+            let s = input.stats();
+            assert_eq!((s.frames, s.snapped_frames, s.skipped_blocks), (6, 2, 2));
+        }
+    }
+
+    #[test]
+    fn bytes_read_counts_the_file_not_the_content() {
+        let bytes = two_sections();
+        let compressed = gzip(&bytes);
+        let mut input = input(compressed.clone());
+        while input.next_frame().is_some() {}
+        assert_eq!(input.bytes_read(), compressed.len() as u64);
+        assert_eq!(input.file_size(), None);
+    }
+
+    #[test]
+    fn peek_then_next_gives_the_same_frame() {
+        let mut input = input(legacy(true, false));
+        assert_eq!(input.peek_ts(), Some(T0 + 123_456_789));
+        assert_eq!(input.peek_ts(), Some(T0 + 123_456_789));
+        assert_eq!(input.next_frame().unwrap().data, b"first");
+        assert_eq!(input.next_frame().unwrap().number, 2);
+        assert_eq!(input.peek_ts(), Some(T0 + 2 * SEC));
+        assert_eq!(input.next_frame().unwrap().number, 3);
+        assert_eq!(input.peek_ts(), None);
+        assert!(input.next_frame().is_none());
+    }
+
+    #[test]
+    fn a_record_cut_short_is_reported_with_its_frame_and_offset() {
+        let bytes = legacy(false, false);
+        // header 24, record 1 = 16 + 5, record 2 starts at 45
+        let cut = bytes[..45 + 20].to_vec();
+        let mut input = input(cut);
+        assert_eq!(frames(&mut input).len(), 1);
+        let d = &input.damage()[0];
+        assert_eq!((d.kind, d.frame, d.offset), (DamageKind::TruncatedRecord, 2, 45));
+        // A cut inside the record header is the same damage.
+        let mut input = self::input(bytes[..45 + 3].to_vec());
+        assert_eq!(frames(&mut input).len(), 1);
+        assert_eq!(input.damage()[0].kind, DamageKind::TruncatedRecord);
+    }
+
+    #[test]
+    fn garbage_after_the_records_is_reported_after_delivering_them() {
+        let mut bytes = legacy(false, false);
+        let end = bytes.len() as u64;
+        bytes.extend_from_slice(b"some text that is not a pcap record at all\n");
+        let mut input = input(bytes);
+        assert_eq!(frames(&mut input).len(), 3);
+        let d = &input.damage()[0];
+        assert_eq!((d.kind, d.frame, d.offset), (DamageKind::GarbageAfterRecords, 4, end));
+
+        let mut bytes = two_sections();
+        let end = bytes.len() as u64;
+        bytes.extend_from_slice(b"some text that is not a pcapng block\n");
+        let mut input = self::input(bytes);
+        assert_eq!(frames(&mut input).len(), 6);
+        let d = &input.damage()[0];
+        assert_eq!((d.kind, d.frame, d.offset), (DamageKind::GarbageAfterRecords, 7, end));
+    }
+
+    #[test]
+    fn broken_pcapng_blocks_are_corrupt() {
+        // A packet on an interface the section never described.
+        let mut b = NgBuilder::new();
+        b.section(false).interface(1, 0, None, None).epb(0, 1, b"ok", 2).epb(3, 2, b"x", 1);
+        let mut input = input(b.out);
+        assert_eq!(frames(&mut input).len(), 1);
+        assert_eq!(input.damage()[0].kind, DamageKind::CorruptBlock);
+        assert_eq!(input.damage()[0].frame, 2);
+
+        // Trailing length that does not match.
+        let mut b = NgBuilder::new();
+        b.section(false).interface(1, 0, None, None).epb(0, 1, b"ok", 2);
+        let n = b.out.len();
+        b.out[n - 1] = 0x7f;
+        let mut input = self::input(b.out);
+        assert_eq!(frames(&mut input).len(), 0);
+        assert_eq!(input.damage()[0].kind, DamageKind::CorruptBlock);
+    }
+
+    #[test]
+    fn the_mixed_endian_header_file_shape_is_damage_not_a_panic() {
+        // Big-endian file header, little-endian record: the length reads as absurd.
+        let mut bytes = PcapWriter::with_format(Vec::new(), 0, false, true)
+            .unwrap()
+            .into_inner();
+        let mut rec = PcapWriter::with_format(Vec::new(), 0, false, false).unwrap();
+        rec.write_packet(T0, &[0x45; 547]).unwrap();
+        bytes.extend_from_slice(&rec.into_inner()[24..]);
+        let mut input = input(bytes);
+        assert!(input.next_frame().is_none());
+        let d = &input.damage()[0];
+        assert_eq!((d.kind, d.frame, d.offset), (DamageKind::CorruptBlock, 1, 24));
+    }
+
+    #[test]
+    fn corrupt_or_cut_gzip_is_compression_damage() {
+        let mut many = PcapWriter::new(Vec::new(), 1).unwrap();
+        for i in 0..2000 {
+            many.write_packet(T0 + i, &[i as u8; 200]).unwrap();
+        }
+        let compressed = gzip(&many.into_inner());
+        // Cut in the middle.
+        let mut input = input(compressed[..compressed.len() / 2].to_vec());
+        let n = frames(&mut input).len();
+        assert!(n > 0 && n < 2000);
+        let d = &input.damage()[0];
+        assert_eq!(d.kind, DamageKind::CorruptCompression, "{d:?}");
+        assert_eq!(d.frame, n as u64 + 1);
+        // Bytes flipped in the middle.
+        let mut flipped = compressed.clone();
+        let mid = flipped.len() / 2;
+        for b in &mut flipped[mid..mid + 64] {
+            *b ^= 0x5a;
+        }
+        let mut input = self::input(flipped);
+        let _ = frames(&mut input);
+        assert!(!input.damage().is_empty());
+    }
+
+    #[test]
+    fn read_errors_keep_the_os_message() {
+        struct Failing(std::io::Cursor<Vec<u8>>);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                match self.0.read(buf)? {
+                    0 => Err(std::io::Error::other("disk on fire")),
+                    n => Ok(n),
+                }
+            }
+        }
+        for gz in [false, true] {
+            let bytes = legacy(false, false);
+            let bytes = if gz { gzip(&bytes) } else { bytes };
+            let cut = bytes[..bytes.len() - 3].to_vec();
+            let mut input =
+                Input::from_reader("f", 0, Box::new(Failing(std::io::Cursor::new(cut)))).unwrap();
+            let _ = frames(&mut input);
+            let d = &input.damage()[0];
+            assert_eq!(d.kind, DamageKind::Io, "gzip {gz}");
+            assert!(d.detail.contains("disk on fire"), "{}", d.detail);
+        }
+    }
+
+    #[test]
+    fn a_record_larger_than_the_window_is_read_whole() {
+        let big = vec![0xabu8; 3 * 1024 * 1024 + 7];
+        let mut b = NgBuilder::new();
+        b.section(false).interface(1, 0, None, None).epb(0, 1, &big, big.len() as u32);
+        b.epb(0, 2, b"after", 5);
+        let mut input = input(b.out);
+        assert_eq!(input.next_frame().unwrap().data.len(), big.len());
+        assert_eq!(input.next_frame().unwrap().data, b"after");
+    }
+
+    #[test]
+    fn files_that_are_not_captures_say_what_they_look_like() {
+        let m = open_error(vec![]);
+        assert!(m.contains("empty") && m.contains(WHAT_WE_READ), "{m}");
+        let m = open_error(b"INVITE sip:bob@example.com SIP/2.0\r\nVia: x\r\n".to_vec());
+        assert!(m.contains("text file") && m.contains("INVITE sip:bob"), "{m}");
+        let m = open_error(vec![0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0]);
+        assert!(m.contains("0xdeadbeef"), "{m}");
+        let m = open_error(b"PK\x03\x04rest".to_vec());
+        assert!(m.contains("zip"), "{m}");
+        let m = open_error(gzip(b"hello world\n"));
+        assert!(m.starts_with("gzip-compressed, but") && m.contains("text"), "{m}");
+        let m = open_error(legacy(false, false)[..10].to_vec());
+        assert!(m.contains("cut short"), "{m}");
+        let m = open_error(vec![0x1f, 0x8b, 8, 0, 0]);
+        assert!(m.contains("gzip"), "{m}");
+        let e = match Input::open("/nonexistent/file.pcap", 0) {
+            Err(e) => e,
+            Ok(_) => panic!("opened"),
+        };
+        assert!(e.to_string().contains("No such file"), "{e}");
+    }
+
+    #[test]
+    fn open_reports_file_size() {
+        let dir = std::env::temp_dir().join(format!("sipxfer-capture-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("small.pcap");
+        std::fs::write(&path, legacy(true, true)).unwrap();
+        let mut input = Input::open(path.to_str().unwrap(), 4).unwrap();
+        assert_eq!(input.file_size(), Some(legacy(true, true).len() as u64));
+        assert_eq!(input.next_frame().unwrap().file, 4);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn merge_interleaves_by_time_and_keeps_file_numbers() {
+        let write = |times: &[i64]| {
+            let mut w = PcapWriter::new(Vec::new(), 1).unwrap();
+            for &t in times {
+                w.write_packet(t, &t.to_le_bytes()).unwrap();
+            }
+            w.into_inner()
+        };
+        let a = write(&[1, 3, 3, 7]);
+        let b = write(&[2, 3, 8]);
+        let mut merge = Merge::new(vec![
+            Input::from_reader("a", 0, Box::new(std::io::Cursor::new(a))).unwrap(),
+            Input::from_reader("b", 1, Box::new(std::io::Cursor::new(b))).unwrap(),
+        ]);
+        let mut got = Vec::new();
+        while let Some(f) = merge.next_frame() {
+            assert_eq!(f.data, f.ts_ns.to_le_bytes());
+            got.push((f.ts_ns, f.file, f.number));
+        }
+        assert_eq!(
+            got,
+            vec![(1, 0, 1), (2, 1, 1), (3, 0, 2), (3, 0, 3), (3, 1, 2), (7, 0, 4), (8, 1, 3)]
+        );
+        assert_eq!(merge.inputs()[1].stats().frames, 3);
+    }
+}
