@@ -188,7 +188,10 @@ struct Record {
 enum Step {
     Packet(Record),
     /// A well-formed block that is not a packet; `skipped` when it is not used at all.
-    Block { size: usize, skipped: bool },
+    Block {
+        size: usize,
+        skipped: bool,
+    },
     End,
     Damaged(DamageKind, String),
     ReadFailed(std::io::Error),
@@ -644,7 +647,10 @@ mod tests {
         let mut input = input(cut);
         assert_eq!(frames(&mut input).len(), 1);
         let d = &input.damage()[0];
-        assert_eq!((d.kind, d.frame, d.offset), (DamageKind::TruncatedRecord, 2, 45));
+        assert_eq!(
+            (d.kind, d.frame, d.offset),
+            (DamageKind::TruncatedRecord, 2, 45)
+        );
         // A cut inside the record header is the same damage.
         let mut input = self::input(bytes[..45 + 3].to_vec());
         assert_eq!(frames(&mut input).len(), 1);
@@ -659,7 +665,10 @@ mod tests {
         let mut input = input(bytes);
         assert_eq!(frames(&mut input).len(), 3);
         let d = &input.damage()[0];
-        assert_eq!((d.kind, d.frame, d.offset), (DamageKind::GarbageAfterRecords, 4, end));
+        assert_eq!(
+            (d.kind, d.frame, d.offset),
+            (DamageKind::GarbageAfterRecords, 4, end)
+        );
 
         let mut bytes = two_sections();
         let end = bytes.len() as u64;
@@ -667,14 +676,20 @@ mod tests {
         let mut input = self::input(bytes);
         assert_eq!(frames(&mut input).len(), 6);
         let d = &input.damage()[0];
-        assert_eq!((d.kind, d.frame, d.offset), (DamageKind::GarbageAfterRecords, 7, end));
+        assert_eq!(
+            (d.kind, d.frame, d.offset),
+            (DamageKind::GarbageAfterRecords, 7, end)
+        );
     }
 
     #[test]
     fn broken_pcapng_blocks_are_corrupt() {
         // A packet on an interface the section never described.
         let mut b = NgBuilder::new();
-        b.section(false).interface(1, 0, None, None).epb(0, 1, b"ok", 2).epb(3, 2, b"x", 1);
+        b.section(false)
+            .interface(1, 0, None, None)
+            .epb(0, 1, b"ok", 2)
+            .epb(3, 2, b"x", 1);
         let mut input = input(b.out);
         assert_eq!(frames(&mut input).len(), 1);
         assert_eq!(input.damage()[0].kind, DamageKind::CorruptBlock);
@@ -682,7 +697,9 @@ mod tests {
 
         // Trailing length that does not match.
         let mut b = NgBuilder::new();
-        b.section(false).interface(1, 0, None, None).epb(0, 1, b"ok", 2);
+        b.section(false)
+            .interface(1, 0, None, None)
+            .epb(0, 1, b"ok", 2);
         let n = b.out.len();
         b.out[n - 1] = 0x7f;
         let mut input = self::input(b.out);
@@ -702,7 +719,10 @@ mod tests {
         let mut input = input(bytes);
         assert!(input.next_frame().is_none());
         let d = &input.damage()[0];
-        assert_eq!((d.kind, d.frame, d.offset), (DamageKind::CorruptBlock, 1, 24));
+        assert_eq!(
+            (d.kind, d.frame, d.offset),
+            (DamageKind::CorruptBlock, 1, 24)
+        );
     }
 
     #[test]
@@ -758,7 +778,9 @@ mod tests {
     fn a_record_larger_than_the_window_is_read_whole() {
         let big = vec![0xabu8; 3 * 1024 * 1024 + 7];
         let mut b = NgBuilder::new();
-        b.section(false).interface(1, 0, None, None).epb(0, 1, &big, big.len() as u32);
+        b.section(false)
+            .interface(1, 0, None, None)
+            .epb(0, 1, &big, big.len() as u32);
         b.epb(0, 2, b"after", 5);
         let mut input = input(b.out);
         assert_eq!(input.next_frame().unwrap().data.len(), big.len());
@@ -770,13 +792,19 @@ mod tests {
         let m = open_error(vec![]);
         assert!(m.contains("empty") && m.contains(WHAT_WE_READ), "{m}");
         let m = open_error(b"INVITE sip:bob@example.com SIP/2.0\r\nVia: x\r\n".to_vec());
-        assert!(m.contains("text file") && m.contains("INVITE sip:bob"), "{m}");
+        assert!(
+            m.contains("text file") && m.contains("INVITE sip:bob"),
+            "{m}"
+        );
         let m = open_error(vec![0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0]);
         assert!(m.contains("0xdeadbeef"), "{m}");
         let m = open_error(b"PK\x03\x04rest".to_vec());
         assert!(m.contains("zip"), "{m}");
         let m = open_error(gzip(b"hello world\n"));
-        assert!(m.starts_with("gzip-compressed, but") && m.contains("text"), "{m}");
+        assert!(
+            m.starts_with("gzip-compressed, but") && m.contains("text"),
+            "{m}"
+        );
         let m = open_error(legacy(false, false)[..10].to_vec());
         assert!(m.contains("cut short"), "{m}");
         let m = open_error(vec![0x1f, 0x8b, 8, 0, 0]);
@@ -822,7 +850,15 @@ mod tests {
         }
         assert_eq!(
             got,
-            vec![(1, 0, 1), (2, 1, 1), (3, 0, 2), (3, 0, 3), (3, 1, 2), (7, 0, 4), (8, 1, 3)]
+            vec![
+                (1, 0, 1),
+                (2, 1, 1),
+                (3, 0, 2),
+                (3, 0, 3),
+                (3, 1, 2),
+                (7, 0, 4),
+                (8, 1, 3)
+            ]
         );
         assert_eq!(merge.inputs()[1].stats().frames, 3);
     }

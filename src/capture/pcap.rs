@@ -37,8 +37,7 @@ impl LegacyFile {
     /// Reads the file header from its first 24 bytes; `None` when the magic is not pcap.
     pub fn parse_header(head: &[u8]) -> Option<LegacyFile> {
         let magic = read_u32(head, 0, false)?;
-        let (native, big_endian) = if [MAGIC_MICROS, MAGIC_NANOS, MAGIC_MODIFIED].contains(&magic)
-        {
+        let (native, big_endian) = if [MAGIC_MICROS, MAGIC_NANOS, MAGIC_MODIFIED].contains(&magic) {
             (magic, false)
         } else {
             (magic.swap_bytes(), true)

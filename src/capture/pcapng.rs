@@ -60,7 +60,9 @@ impl TsScale {
         if n <= 9 {
             TsScale::Mul(10u64.pow(9 - n))
         } else {
-            10u128.checked_pow(n - 9).map_or(TsScale::Zero, TsScale::Div)
+            10u128
+                .checked_pow(n - 9)
+                .map_or(TsScale::Zero, TsScale::Div)
         }
     }
 
@@ -240,7 +242,7 @@ impl NgFile {
             Step::Damaged(kind, what)
         };
         let len = len as usize;
-        if len < 12 || len % 4 != 0 || len > MAX_RECORD_LEN {
+        if len < 12 || !len.is_multiple_of(4) || len > MAX_RECORD_LEN {
             return broken(format!(
                 "block of type 0x{block_type:08x} has an impossible length {len}"
             ));
@@ -273,12 +275,18 @@ impl NgFile {
             SHB => {
                 self.big_endian = be;
                 self.interfaces.clear();
-                Step::Block { size: len, skipped: false }
+                Step::Block {
+                    size: len,
+                    skipped: false,
+                }
             }
             IDB => match Interface::parse(block, be) {
                 Some(iface) => {
                     self.interfaces.push(iface);
-                    Step::Block { size: len, skipped: false }
+                    Step::Block {
+                        size: len,
+                        skipped: false,
+                    }
                 }
                 None => Step::Damaged(
                     DamageKind::CorruptBlock,
@@ -287,7 +295,10 @@ impl NgFile {
             },
             EPB | OPB => self.packet_block(block, block_type, be),
             SPB => self.simple_packet_block(block, be),
-            _ => Step::Block { size: len, skipped: true },
+            _ => Step::Block {
+                size: len,
+                skipped: true,
+            },
         }
     }
 
@@ -309,7 +320,11 @@ impl NgFile {
             );
         };
         let if_id = if block_type == OPB {
-            if be { id_field >> 16 } else { id_field & 0xffff }
+            if be {
+                id_field >> 16
+            } else {
+                id_field & 0xffff
+            }
         } else {
             id_field
         };
@@ -317,7 +332,9 @@ impl NgFile {
         if (caplen as usize).saturating_add(28 + 4) > size {
             return Step::Damaged(
                 DamageKind::CorruptBlock,
-                format!("packet block claims {caplen} captured bytes but is only {size} bytes long"),
+                format!(
+                    "packet block claims {caplen} captured bytes but is only {size} bytes long"
+                ),
             );
         }
         let Some(iface) = self.interfaces.get(if_id as usize) else {
@@ -394,11 +411,19 @@ pub(crate) mod build {
         }
 
         fn u32(&self, v: u32) -> [u8; 4] {
-            if self.be { v.to_be_bytes() } else { v.to_le_bytes() }
+            if self.be {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
         }
 
         fn u16(&self, v: u16) -> [u8; 2] {
-            if self.be { v.to_be_bytes() } else { v.to_le_bytes() }
+            if self.be {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
         }
 
         /// Any block: type, body (padded here), trailing length.
@@ -445,7 +470,11 @@ pub(crate) mod build {
             if let Some(o) = tsoffset {
                 body.extend_from_slice(&self.u16(IF_TSOFFSET));
                 body.extend_from_slice(&self.u16(8));
-                let b = if self.be { o.to_be_bytes() } else { o.to_le_bytes() };
+                let b = if self.be {
+                    o.to_be_bytes()
+                } else {
+                    o.to_le_bytes()
+                };
                 body.extend_from_slice(&b);
             }
             body.extend_from_slice(&[0; 4]); // opt_endofopt

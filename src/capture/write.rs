@@ -65,7 +65,10 @@ impl<W: Write> PcapWriter<W> {
         let ns = ts_ns.rem_euclid(1_000_000_000) as u32;
         let frac = if self.nanos { ns } else { ns / 1000 };
         let mut header = [0u8; 16];
-        for (slot, v) in header.chunks_exact_mut(4).zip([secs, frac, caplen, orig_len]) {
+        for (slot, v) in header
+            .chunks_exact_mut(4)
+            .zip([secs, frac, caplen, orig_len])
+        {
             slot.copy_from_slice(&self.u32(v));
         }
         self.out.write_all(&header)?;
