@@ -107,13 +107,18 @@ impl LegacyFile {
             } else {
                 DamageKind::CorruptBlock
             };
-            return Step::Damaged(
-                kind,
-                format!(
-                    "record header claims a {caplen}-byte packet, more than the {} bytes a packet can have here",
-                    self.max_caplen
-                ),
+            let mut detail = format!(
+                "record header claims a {caplen}-byte packet, more than the {} bytes a packet can have here",
+                self.max_caplen
             );
+            let swapped = caplen.swap_bytes();
+            if swapped <= self.max_caplen {
+                // Seen in the wild: a file header in one byte order, records in the other.
+                detail.push_str(&format!(
+                    " (in the other byte order it reads {swapped} bytes: the records may not be in the file header's byte order)"
+                ));
+            }
+            return Step::Damaged(kind, detail);
         }
         let size = hlen + caplen as usize;
         match stream.request(size) {
