@@ -179,7 +179,7 @@ fn check_prefixes(name: &str, header_len: usize) {
 
 #[test]
 fn every_prefix_of_a_pcapng_file() {
-    check_prefixes("udp-ipv4-frag-invite.pcapng", 4);
+    check_prefixes("udp-ipv4-frag-invite.pcapng", 12);
 }
 
 #[test]

@@ -290,10 +290,16 @@ impl Input {
                 Format::Pcap
             };
             (Container::Pcap(file), format)
-        } else if read_u32(head, 0, false) == Some(pcapng::SHB) {
-            // The first section header is read like any other block; a file cut inside it
-            // is a truncated record, not "not a capture".
+        } else if read_u32(head, 0, false) == Some(pcapng::SHB)
+            && pcapng::has_byte_order_magic(head)
+        {
+            // The first section header is then read like any other block.
             (Container::Pcapng(pcapng::NgFile::default()), Format::Pcapng)
+        } else if read_u32(head, 0, false) == Some(pcapng::SHB) && head.len() < 12 {
+            return Err(fail(format!(
+                "{inside}the file ends inside the pcapng section header ({} of 12 bytes); it was cut short",
+                head.len()
+            )));
         } else {
             return Err(fail(format!("{inside}{}; {WHAT_WE_READ}", describe(head))));
         };
@@ -807,6 +813,10 @@ mod tests {
         );
         let m = open_error(legacy(false, false)[..10].to_vec());
         assert!(m.contains("cut short"), "{m}");
+        let m = open_error(b"\n\r\r\nnot a section header\n".to_vec());
+        assert!(m.contains("text file"), "{m}");
+        let m = open_error(b"\n\r\r\n\x1c\x00\x00".to_vec());
+        assert!(m.contains("cut short"), "{m}");
         let m = open_error(vec![0x1f, 0x8b, 8, 0, 0]);
         assert!(m.contains("gzip"), "{m}");
         let e = match Input::open("/nonexistent/file.pcap", 0) {
@@ -814,6 +824,13 @@ mod tests {
             Ok(_) => panic!("opened"),
         };
         assert!(e.to_string().contains("No such file"), "{e}");
+    }
+
+    #[test]
+    fn inputs_can_move_to_another_thread() {
+        fn send<T: Send>() {}
+        send::<Input>();
+        send::<Merge>();
     }
 
     #[test]

@@ -23,6 +23,13 @@ const EPB: u32 = pcap_parser::EPB_MAGIC;
 /// Byte-order magic of a section header, as read in the section's own byte order.
 const BYTE_ORDER_MAGIC: u32 = pcap_parser::BOM_MAGIC;
 
+/// Whether a section header starts `head` with a valid byte-order magic (section 4.1):
+/// the first 4 bytes alone are "\n\r\r\n", which a text file can start with too.
+pub(super) fn has_byte_order_magic(head: &[u8]) -> bool {
+    read_u32(head, 8, false)
+        .is_some_and(|m| m == BYTE_ORDER_MAGIC || m == BYTE_ORDER_MAGIC.swap_bytes())
+}
+
 /// Option codes of an Interface Description Block (section 4.2).
 const OPT_END: u16 = 0;
 const IF_TSRESOL: u16 = 9;
