@@ -15,6 +15,15 @@
 //!   offset; the frames before it are still delivered.
 //! - Several inputs are merged by timestamp by [`Merge`] (ring-buffer captures); ties
 //!   keep the order of the files on the command line.
+//! - No allocation and no copy per frame: records are parsed in place in one read
+//!   window per input (64 KiB growing to 1 MiB; beyond that only for a single record,
+//!   up to [`MAX_RECORD_LEN`]).
+//!
+//! The record layer is parsed here (a few fixed-size fields per record) rather than by
+//! pcap-parser's streaming readers, which allocate the options of every Enhanced Packet
+//! Block, do not know the obsolete Packet Block, read `if_tsoffset` little-endian in
+//! big-endian sections, lose the OS message of read errors and need a whole Section
+//! Header Block in their first read (short reads from pipes and gzip).
 
 mod merge;
 mod pcap;

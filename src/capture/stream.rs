@@ -128,6 +128,7 @@ impl ByteStream {
             self.buf.resize(doubled, 0);
         }
         // Move the partial record to the front; it is at most one record long.
+        // (start <= end <= buf.len() always holds.)
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -179,25 +180,28 @@ mod tests {
     use super::*;
 
     /// A reader that hands out at most `chunk` bytes per call, like a pipe.
-    struct Trickle<'a> {
-        data: &'a [u8],
+    struct Trickle {
+        data: io::Cursor<Vec<u8>>,
         chunk: usize,
     }
 
-    impl Read for Trickle<'_> {
+    impl Read for Trickle {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = self.chunk.min(buf.len()).min(self.data.len());
-            let (head, rest) = self.data.split_at(n);
-            buf[..n].copy_from_slice(head);
-            self.data = rest;
-            Ok(n)
+            let n = self.chunk.min(buf.len());
+            self.data.read(&mut buf[..n])
         }
+    }
+
+    fn trickle(data: &[u8], chunk: usize) -> ByteStream {
+        ByteStream::new(Box::new(Trickle {
+            data: io::Cursor::new(data.to_vec()),
+            chunk,
+        }))
     }
 
     #[test]
     fn request_gathers_short_reads() {
-        let data: &'static [u8] = b"0123456789";
-        let mut s = ByteStream::new(Box::new(Trickle { data, chunk: 3 }));
+        let mut s = trickle(b"0123456789", 3);
         assert!(matches!(s.request(7), Fill::Ready));
         assert_eq!(&s.available()[..7], b"0123456");
         s.consume(5);
@@ -210,20 +214,14 @@ mod tests {
 
     #[test]
     fn window_grows_for_a_record_larger_than_it() {
-        let data = vec![7u8; 3 * TARGET_CAPACITY];
-        let leaked: &'static [u8] = data.leak();
-        let mut s = ByteStream::new(Box::new(Trickle {
-            data: leaked,
-            chunk: 100_000,
-        }));
+        let mut s = trickle(&vec![7u8; 3 * TARGET_CAPACITY], 100_000);
         assert!(matches!(s.request(2 * TARGET_CAPACITY + 1), Fill::Ready));
         assert!(s.available().len() > 2 * TARGET_CAPACITY);
     }
 
     #[test]
     fn a_bogus_length_does_not_allocate_it() {
-        let data: &'static [u8] = &[1, 2, 3];
-        let mut s = ByteStream::new(Box::new(Trickle { data, chunk: 3 }));
+        let mut s = trickle(&[1, 2, 3], 3);
         assert!(matches!(s.request(200 << 20), Fill::Eof));
         assert!(s.buf.len() <= TARGET_CAPACITY);
     }
