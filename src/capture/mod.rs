@@ -632,6 +632,25 @@ mod tests {
     }
 
     #[test]
+    fn a_pipe_that_delivers_one_byte_at_a_time_reads_the_same() {
+        struct OneByte(std::io::Cursor<Vec<u8>>);
+        impl Read for OneByte {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = buf.len().min(1);
+                self.0.read(&mut buf[..n])
+            }
+        }
+        for bytes in [two_sections(), gzip(&two_sections()), legacy(true, true)] {
+            let mut whole = input(bytes.clone());
+            let want = frames(&mut whole);
+            let pipe = OneByte(std::io::Cursor::new(bytes));
+            let mut piped = Input::from_reader("-", 0, Box::new(pipe)).unwrap();
+            assert_eq!(frames(&mut piped), want);
+            assert!(piped.damage().is_empty());
+        }
+    }
+
+    #[test]
     fn bytes_read_counts_the_file_not_the_content() {
         let bytes = two_sections();
         let compressed = gzip(&bytes);
