@@ -1,0 +1,67 @@
+//! Several inputs merged into one stream ordered by timestamp.
+//!
+//! Guarantees:
+//! - Each input's own order is kept (a file with timestamps going backwards is not
+//!   reordered); among inputs, the earliest next frame goes first and ties go to the
+//!   input given first.
+//! - No frame is copied: the next record of each input is parsed in place and waits in
+//!   its own read window ([`Input::peek_ts`]); only the chosen one is delivered.
+//! - With a single input, frames come straight from it at its own speed.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::{Frame, Input};
+
+/// Several inputs merged into one stream of frames ordered by timestamp.
+pub struct Merge {
+    inputs: Vec<Input>,
+    /// Next timestamp of every input that has one, earliest first; ties by index.
+    heads: BinaryHeap<Reverse<(i64, usize)>>,
+    started: bool,
+    /// The input whose frame was delivered last: its next timestamp is read at the
+    /// next call, once that frame is no longer borrowed.
+    refill: Option<usize>,
+}
+
+impl Merge {
+    pub fn new(inputs: Vec<Input>) -> Merge {
+        Merge {
+            inputs,
+            heads: BinaryHeap::new(),
+            started: false,
+            refill: None,
+        }
+    }
+
+    /// The next frame of whichever input has the earliest timestamp.
+    pub fn next_frame(&mut self) -> Option<Frame<'_>> {
+        if self.inputs.len() == 1 {
+            return self.inputs.first_mut().and_then(Input::next_frame);
+        }
+        if !self.started {
+            self.started = true;
+            for (i, input) in self.inputs.iter_mut().enumerate() {
+                if let Some(ts) = input.peek_ts() {
+                    self.heads.push(Reverse((ts, i)));
+                }
+            }
+        }
+        if let Some(i) = self.refill.take()
+            && let Some(ts) = self.inputs.get_mut(i).and_then(Input::peek_ts)
+        {
+            self.heads.push(Reverse((ts, i)));
+        }
+        let Reverse((_, i)) = self.heads.pop()?;
+        self.refill = Some(i);
+        self.inputs.get_mut(i).and_then(Input::next_frame)
+    }
+
+    pub fn inputs(&self) -> &[Input] {
+        &self.inputs
+    }
+
+    pub fn into_inputs(self) -> Vec<Input> {
+        self.inputs
+    }
+}
