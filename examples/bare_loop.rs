@@ -123,7 +123,10 @@ fn main() -> std::process::ExitCode {
                 }
             }
             Err(e) => {
-                eprintln!("bare_loop: parse error after {} packets: {e:?}", tally.packets);
+                eprintln!(
+                    "bare_loop: parse error after {} packets: {e:?}",
+                    tally.packets
+                );
                 return std::process::ExitCode::FAILURE;
             }
         }
@@ -137,7 +140,11 @@ fn main() -> std::process::ExitCode {
         tally.udp_packets,
         tally.udp_payload_bytes,
         tally.tcp_packets,
-        if truncated { " (truncated last record)" } else { "" }
+        if truncated {
+            " (truncated last record)"
+        } else {
+            ""
+        }
     );
     println!(
         "seconds {seconds:.3} MB/s {:.1} packets/s {:.0}",

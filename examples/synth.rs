@@ -24,7 +24,9 @@
 //!
 //! Ground truth (`--ground-truth`) describes what is *in the written file*:
 //! - `packets`: pcap records. `rtp_packets`: records carrying RTP.
-//! - `sip_messages`: SIP requests and responses. A message split over TCP segments or
+//! - `sip_messages`: SIP requests and responses, including the OPTIONS keep-alives (and
+//!   their 200s) a monitor at 10.0.0.10 sends each phone about once per
+//!   `--keepalive-interval` (60 s). A message split over TCP segments or
 //!   IPv4 fragments counts once; two messages coalesced in one segment count twice.
 //! - `calls`: dialog-creating INVITEs (each has its own Call-ID; no re-INVITEs are
 //!   generated), including the consultation and new-call legs of transfers.
@@ -78,6 +80,9 @@ struct Args {
     /// Share of plain UDP calls whose INVITE is padded past the MTU (IPv4 fragments)
     #[arg(long, default_value_t = 0.05)]
     fragment_share: f64,
+    /// Seconds between OPTIONS keep-alives to each phone (0: none)
+    #[arg(long, default_value_t = 60)]
+    keepalive_interval: u64,
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {
@@ -164,8 +169,14 @@ const USER_AGENTS: &[&str] = &[
 ];
 const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, REFER, NOTIFY, OPTIONS, INFO, SUBSCRIBE, UPDATE";
 
+/// The PBX-like monitor that sends OPTIONS keep-alives to every phone.
+const MONITOR: Phone = Phone(u32::MAX);
+
 impl Phone {
     fn ip(self) -> [u8; 4] {
+        if self == MONITOR {
+            return [10, 0, 0, 10];
+        }
         let i = self.0;
         [
             10,
@@ -186,6 +197,9 @@ impl Phone {
         2000 + self.0
     }
     fn name(self) -> String {
+        if self == MONITOR {
+            return "PBX monitor".to_owned();
+        }
         let first = FIRST_NAMES[self.0 as usize % FIRST_NAMES.len()];
         let last = LAST_NAMES[(self.0 as usize / FIRST_NAMES.len()) % LAST_NAMES.len()];
         format!("{first} {last}")
@@ -201,6 +215,9 @@ impl Phone {
         format!("\"{}\" <{}>", self.name(), self.uri())
     }
     fn user_agent(self) -> &'static str {
+        if self == MONITOR {
+            return "Asterisk PBX 18.20.0";
+        }
         USER_AGENTS[self.0 as usize % USER_AGENTS.len()]
     }
 }
@@ -375,6 +392,7 @@ impl PcapOut {
     }
 
     /// Starts `self.packet` with Ethernet and IPv4 headers (checksum filled in).
+    #[allow(clippy::too_many_arguments)] // packet header fields, each needed
     fn begin_ipv4(
         &mut self,
         src: Phone,
@@ -412,6 +430,7 @@ impl PcapOut {
     }
 
     /// One UDP datagram, fragmented when it exceeds the MTU. Returns the last frame.
+    #[allow(clippy::too_many_arguments)] // packet header fields, each needed
     fn udp(
         &mut self,
         ts: u64,
@@ -779,6 +798,7 @@ struct Script {
 }
 
 impl Script {
+    #[allow(clippy::too_many_arguments)] // packet header fields, each needed
     fn send(
         &mut self,
         t: u64,
@@ -1238,6 +1258,46 @@ impl Generator {
         self.hang_up(s, &mut leg, bye_at, caller_hangs_up)
     }
 
+    /// RFC 3261 §11: an OPTIONS from the monitor and the phone's 200, out of dialog.
+    fn keepalive(&mut self, t: u64) -> Script {
+        let phone = self.phone(&[]);
+        let req = Req {
+            method: "OPTIONS",
+            via: format!(
+                "SIP/2.0/UDP 10.0.0.10:5060;branch=z9hG4bK{};rport",
+                self.rng.hex(16)
+            ),
+            from: format!("{};tag={}", MONITOR.name_addr(), self.rng.hex(10)),
+            to: format!("<{}>", phone.uri()),
+            to_has_tag: false,
+            call_id: format!("{}@10.0.0.10", self.rng.hex(20)),
+            cseq: format!("{} OPTIONS", self.rng.range(1, 9999)),
+        };
+        let request_uri = phone.contact_uri(false);
+        let mut s = Script::default();
+        let options = render_request(
+            &req,
+            &request_uri,
+            MONITOR,
+            Some(&MONITOR.contact_uri(false)),
+            "Accept: application/sdp\r\n",
+            None,
+        );
+        s.send(t, MONITOR, phone, Transport::Udp, options, Mark::Plain, 1);
+        let t = t + self.rng.range(ms(1), ms(15));
+        let tag = self.rng.hex(10);
+        let ok = render_response(
+            &req,
+            200,
+            Some(&tag),
+            phone,
+            Some(&phone.contact_uri(false)),
+            None,
+        );
+        s.send(t, phone, MONITOR, Transport::Udp, ok, Mark::Plain, 1);
+        s
+    }
+
     fn transfer_truth(&mut self, kind: &'static str, leg: &Leg) -> usize {
         self.truth.transfers.push(TransferTruth {
             kind,
@@ -1418,6 +1478,8 @@ enum Source {
     Rtp(RtpStream),
     Script(Script),
     Refill,
+    /// Due time of the next OPTIONS keep-alive.
+    Keepalive,
 }
 
 struct Scheduler {
@@ -1654,7 +1716,7 @@ fn main() -> std::process::ExitCode {
 
 fn run(args: &Args) -> std::io::Result<()> {
     let started = std::time::Instant::now();
-    let mut rng = Rng(args.seed ^ 0x5EED_0F_5195);
+    let mut rng = Rng(args.seed ^ 0x5EED_5EED_5EED_5EED);
     let mut noise = vec![0u8; NOISE_LEN];
     for byte in &mut noise {
         // µ-law speech hovers around the top of the code space (0x7f/0xff are silence).
@@ -1685,6 +1747,13 @@ fn run(args: &Args) -> std::io::Result<()> {
     for _ in 0..concurrency {
         let t = rng.range(0, secs(2));
         scheduler.add(t, Source::Refill);
+    }
+    // Keep-alives arrive as a Poisson-like stream: each phone about once per interval.
+    let keepalive_gap = (args.keepalive_interval * 1_000_000)
+        .checked_div(u64::from(generator.phones))
+        .filter(|_| args.keepalive_interval > 0);
+    if let Some(gap) = keepalive_gap {
+        scheduler.add(rng.range(0, 2 * gap), Source::Keepalive);
     }
     let mut out = PcapOut::create(&args.out)?;
     while out.bytes < args.bytes {
@@ -1717,6 +1786,14 @@ fn run(args: &Args) -> std::io::Result<()> {
                 } else {
                     scheduler.free.push(id);
                 }
+            }
+            Source::Keepalive => {
+                let script = generator.keepalive(t);
+                scheduler.add(t, Source::Script(script));
+                let gap = keepalive_gap.unwrap_or(u64::MAX / 4);
+                let next = t + rng.range(1, 2 * gap.max(1));
+                scheduler.slots[id as usize] = Some(Source::Keepalive);
+                scheduler.heap.push(Reverse((next, id)));
             }
             Source::Refill => {
                 scheduler.free.push(id);
