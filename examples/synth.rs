@@ -1821,3 +1821,68 @@ fn run(args: &Args) -> std::io::Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_decimal_suffixes() {
+        assert_eq!(parse_size("5M"), Ok(5_000_000));
+        assert_eq!(parse_size("2G"), Ok(2_000_000_000));
+        assert_eq!(parse_size("1500"), Ok(1500));
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn ipv4_header_checksum_verifies_to_zero() {
+        // RFC 1071: summing a header that includes its checksum gives 0xffff.
+        let mut out =
+            PcapOut::create(&std::env::temp_dir().join("synth-test-checksum.pcap")).unwrap();
+        out.begin_ipv4(Phone(1), Phone(2), TOS_SIP, 17, 100, 7, 0x4000);
+        let ip = &out.packet[14..34];
+        assert_eq!(checksum_fold(checksum_add(0, ip)), 0);
+    }
+
+    #[test]
+    fn big_datagrams_become_two_fragments_at_8_byte_offsets() {
+        let path = std::env::temp_dir().join("synth-test-fragments.pcap");
+        let mut out = PcapOut::create(&path).unwrap();
+        let payload = vec![b'x'; 2000];
+        let last = out
+            .udp(0, Phone(1), 5060, Phone(2), 5060, TOS_SIP, &payload)
+            .unwrap();
+        assert_eq!(last, 2);
+        // The second fragment starts at 1480 bytes of IP payload: offset 185 units.
+        let frag = u16::from_be_bytes([out.packet[20], out.packet[21]]);
+        assert_eq!(frag, 185);
+        assert_eq!(out.packet.len(), 14 + 20 + (2008 - 1480));
+    }
+
+    #[test]
+    fn same_seed_same_file() {
+        let generate = |name: &str| {
+            let out = std::env::temp_dir().join(name);
+            let args = Args::parse_from([
+                "synth",
+                "--bytes",
+                "300K",
+                "--seed",
+                "9",
+                "--concurrent-calls",
+                "5",
+                "--min-duration",
+                "1",
+                "--max-duration",
+                "3",
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            run(&args).unwrap();
+            std::fs::read(out).unwrap()
+        };
+        let first = generate("synth-test-a.pcap");
+        assert!(first.len() >= 300_000);
+        assert_eq!(first, generate("synth-test-b.pcap"));
+    }
+}
