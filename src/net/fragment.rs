@@ -223,7 +223,13 @@ mod tests {
         }
     }
 
-    fn add(r: &mut Reassembler, id: u32, offset: usize, more: bool, data: &[u8]) -> Option<Vec<u8>> {
+    fn add(
+        r: &mut Reassembler,
+        id: u32,
+        offset: usize,
+        more: bool,
+        data: &[u8],
+    ) -> Option<Vec<u8>> {
         let mut stats = NetStats::default();
         r.add(
             key(id),
@@ -238,10 +244,16 @@ mod tests {
     fn in_order_and_out_of_order_fragments_complete_at_the_last_one_to_arrive() {
         let mut r = Reassembler::default();
         assert_eq!(add(&mut r, 1, 0, true, b"abcdefgh"), None);
-        assert_eq!(add(&mut r, 1, 8, false, b"ij").as_deref(), Some(&b"abcdefghij"[..]));
+        assert_eq!(
+            add(&mut r, 1, 8, false, b"ij").as_deref(),
+            Some(&b"abcdefghij"[..])
+        );
 
         assert_eq!(add(&mut r, 2, 8, false, b"ij"), None);
-        assert_eq!(add(&mut r, 2, 0, true, b"abcdefgh").as_deref(), Some(&b"abcdefghij"[..]));
+        assert_eq!(
+            add(&mut r, 2, 0, true, b"abcdefgh").as_deref(),
+            Some(&b"abcdefghij"[..])
+        );
         assert_eq!(r.held(), 0);
     }
 
@@ -260,7 +272,10 @@ mod tests {
         let mut r = Reassembler::default();
         assert_eq!(add(&mut r, 1, 8, false, b"ij"), None);
         assert_eq!(add(&mut r, 1, 8, false, b"ijkl"), None);
-        assert_eq!(add(&mut r, 1, 0, true, b"abcdefgh").as_deref(), Some(&b"abcdefghij"[..]));
+        assert_eq!(
+            add(&mut r, 1, 0, true, b"abcdefgh").as_deref(),
+            Some(&b"abcdefghij"[..])
+        );
     }
 
     #[test]
@@ -282,7 +297,11 @@ mod tests {
         };
         let mut stats = NetStats::default();
         let mut r = Reassembler::default();
-        let part = |offset| Fragment { offset, more: true, data: b"abcdefgh" };
+        let part = |offset| Fragment {
+            offset,
+            more: true,
+            data: b"abcdefgh",
+        };
         assert_eq!(r.add(key(1), part(0), 0, &limits, &mut stats), None);
         // 2000 ns later the first datagram is too old.
         assert_eq!(r.add(key(2), part(0), 2_000, &limits, &mut stats), None);
@@ -297,8 +316,15 @@ mod tests {
     fn oversized_datagram_is_malformed() {
         let mut r = Reassembler::default();
         let mut stats = NetStats::default();
-        let fragment = Fragment { offset: 65_530, more: false, data: b"abcdefgh" };
-        assert_eq!(r.add(key(1), fragment, 0, &Limits::default(), &mut stats), None);
+        let fragment = Fragment {
+            offset: 65_530,
+            more: false,
+            data: b"abcdefgh",
+        };
+        assert_eq!(
+            r.add(key(1), fragment, 0, &Limits::default(), &mut stats),
+            None
+        );
         assert_eq!(stats.malformed_frames, 1);
     }
 }

@@ -330,7 +330,9 @@ mod tests {
 
     #[test]
     fn mpls_label_stack_to_ip() {
-        let body = [0x00, 0x01, 0x00, 0x40, 0x00, 0x02, 0x01, 0x40, 0x45, 0, 0, 20];
+        let body = [
+            0x00, 0x01, 0x00, 0x40, 0x00, 0x02, 0x01, 0x40, 0x45, 0, 0, 20,
+        ];
         let labelled = ethernet_frame(&[0x88, 0x47], &body);
         assert_eq!(
             frame(LINKTYPE_ETHERNET, &labelled),

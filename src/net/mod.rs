@@ -109,8 +109,8 @@ pub struct NetStats {
     pub sctp_messages: u64,
     /// SCTP user messages whose fragments never all arrived (or were dropped at the cap).
     pub sctp_incomplete_messages: u64,
-    /// IP packets or UDP datagrams shorter than their length field (cut by the snap
-    /// length): what was captured is still delivered.
+    /// IP packets shorter than their length field (cut by the snap length): what was
+    /// captured is still delivered.
     pub truncated_packets: u64,
     /// Tunnel layers removed (GRE, IP-in-IP, PPPoE, GTP-U).
     pub decapsulated: u64,
@@ -221,11 +221,25 @@ impl Decoder {
         match link {
             Link::Ipv4(packet, tunnels) => {
                 self.stats.decapsulated += u64::from(tunnels);
-                self.ipv4(packet, At { depth: at.depth + tunnels, ..at }, sink);
+                self.ipv4(
+                    packet,
+                    At {
+                        depth: at.depth + tunnels,
+                        ..at
+                    },
+                    sink,
+                );
             }
             Link::Ipv6(packet, tunnels) => {
                 self.stats.decapsulated += u64::from(tunnels);
-                self.ipv6(packet, At { depth: at.depth + tunnels, ..at }, sink);
+                self.ipv6(
+                    packet,
+                    At {
+                        depth: at.depth + tunnels,
+                        ..at
+                    },
+                    sink,
+                );
             }
             Link::NotIp => self.stats.non_ip_frames += 1,
             Link::Malformed => self.stats.malformed_frames += 1,
@@ -240,7 +254,14 @@ impl Decoder {
             return;
         }
         self.stats.decapsulated += 1;
-        self.link(inner, At { depth: at.depth + 1, ..at }, sink);
+        self.link(
+            inner,
+            At {
+                depth: at.depth + 1,
+                ..at
+            },
+            sink,
+        );
     }
 
     /// IPv4 (RFC 791 §3.1). The total length bounds the packet, which drops Ethernet
@@ -289,13 +310,10 @@ impl Decoder {
                 more: header.more_fragments(),
                 data: payload,
             };
-            if let Some(whole) = self.fragments.add(
-                key,
-                fragment,
-                at.frame.ts_ns,
-                &self.limits,
-                &mut self.stats,
-            ) {
+            if let Some(whole) =
+                self.fragments
+                    .add(key, fragment, at.frame.ts_ns, &self.limits, &mut self.stats)
+            {
                 self.transport(protocol, src, dst, &whole, at, sink);
             }
             return;
@@ -327,7 +345,15 @@ impl Decoder {
         };
         let src = IpAddr::V6(header.source_addr());
         let dst = IpAddr::V6(header.destination_addr());
-        self.ipv6_payload(header.next_header().0, payload, src, dst, !truncated, at, sink);
+        self.ipv6_payload(
+            header.next_header().0,
+            payload,
+            src,
+            dst,
+            !truncated,
+            at,
+            sink,
+        );
     }
 
     /// Walks the extension headers up to the upper-layer protocol. A fragment header
@@ -445,9 +471,11 @@ impl Decoder {
 
     /// UDP (RFC 768): the length field bounds the payload.
     fn udp(&mut self, src: IpAddr, dst: IpAddr, data: &[u8], at: At, sink: &mut impl Sink) {
-        let (Some(src_port), Some(dst_port), Some(length)) =
-            (link::be16(data, 0), link::be16(data, 2), link::be16(data, 4))
-        else {
+        let (Some(src_port), Some(dst_port), Some(length)) = (
+            link::be16(data, 0),
+            link::be16(data, 2),
+            link::be16(data, 4),
+        ) else {
             self.stats.malformed_frames += 1;
             return;
         };
@@ -459,7 +487,7 @@ impl Decoder {
             self.stats.malformed_frames += 1;
             return;
         } else if length > data.len() {
-            self.stats.truncated_packets += 1;
+            // Cut by the snap length (counted at the IP layer): keep what was captured.
             data.len()
         } else {
             length

@@ -30,6 +30,9 @@ struct Piece {
 #[derive(Default)]
 pub(super) struct Reassembler {
     pending: HashMap<Flow, Vec<Piece>>,
+    /// Highest TSN of a message assembled per direction: a fragment at or below it is a
+    /// retransmission of a message already delivered.
+    assembled: HashMap<Flow, u32>,
 }
 
 /// The ports of an SCTP packet and its chunks, or None when the common header is cut.
@@ -55,7 +58,8 @@ impl Reassembler {
             None => return false,
         };
         while !rest.is_empty() {
-            let (Some(&kind), Some(&flags), Some(length)) = (rest.first(), rest.get(1), be16(rest, 2))
+            let (Some(&kind), Some(&flags), Some(length)) =
+                (rest.first(), rest.get(1), be16(rest, 2))
             else {
                 return false;
             };
@@ -95,6 +99,12 @@ impl Reassembler {
             sink.datagram(at, flow, Transport::Sctp, data);
             return;
         }
+        // TSNs compare modulo 2^32 (RFC 9260 §3.3.1, serial number arithmetic).
+        if let Some(&last) = self.assembled.get(&flow)
+            && (tsn.wrapping_sub(last) as i32) <= 0
+        {
+            return;
+        }
         let pieces = self.pending.entry(flow).or_default();
         if pieces.iter().any(|p| p.tsn == tsn) {
             return;
@@ -111,7 +121,8 @@ impl Reassembler {
             end,
             data: data.to_vec(),
         });
-        if let Some(message) = assemble(pieces, tsn) {
+        if let Some((message, last)) = assemble(pieces, tsn) {
+            self.assembled.insert(flow, last);
             stats.sctp_messages += 1;
             sink.datagram(at, flow, Transport::Sctp, &message);
         }
@@ -122,15 +133,17 @@ impl Reassembler {
 
     pub fn finish(&mut self, stats: &mut NetStats) {
         for pieces in self.pending.values() {
-            stats.sctp_incomplete_messages += pieces.iter().filter(|p| p.begin).count().max(1) as u64;
+            stats.sctp_incomplete_messages +=
+                pieces.iter().filter(|p| p.begin).count().max(1) as u64;
         }
         self.pending.clear();
+        self.assembled.clear();
     }
 }
 
-/// The message that the piece with `tsn` completed, if any: walks back to its B
+/// The message that the piece with `tsn` completed, with its last TSN, if any: walks back to its B
 /// fragment and forward to its E fragment over consecutive TSNs.
-fn assemble(pieces: &mut Vec<Piece>, tsn: u32) -> Option<Vec<u8>> {
+fn assemble(pieces: &mut Vec<Piece>, tsn: u32) -> Option<(Vec<u8>, u32)> {
     let find = |pieces: &[Piece], tsn: u32| pieces.iter().position(|p| p.tsn == tsn);
     let mut first = tsn;
     loop {
@@ -155,7 +168,7 @@ fn assemble(pieces: &mut Vec<Piece>, tsn: u32) -> Option<Vec<u8>> {
         let piece = pieces.swap_remove(index);
         message.extend_from_slice(&piece.data);
         if current == last {
-            return Some(message);
+            return Some((message, last));
         }
         current = current.wrapping_add(1);
     }
@@ -203,7 +216,9 @@ mod tests {
     }
 
     fn flow() -> Flow {
-        let a: SocketAddr = "10.0.0.1:5060".parse().unwrap_or(SocketAddr::from(([0; 4], 0)));
+        let a: SocketAddr = "10.0.0.1:5060"
+            .parse()
+            .unwrap_or(SocketAddr::from(([0; 4], 0)));
         Flow { src: a, dst: a }
     }
 
@@ -212,7 +227,14 @@ mod tests {
         let mut stats = NetStats::default();
         let mut sink = Messages::default();
         for p in packets {
-            assert!(r.packet(flow(), p, FrameRef::default(), &Limits::default(), &mut stats, &mut sink));
+            assert!(r.packet(
+                flow(),
+                p,
+                FrameRef::default(),
+                &Limits::default(),
+                &mut stats,
+                &mut sink
+            ));
         }
         r.finish(&mut stats);
         (sink.0, stats)
@@ -251,7 +273,14 @@ mod tests {
         p.truncate(p.len() - 6);
         let mut stats = NetStats::default();
         let mut sink = Messages::default();
-        let ok = Reassembler::default().packet(flow(), &p, FrameRef::default(), &Limits::default(), &mut stats, &mut sink);
+        let ok = Reassembler::default().packet(
+            flow(),
+            &p,
+            FrameRef::default(),
+            &Limits::default(),
+            &mut stats,
+            &mut sink,
+        );
         assert!(!ok);
     }
 }

@@ -153,20 +153,26 @@ impl Reassembler {
             }
             if segment.syn {
                 // The SYN occupies one sequence number; data starts after it.
-                let direction = Direction::new(segment.seq.wrapping_add(1), Some(segment.seq), cx.at);
+                let direction =
+                    Direction::new(segment.seq.wrapping_add(1), Some(segment.seq), cx.at);
                 self.streams.insert(flow, direction);
             } else if segment.payload.is_empty() {
                 // A bare ACK or FIN of a stream never seen: nothing to follow.
                 return;
             } else {
-                self.streams.insert(flow, Direction::new(segment.seq, None, cx.at));
+                self.streams
+                    .insert(flow, Direction::new(segment.seq, None, cx.at));
             }
         }
         let Some(direction) = self.streams.get_mut(&flow) else {
             return;
         };
         direction.last_frame = cx.at;
-        let data_seq = if segment.syn { segment.seq.wrapping_add(1) } else { segment.seq };
+        let data_seq = if segment.syn {
+            segment.seq.wrapping_add(1)
+        } else {
+            segment.seq
+        };
         let offset = direction.offset_of(data_seq);
         let end_offset = offset.saturating_add(segment.payload.len() as i64);
         if direction.closed {

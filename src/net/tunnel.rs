@@ -179,7 +179,10 @@ mod tests {
         extended.extend_from_slice(&IPV4);
         assert_eq!(over_udp(1000, 2152, &extended), Some(Link::Ipv4(&IPV4, 0)));
         // Echo request: not a tunnel, stays a datagram.
-        assert_eq!(over_udp(2152, 2152, &[0x32, 0x01, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0]), None);
+        assert_eq!(
+            over_udp(2152, 2152, &[0x32, 0x01, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0]),
+            None
+        );
     }
 
     #[test]
