@@ -184,12 +184,12 @@ impl Reassembler {
     /// Drops the oldest live datagram; false when there is none.
     fn evict_oldest(&mut self, stats: &mut NetStats) -> bool {
         while let Some((serial, key)) = self.order.pop_front() {
-            if self.table.get(&key).is_some_and(|d| d.serial == serial) {
-                if let Some(datagram) = self.table.remove(&key) {
-                    self.held = self.held.saturating_sub(datagram.data.len());
-                    stats.incomplete_fragment_datagrams += 1;
-                    return true;
-                }
+            if self.table.get(&key).is_some_and(|d| d.serial == serial)
+                && let Some(datagram) = self.table.remove(&key)
+            {
+                self.held = self.held.saturating_sub(datagram.data.len());
+                stats.incomplete_fragment_datagrams += 1;
+                return true;
             }
         }
         false
