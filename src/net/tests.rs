@@ -854,3 +854,88 @@ fn every_public_capture_decodes_without_panicking() {
         }
     }
 }
+
+/// Throughput on the largest public capture (mostly RTP over UDP), frames held in
+/// memory so only the decoder is measured. Run with
+/// `cargo test --release --lib net::tests::throughput -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    struct Count(u64);
+    impl Sink for Count {
+        fn datagram(&mut self, _: FrameRef, _: Flow, _: Transport, payload: &[u8]) {
+            self.0 += payload.len() as u64;
+        }
+        fn stream(&mut self, _: FrameRef, _: Flow, data: &[u8]) -> usize {
+            self.0 += data.len() as u64;
+            data.len()
+        }
+        fn stream_gap(&mut self, _: FrameRef, _: Flow) {}
+        fn stream_end(&mut self, _: FrameRef, _: Flow) {}
+    }
+    /// Keeps a copy of every frame.
+    #[derive(Default)]
+    struct Keep(Vec<(u32, i64, Vec<u8>)>);
+    let path = format!("{PUBLIC}/xfer-refer-retrans-lossy.pcap");
+    if !std::path::Path::new(&path).exists() {
+        eprintln!("skipped: {path} not found");
+        return;
+    }
+    // Collect the frames through a decoder-shaped pass: re-read with the test reader.
+    let mut keep = Keep::default();
+    {
+        use pcap_parser::{PcapBlockOwned, PcapError};
+        let file = std::fs::File::open(&path).expect("open");
+        let mut reader = pcap_parser::create_reader(1 << 16, file).expect("reader");
+        let mut linktype = 1;
+        loop {
+            match reader.next() {
+                Ok((offset, block)) => {
+                    match block {
+                        PcapBlockOwned::LegacyHeader(h) => linktype = h.network.0 as u32,
+                        PcapBlockOwned::Legacy(b) => keep.0.push((
+                            linktype,
+                            i64::from(b.ts_sec) * 1_000_000_000,
+                            b.data.to_vec(),
+                        )),
+                        _ => {}
+                    }
+                    reader.consume(offset);
+                }
+                Err(PcapError::Eof) => break,
+                Err(PcapError::Incomplete(_)) => reader.refill().expect("refill"),
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+    }
+    let rounds = 200;
+    let mut sink = Count(0);
+    let bytes: usize = keep.0.iter().map(|f| f.2.len()).sum();
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        let mut decoder = Decoder::new(Limits::default());
+        for (i, (linktype, ts, data)) in keep.0.iter().enumerate() {
+            decoder.decode(&frame_at(i as u64 + 1, *linktype, *ts, data), &mut sink);
+        }
+        decoder.finish(&mut sink);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let frames = (keep.0.len() * rounds) as f64;
+    eprintln!(
+        "{:.1} M frames/s, {:.0} MB/s ({} payload bytes)",
+        frames / elapsed / 1e6,
+        (bytes * rounds) as f64 / elapsed / 1e6,
+        sink.0
+    );
+}
+
+fn frame_at(number: u64, linktype: u32, ts_ns: i64, data: &[u8]) -> Frame<'_> {
+    Frame {
+        file: 0,
+        number,
+        ts_ns,
+        linktype,
+        data,
+        orig_len: data.len() as u32,
+    }
+}
