@@ -939,3 +939,62 @@ fn frame_at(number: u64, linktype: u32, ts_ns: i64, data: &[u8]) -> Frame<'_> {
         orig_len: data.len() as u32,
     }
 }
+
+#[test]
+fn fast_path_agrees_with_the_general_path_and_declines_what_it_does_not_cover() {
+    let plain = ethernet_udp(b"payload");
+    let mut general = Recorder::default();
+    // Linux cooked v1 with the same IP packet takes the general path.
+    let mut sll = vec![0u8; 14];
+    sll.extend_from_slice(&[0x08, 0x00]);
+    sll.extend_from_slice(&plain[14..]);
+    run(113, &[sll], &mut general);
+    let fast = fast_udp(&plain).map(|(flow, p)| (flow, p.to_vec()));
+    match general.events.as_slice() {
+        [Event::Datagram(1, flow, Transport::Udp, payload)] => {
+            assert_eq!(fast, Some((*flow, payload.clone())));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A fragment, a tunnel port and a cut frame are left to the general path.
+    let mut fragment = plain.clone();
+    fragment[14 + 6] |= 0x20;
+    assert_eq!(fast_udp(&fragment), None);
+    let mut gtp = Vec::new();
+    PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4(A, B, 64)
+        .udp(2152, 2152)
+        .write(&mut gtp, b"x")
+        .expect("write");
+    assert_eq!(fast_udp(&gtp), None);
+    assert_eq!(fast_udp(&plain[..plain.len() - 1]), None);
+}
+
+#[test]
+fn unfragmented_udp_and_in_order_tcp_are_not_copied() {
+    /// Checks that every payload handed over lies inside the frame.
+    struct Borrowed<'f>(&'f [u8], usize);
+    impl Sink for Borrowed<'_> {
+        fn datagram(&mut self, _: FrameRef, _: Flow, _: Transport, payload: &[u8]) {
+            assert!(self.0.as_ptr_range().contains(&payload.as_ptr()));
+            self.1 += 1;
+        }
+        fn stream(&mut self, _: FrameRef, _: Flow, data: &[u8]) -> usize {
+            assert!(self.0.as_ptr_range().contains(&data.as_ptr()));
+            self.1 += 1;
+            data.len()
+        }
+        fn stream_gap(&mut self, _: FrameRef, _: Flow) {}
+        fn stream_end(&mut self, _: FrameRef, _: Flow) {}
+    }
+    let mut decoder = Decoder::new(Limits::default());
+    for (linktype, data) in [
+        (1, ethernet_udp(b"rtp")),
+        (101, tcp(100, 0, b"sip")),
+        (101, tcp(103, 0, b"more")),
+    ] {
+        let mut sink = Borrowed(&data, 0);
+        decoder.decode(&frame(1, linktype, &data), &mut sink);
+        assert_eq!(sink.1, 1);
+    }
+}
