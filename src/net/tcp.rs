@@ -13,9 +13,9 @@
 //! - Out-of-order bytes and unconsumed bytes are capped per direction
 //!   (`Limits::stream_bytes`) and over all streams (`Limits::total_stream_bytes`).
 //!   When a cap is hit, the oldest hole is declared lost: the sink gets `stream_gap`
-//!   and delivery resumes with the buffered bytes. Holes still open at FIN (once the
-//!   hole is not filled), at eviction and at the end are handled the same way.
-//! - FIN (once every byte before it arrived) and RST end a direction with `stream_end`;
+//!   and delivery resumes with the buffered bytes. Holes still open at FIN, at
+//!   eviction and at the end are given up the same way.
+//! - FIN and RST end a direction with `stream_end` (RST both directions);
 //!   idle directions (`Limits::stream_idle_ns` of capture time) are flushed and ended.
 //!   Events at the end of the input follow a sorted order of flows (deterministic).
 
@@ -47,8 +47,6 @@ struct Direction {
     /// Out-of-order segments by stream offset (may overlap each other).
     ahead: BTreeMap<u64, Vec<u8>>,
     ahead_bytes: usize,
-    /// Stream offset of the FIN, once seen.
-    fin_at: Option<u64>,
     /// FIN or RST processed: only retransmissions or a new SYN are expected.
     closed: bool,
     last_frame: FrameRef,
@@ -63,7 +61,6 @@ impl Direction {
             unconsumed: Vec::new(),
             ahead: BTreeMap::new(),
             ahead_bytes: 0,
-            fin_at: None,
             closed: false,
             last_frame: at,
         }
@@ -174,7 +171,6 @@ impl Reassembler {
             segment.seq
         };
         let offset = direction.offset_of(data_seq);
-        let end_offset = offset.saturating_add(segment.payload.len() as i64);
         if direction.closed {
             if !segment.payload.is_empty() {
                 cx.stats.tcp_retransmissions += 1;
@@ -184,10 +180,10 @@ impl Reassembler {
         if !segment.payload.is_empty() {
             receive(direction, flow, offset, segment.payload, cx);
         }
-        if segment.fin && end_offset >= 0 {
-            direction.fin_at.get_or_insert(end_offset as u64);
-        }
-        if direction.fin_at.is_some_and(|fin| fin <= direction.next) && direction.ahead.is_empty() {
+        if segment.fin {
+            // The sender has no more data (RFC 9293 §3.6): a hole still open now is
+            // given up, so the sink hears about it at the frame of the FIN rather
+            // than at the end of the capture.
             end(direction, flow, cx.at, cx);
         }
     }

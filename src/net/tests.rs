@@ -998,3 +998,26 @@ fn unfragmented_udp_and_in_order_tcp_are_not_copied() {
         assert_eq!(sink.1, 1);
     }
 }
+
+#[test]
+fn tcp_hole_open_at_fin_becomes_a_gap_at_the_fin() {
+    let frames = [
+        tcp(99, SYN, b""),
+        tcp(100, 0, b"one "),
+        tcp(110, FIN, b"three"),
+        tcp(104, 0, b"two "), // too late: the stream has ended
+    ];
+    let mut sink = Recorder::default();
+    let stats = run(101, &frames, &mut sink);
+    let flow = flow_ab();
+    assert_eq!(
+        streams(&sink),
+        vec![
+            Event::Stream(2, flow, b"one ".to_vec()),
+            Event::Gap(3, flow),
+            Event::Stream(3, flow, b"three".to_vec()),
+            Event::End(3, flow),
+        ]
+    );
+    assert_eq!((stats.tcp_gaps, stats.tcp_retransmissions), (1, 1));
+}
