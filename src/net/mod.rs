@@ -2,16 +2,24 @@
 //!
 //! Guarantees:
 //! - Link layers: Ethernet II, 802.1Q and QinQ, Linux SLL and SLL2, raw IP (link types
-//!   101, 228, 229), BSD NULL/LOOP; IPv4 and IPv6 with extension headers; tunnels seen
-//!   in real captures (GRE incl. transparent Ethernet bridging, IP-in-IP, PPPoE, PPP,
-//!   GTP-U); UDP, TCP, and SCTP DATA chunks.
+//!   101, 12, 14, 228, 229), BSD NULL/LOOP (family in either byte order), PPP; IPv4
+//!   and IPv6 with extension headers; tunnels seen in real captures (GRE incl.
+//!   transparent Ethernet bridging, ERSPAN and PPTP's PPP, IP-in-IP, PPPoE, MPLS,
+//!   GTP-U, VXLAN), followed recursively up to a depth cap; UDP, TCP, and SCTP DATA
+//!   chunks.
+//! - The IP length fields bound every payload, so Ethernet padding never reaches the
+//!   sink. A packet cut by the snap length delivers what was captured and is counted.
 //! - IPv4 and IPv6 fragments are reassembled, with caps on memory and age; whatever
-//!   is dropped or never completed is counted in [`NetStats`].
+//!   is dropped or never completed is counted in [`NetStats`]. Overlaps: the bytes
+//!   received first win.
 //! - TCP is reassembled per direction: ordered by sequence number, retransmissions and
 //!   overlaps handled, gaps reported to the sink and counted, SYN/FIN/RST followed,
 //!   buffered bytes capped per stream and in total.
 //! - Payloads are borrowed from the frame when possible (the common case: an
-//!   unfragmented UDP datagram, or an in-order TCP segment with nothing buffered).
+//!   unfragmented UDP datagram, or an in-order TCP segment with nothing buffered). The
+//!   UDP path neither allocates nor hashes; only fragments, TCP and fragmented SCTP
+//!   messages touch the reassembly tables.
+//! - A reassembled payload is reported at the frame that completed it.
 //! - Never panics on input: a packet that cannot be decoded is counted and skipped.
 
 mod fragment;

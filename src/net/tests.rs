@@ -1021,3 +1021,39 @@ fn tcp_hole_open_at_fin_becomes_a_gap_at_the_fin() {
     );
     assert_eq!((stats.tcp_gaps, stats.tcp_retransmissions), (1, 1));
 }
+
+#[test]
+fn sctp_capture_reports_the_fragmented_invite_at_the_frame_that_completed_it() {
+    let path = format!("{PUBLIC}/sctp-sip-sll.pcap");
+    if !std::path::Path::new(&path).exists() {
+        eprintln!("skipped: {path} not found");
+        return;
+    }
+    let mut decoder = Decoder::new(Limits::default());
+    let mut sink = Recorder::default();
+    feed(&path, &mut decoder, &mut sink);
+    decoder.finish(&mut sink);
+    let datagrams = sink.datagrams();
+    let (frame, invite) = &datagrams[0];
+    // tshark: the INVITE's first DATA chunk is frame 1, reassembled in frame 2.
+    assert_eq!(*frame, 2);
+    assert!(invite.starts_with(b"INVITE "));
+    assert_eq!(decoder.stats().sctp_messages, 4);
+}
+
+#[test]
+fn total_stream_cap_gives_up_holes_of_the_growing_stream() {
+    let limits = Limits {
+        total_stream_bytes: 8,
+        ..Limits::default()
+    };
+    let frames = [
+        tcp(100, 0, b"a"),
+        tcp(110, 0, b"12345"),
+        tcp(115, 0, b"6789"),
+    ];
+    let mut sink = Recorder::default();
+    let stats = run_with(limits, 101, &frames, &mut sink);
+    assert_eq!(sink.consumed(), b"a123456789".to_vec());
+    assert_eq!((stats.tcp_overflows, stats.tcp_gaps), (1, 1));
+}
