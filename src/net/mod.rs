@@ -232,7 +232,7 @@ impl Decoder {
                 self.ipv4(
                     packet,
                     At {
-                        depth: at.depth + tunnels,
+                        depth: at.depth.saturating_add(tunnels),
                         ..at
                     },
                     sink,
@@ -243,7 +243,7 @@ impl Decoder {
                 self.ipv6(
                     packet,
                     At {
-                        depth: at.depth + tunnels,
+                        depth: at.depth.saturating_add(tunnels),
                         ..at
                     },
                     sink,
@@ -265,7 +265,7 @@ impl Decoder {
         self.link(
             inner,
             At {
-                depth: at.depth + 1,
+                depth: at.depth.saturating_add(1),
                 ..at
             },
             sink,

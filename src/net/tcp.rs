@@ -24,6 +24,10 @@ use std::collections::{BTreeMap, HashMap};
 use super::{Flow, Limits, NetStats, Sink};
 use crate::capture::FrameRef;
 
+/// How long a closed direction is remembered (capture time), so that retransmissions
+/// arriving after its FIN or RST are recognised rather than taken for a new stream.
+const CLOSED_LINGER_NS: i64 = 10_000_000_000;
+
 /// One TCP segment, as the IP layer decoded it.
 pub(super) struct Segment<'a> {
     pub flow: Flow,
@@ -188,19 +192,27 @@ impl Reassembler {
         }
     }
 
-    /// Flushes and ends directions idle for longer than the cap. Runs at most a few
-    /// times per idle period of capture time, so the scan costs little per segment.
+    /// Flushes and ends directions idle for longer than the cap, and forgets closed
+    /// ones after a short linger. Runs a few times per idle period of capture time (at
+    /// least every few seconds), so the scan costs little per segment.
     fn sweep_idle<S: Sink>(&mut self, cx: &mut Context<'_, S>) {
         let now = cx.at.ts_ns;
         let idle = cx.limits.stream_idle_ns.max(1);
+        let linger = CLOSED_LINGER_NS.min(idle);
         match self.next_sweep_ns {
             Some(next) if now < next => return,
-            _ => self.next_sweep_ns = Some(now.saturating_add((idle / 4).max(1))),
+            _ => {
+                let interval = (idle / 4).min(linger / 2).max(1);
+                self.next_sweep_ns = Some(now.saturating_add(interval));
+            }
         }
         let mut stale: Vec<Flow> = self
             .streams
             .iter()
-            .filter(|(_, d)| now.saturating_sub(d.last_frame.ts_ns) > idle)
+            .filter(|(_, d)| {
+                let age = now.saturating_sub(d.last_frame.ts_ns);
+                age > idle || (d.closed && age > linger)
+            })
             .map(|(flow, _)| *flow)
             .collect();
         stale.sort_unstable_by_key(|f| (f.src, f.dst));
