@@ -250,11 +250,28 @@ fn garbage_never_panics() {
         state ^= state << 17;
         state
     };
-    let seeds = [ethernet_udp(b"x"), ipv4_udp(b"y"), ipv6_udp(b"z")];
+    let mut gre = vec![
+        0x30, 0x01, 0x88, 0x0b, 0, 8, 0, 1, 0, 0, 0, 9, 0xff, 0x03, 0, 0x21,
+    ];
+    gre.extend_from_slice(&ipv4_udp(b"in gre"));
+    let mut outer_gre = Vec::new();
+    PacketBuilder::ipv4(A, B, 64)
+        .write(&mut outer_gre, 47.into(), &gre)
+        .expect("write");
+    let seeds = [
+        ethernet_udp(b"x"),
+        ipv4_udp(b"y"),
+        ipv6_udp(b"z"),
+        tcp(100, 0, b"segment"),
+        tcp(7, SYN, b""),
+        ipv4_fragment(3, 8, true, &[1; 16]),
+        ipv6_fragment(3, 0, true, &[1; 16]),
+        outer_gre,
+    ];
     let mut decoder = Decoder::new(Limits::default());
     let mut sink = Recorder::default();
-    for round in 0..3000u64 {
-        let mut data = seeds[(round % 3) as usize].clone();
+    for round in 0..20_000u64 {
+        let mut data = seeds[(round as usize) % seeds.len()].clone();
         for _ in 0..(next() % 6) {
             let i = (next() as usize) % data.len();
             data[i] = next() as u8;
