@@ -165,22 +165,30 @@ impl Reassembler {
                     .insert(flow, Direction::new(segment.seq, None, cx.at));
             }
         }
-        let Some(direction) = self.streams.get_mut(&flow) else {
-            return;
-        };
-        direction.last_frame = cx.at;
         let data_seq = if segment.syn {
             segment.seq.wrapping_add(1)
         } else {
             segment.seq
         };
-        let offset = direction.offset_of(data_seq);
-        if direction.closed {
-            if !segment.payload.is_empty() {
-                cx.stats.tcp_retransmissions += 1;
+        if let Some(closed) = self.streams.get(&flow).filter(|d| d.closed) {
+            let offset = closed.offset_of(data_seq);
+            let end = offset.saturating_add(segment.payload.len() as i64);
+            if end <= closed.next as i64 {
+                // Late copies of what was delivered before the FIN or RST.
+                if !segment.payload.is_empty() {
+                    cx.stats.tcp_retransmissions += 1;
+                }
+                return;
             }
-            return;
+            // New bytes after the end: a new connection whose SYN was not captured.
+            self.streams
+                .insert(flow, Direction::new(data_seq, None, cx.at));
         }
+        let Some(direction) = self.streams.get_mut(&flow) else {
+            return;
+        };
+        direction.last_frame = cx.at;
+        let offset = direction.offset_of(data_seq);
         if !segment.payload.is_empty() {
             receive(direction, flow, offset, segment.payload, cx);
         }

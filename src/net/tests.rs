@@ -616,7 +616,7 @@ fn tcp_rst_ends_and_new_syn_restarts() {
     let frames = [
         tcp(100, 0, b"old"),
         tcp(103, RST, b""),
-        tcp(103, 0, b"late"), // after the reset: ignored
+        tcp(100, 0, b"old"), // a late copy after the reset: ignored
         tcp(5000, SYN, b""),
         tcp(5001, 0, b"new"),
     ];
@@ -1073,4 +1073,26 @@ fn total_stream_cap_gives_up_holes_of_the_growing_stream() {
     let stats = run_with(limits, 101, &frames, &mut sink);
     assert_eq!(sink.consumed(), b"a123456789".to_vec());
     assert_eq!((stats.tcp_overflows, stats.tcp_gaps), (1, 1));
+}
+
+#[test]
+fn tcp_new_bytes_after_fin_without_a_syn_start_a_new_stream() {
+    let frames = [
+        tcp(100, FIN, b"first"),
+        tcp(100, 0, b"first"),      // late copy
+        tcp(900_000, 0, b"second"), // ports reused, SYN not captured
+    ];
+    let mut sink = Recorder::default();
+    let stats = run(101, &frames, &mut sink);
+    let flow = flow_ab();
+    assert_eq!(
+        streams(&sink),
+        vec![
+            Event::Stream(1, flow, b"first".to_vec()),
+            Event::End(1, flow),
+            Event::Stream(3, flow, b"second".to_vec()),
+            Event::End(3, flow),
+        ]
+    );
+    assert_eq!(stats.tcp_retransmissions, 1);
 }
