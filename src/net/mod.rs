@@ -2,21 +2,36 @@
 //!
 //! Guarantees:
 //! - Link layers: Ethernet II, 802.1Q and QinQ, Linux SLL and SLL2, raw IP (link types
-//!   101, 228, 229), BSD NULL/LOOP; IPv4 and IPv6 with extension headers; tunnels seen
-//!   in real captures (GRE incl. transparent Ethernet bridging, IP-in-IP, PPPoE, PPP,
-//!   GTP-U); UDP, TCP, and SCTP DATA chunks.
+//!   101, 12, 14, 228, 229), BSD NULL/LOOP (family in either byte order), PPP; IPv4
+//!   and IPv6 with extension headers; tunnels seen in real captures (GRE incl.
+//!   transparent Ethernet bridging, ERSPAN and PPTP's PPP, IP-in-IP, PPPoE, MPLS,
+//!   GTP-U, VXLAN), followed recursively up to a depth cap; UDP, TCP, and SCTP DATA
+//!   chunks.
+//! - The IP length fields bound every payload, so Ethernet padding never reaches the
+//!   sink. A packet cut by the snap length delivers what was captured and is counted.
 //! - IPv4 and IPv6 fragments are reassembled, with caps on memory and age; whatever
-//!   is dropped or never completed is counted in [`NetStats`].
+//!   is dropped or never completed is counted in [`NetStats`]. Overlaps: the bytes
+//!   received first win.
 //! - TCP is reassembled per direction: ordered by sequence number, retransmissions and
 //!   overlaps handled, gaps reported to the sink and counted, SYN/FIN/RST followed,
 //!   buffered bytes capped per stream and in total.
 //! - Payloads are borrowed from the frame when possible (the common case: an
-//!   unfragmented UDP datagram, or an in-order TCP segment with nothing buffered).
+//!   unfragmented UDP datagram, or an in-order TCP segment with nothing buffered). The
+//!   UDP path neither allocates nor hashes; only fragments, TCP and fragmented SCTP
+//!   messages touch the reassembly tables.
+//! - A reassembled payload is reported at the frame that completed it.
 //! - Never panics on input: a packet that cannot be decoded is counted and skipped.
 
-use std::net::SocketAddr;
+mod fragment;
+mod link;
+mod sctp;
+mod tcp;
+mod tunnel;
+
+use std::net::{IpAddr, SocketAddr};
 
 use crate::capture::{Frame, FrameRef};
+use link::Link;
 
 /// The transport a payload arrived on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -96,8 +111,15 @@ pub struct NetStats {
     pub tcp_gap_bytes: u64,
     /// Streams whose buffered bytes exceeded the cap and were cut.
     pub tcp_overflows: u64,
+    /// TCP segments that carried some new bytes after bytes already seen (trimmed).
+    pub tcp_overlaps: u64,
     /// SCTP chunks delivered as user messages.
     pub sctp_messages: u64,
+    /// SCTP user messages whose fragments never all arrived (or were dropped at the cap).
+    pub sctp_incomplete_messages: u64,
+    /// IP packets shorter than their length field (cut by the snap length): what was
+    /// captured is still delivered.
+    pub truncated_packets: u64,
     /// Tunnel layers removed (GRE, IP-in-IP, PPPoE, GTP-U).
     pub decapsulated: u64,
 }
@@ -129,10 +151,32 @@ impl Default for Limits {
     }
 }
 
+/// Tunnels nested deeper than this are not followed: real captures have two or three
+/// layers, a crafted packet could nest without end.
+const MAX_DEPTH: u32 = 8;
+
+const PROTO_IPV4_IN_IP: u8 = 4;
+const PROTO_TCP: u8 = 6;
+const PROTO_UDP: u8 = 17;
+const PROTO_IPV6_IN_IP: u8 = 41;
+const PROTO_GRE: u8 = 47;
+const PROTO_SCTP: u8 = 132;
+
 /// Decodes frames into payloads; holds the reassembly state.
 pub struct Decoder {
     limits: Limits,
     stats: NetStats,
+    fragments: fragment::Reassembler,
+    tcp: tcp::Reassembler,
+    sctp: sctp::Reassembler,
+}
+
+/// The frame being decoded, as the layers below the link need it.
+#[derive(Clone, Copy)]
+struct At {
+    frame: FrameRef,
+    /// Tunnel layers already removed.
+    depth: u32,
 }
 
 impl Decoder {
@@ -140,21 +184,423 @@ impl Decoder {
         Decoder {
             limits,
             stats: NetStats::default(),
+            fragments: fragment::Reassembler::default(),
+            tcp: tcp::Reassembler::default(),
+            sctp: sctp::Reassembler::default(),
         }
     }
 
     /// Decodes one frame and hands what it carries to `sink`.
     pub fn decode(&mut self, frame: &Frame<'_>, sink: &mut impl Sink) {
-        let _ = (frame, sink, &self.limits);
+        let at = At {
+            frame: frame.reference(),
+            depth: 0,
+        };
+        if frame.linktype == link::LINKTYPE_ETHERNET
+            && let Some((flow, payload)) = fast_udp(frame.data)
+        {
+            self.stats.udp_datagrams += 1;
+            sink.datagram(at.frame, flow, Transport::Udp, payload);
+            return;
+        }
+        let link = link::frame(frame.linktype, frame.data);
+        self.link(link, at, sink);
     }
 
     /// End of input: reports streams with unconsumed bytes and counts fragments that
     /// were never completed.
     pub fn finish(&mut self, sink: &mut impl Sink) {
-        let _ = sink;
+        self.fragments.finish(&mut self.stats);
+        self.sctp.finish(&mut self.stats);
+        let mut cx = tcp::Context {
+            at: FrameRef::default(),
+            limits: &self.limits,
+            stats: &mut self.stats,
+            sink,
+        };
+        self.tcp.finish(&mut cx);
     }
 
     pub fn stats(&self) -> &NetStats {
         &self.stats
     }
+
+    fn link(&mut self, link: Link<'_>, at: At, sink: &mut impl Sink) {
+        match link {
+            Link::Ipv4(packet, tunnels) => {
+                self.stats.decapsulated += u64::from(tunnels);
+                self.ipv4(
+                    packet,
+                    At {
+                        depth: at.depth.saturating_add(tunnels),
+                        ..at
+                    },
+                    sink,
+                );
+            }
+            Link::Ipv6(packet, tunnels) => {
+                self.stats.decapsulated += u64::from(tunnels);
+                self.ipv6(
+                    packet,
+                    At {
+                        depth: at.depth.saturating_add(tunnels),
+                        ..at
+                    },
+                    sink,
+                );
+            }
+            Link::NotIp => self.stats.non_ip_frames += 1,
+            Link::Malformed => self.stats.malformed_frames += 1,
+            Link::Unsupported => self.stats.unsupported_link_frames += 1,
+        }
+    }
+
+    /// A tunnel payload that starts with a link layer or an IP header.
+    fn tunnel(&mut self, inner: Link<'_>, at: At, sink: &mut impl Sink) {
+        if at.depth >= MAX_DEPTH {
+            self.stats.malformed_frames += 1;
+            return;
+        }
+        self.stats.decapsulated += 1;
+        self.link(
+            inner,
+            At {
+                depth: at.depth.saturating_add(1),
+                ..at
+            },
+            sink,
+        );
+    }
+
+    /// IPv4 (RFC 791 §3.1). The total length bounds the packet, which drops Ethernet
+    /// padding; a packet cut by the snap length keeps what was captured.
+    fn ipv4(&mut self, data: &[u8], at: At, sink: &mut impl Sink) {
+        let Ok(header) = etherparse::Ipv4HeaderSlice::from_slice(data) else {
+            self.stats.malformed_frames += 1;
+            return;
+        };
+        let header_len = header.slice().len();
+        let total = usize::from(header.total_len());
+        let end = if total == 0 {
+            // Segmentation offload on the capturing host leaves the length 0.
+            data.len()
+        } else if total < header_len {
+            self.stats.malformed_frames += 1;
+            return;
+        } else if total > data.len() {
+            self.stats.truncated_packets += 1;
+            data.len()
+        } else {
+            total
+        };
+        let Some(payload) = data.get(header_len..end) else {
+            self.stats.malformed_frames += 1;
+            return;
+        };
+        let src = IpAddr::V4(header.source_addr());
+        let dst = IpAddr::V4(header.destination_addr());
+        let protocol = header.protocol().0;
+        let offset = usize::from(header.fragments_offset().value()) * 8;
+        if header.more_fragments() || offset != 0 {
+            self.stats.ip_fragments += 1;
+            if end < total {
+                // A fragment cut by the snap length would leave a hole forever.
+                return;
+            }
+            let key = fragment::Key {
+                src,
+                dst,
+                id: u32::from(header.identification()),
+                protocol,
+            };
+            let fragment = fragment::Fragment {
+                offset,
+                more: header.more_fragments(),
+                data: payload,
+            };
+            if let Some(whole) =
+                self.fragments
+                    .add(key, fragment, at.frame.ts_ns, &self.limits, &mut self.stats)
+            {
+                self.transport(protocol, src, dst, &whole, at, sink);
+            }
+            return;
+        }
+        self.transport(protocol, src, dst, payload, at, sink);
+    }
+
+    /// IPv6 (RFC 8200 §3) and its extension headers (§4).
+    fn ipv6(&mut self, data: &[u8], at: At, sink: &mut impl Sink) {
+        let Ok(header) = etherparse::Ipv6HeaderSlice::from_slice(data) else {
+            self.stats.malformed_frames += 1;
+            return;
+        };
+        let length = usize::from(header.payload_length());
+        let available = data.len().saturating_sub(40);
+        let length = if length == 0 {
+            // Jumbogram (RFC 2675) or offload: the captured bytes are the payload.
+            available
+        } else if length > available {
+            self.stats.truncated_packets += 1;
+            available
+        } else {
+            length
+        };
+        let truncated = length < usize::from(header.payload_length());
+        let Some(payload) = data.get(40..40 + length) else {
+            self.stats.malformed_frames += 1;
+            return;
+        };
+        let src = IpAddr::V6(header.source_addr());
+        let dst = IpAddr::V6(header.destination_addr());
+        self.ipv6_payload(
+            header.next_header().0,
+            payload,
+            src,
+            dst,
+            !truncated,
+            at,
+            sink,
+        );
+    }
+
+    /// Walks the extension headers up to the upper-layer protocol. A fragment header
+    /// (RFC 8200 §4.5) sends the rest to reassembly; once reassembled, the walk goes on
+    /// in the whole payload (`fragments` is then false: nested fragmentation is invalid).
+    #[allow(clippy::too_many_arguments)]
+    fn ipv6_payload(
+        &mut self,
+        next_header: u8,
+        payload: &[u8],
+        src: IpAddr,
+        dst: IpAddr,
+        fragments: bool,
+        at: At,
+        sink: &mut impl Sink,
+    ) {
+        let mut next = next_header;
+        let mut rest = payload;
+        // Bounded: each header consumes at least 8 bytes.
+        loop {
+            let header_len = match next {
+                // Hop-by-hop, routing, destination options: length in 8-octet units
+                // not counting the first 8 (RFC 8200 §4.3, §4.4, §4.6).
+                0 | 43 | 60 => rest.get(1).map(|&n| (usize::from(n) + 1) * 8),
+                // Authentication header: length in 4-octet units minus 2 (RFC 4302 §2.2).
+                51 => rest.get(1).map(|&n| (usize::from(n) + 2) * 4),
+                44 => {
+                    self.ipv6_fragment(rest, src, dst, fragments, at, sink);
+                    return;
+                }
+                _ => break,
+            };
+            let (Some(header_len), Some(&following)) = (header_len, rest.first()) else {
+                self.stats.malformed_frames += 1;
+                return;
+            };
+            let Some(after) = rest.get(header_len..) else {
+                self.stats.malformed_frames += 1;
+                return;
+            };
+            next = following;
+            rest = after;
+        }
+        self.transport(next, src, dst, rest, at, sink);
+    }
+
+    fn ipv6_fragment(
+        &mut self,
+        data: &[u8],
+        src: IpAddr,
+        dst: IpAddr,
+        fragments: bool,
+        at: At,
+        sink: &mut impl Sink,
+    ) {
+        let (Some(&next), Some(offset_flags), Some(id), Some(part)) = (
+            data.first(),
+            link::be16(data, 2),
+            link::be32(data, 4),
+            data.get(8..),
+        ) else {
+            self.stats.malformed_frames += 1;
+            return;
+        };
+        let offset = usize::from(offset_flags & 0xfff8);
+        let more = offset_flags & 1 == 1;
+        if offset == 0 && !more {
+            // An atomic fragment (RFC 6946): a whole packet with a fragment header.
+            self.ipv6_payload(next, part, src, dst, false, at, sink);
+            return;
+        }
+        self.stats.ip_fragments += 1;
+        if !fragments {
+            self.stats.malformed_frames += 1;
+            return;
+        }
+        let key = fragment::Key {
+            src,
+            dst,
+            id,
+            protocol: next,
+        };
+        let fragment = fragment::Fragment {
+            offset,
+            more,
+            data: part,
+        };
+        if let Some(whole) =
+            self.fragments
+                .add(key, fragment, at.frame.ts_ns, &self.limits, &mut self.stats)
+        {
+            self.ipv6_payload(next, &whole, src, dst, false, at, sink);
+        }
+    }
+
+    fn transport(
+        &mut self,
+        protocol: u8,
+        src: IpAddr,
+        dst: IpAddr,
+        payload: &[u8],
+        at: At,
+        sink: &mut impl Sink,
+    ) {
+        match protocol {
+            PROTO_UDP => self.udp(src, dst, payload, at, sink),
+            PROTO_TCP => self.tcp(src, dst, payload, at, sink),
+            PROTO_SCTP => self.sctp(src, dst, payload, at, sink),
+            PROTO_IPV4_IN_IP => self.tunnel(Link::Ipv4(payload, 0), at, sink),
+            PROTO_IPV6_IN_IP => self.tunnel(Link::Ipv6(payload, 0), at, sink),
+            PROTO_GRE => self.tunnel(tunnel::gre(payload), at, sink),
+            _ => self.stats.other_ip_protocol += 1,
+        }
+    }
+
+    /// UDP (RFC 768): the length field bounds the payload.
+    fn udp(&mut self, src: IpAddr, dst: IpAddr, data: &[u8], at: At, sink: &mut impl Sink) {
+        let (Some(src_port), Some(dst_port), Some(length)) = (
+            link::be16(data, 0),
+            link::be16(data, 2),
+            link::be16(data, 4),
+        ) else {
+            self.stats.malformed_frames += 1;
+            return;
+        };
+        let length = usize::from(length);
+        let end = if length == 0 {
+            // IPv6 jumbograms (RFC 2675 §4) carry length 0.
+            data.len()
+        } else if length < 8 {
+            self.stats.malformed_frames += 1;
+            return;
+        } else if length > data.len() {
+            // Cut by the snap length (counted at the IP layer): keep what was captured.
+            data.len()
+        } else {
+            length
+        };
+        let Some(payload) = data.get(8..end) else {
+            self.stats.malformed_frames += 1;
+            return;
+        };
+        if let Some(inner) = tunnel::over_udp(src_port, dst_port, payload) {
+            self.tunnel(inner, at, sink);
+            return;
+        }
+        self.stats.udp_datagrams += 1;
+        let flow = Flow {
+            src: SocketAddr::new(src, src_port),
+            dst: SocketAddr::new(dst, dst_port),
+        };
+        sink.datagram(at.frame, flow, Transport::Udp, payload);
+    }
+
+    /// TCP (RFC 9293 §3.1): data offset, flags, then the stream reassembler.
+    fn tcp(&mut self, src: IpAddr, dst: IpAddr, data: &[u8], at: At, sink: &mut impl Sink) {
+        let (Some(src_port), Some(dst_port), Some(seq), Some(&offset), Some(&flags)) = (
+            link::be16(data, 0),
+            link::be16(data, 2),
+            link::be32(data, 4),
+            data.get(12),
+            data.get(13),
+        ) else {
+            self.stats.malformed_frames += 1;
+            return;
+        };
+        let header_len = usize::from(offset >> 4) * 4;
+        let Some(payload) = data.get(header_len..).filter(|_| header_len >= 20) else {
+            self.stats.malformed_frames += 1;
+            return;
+        };
+        let segment = tcp::Segment {
+            flow: Flow {
+                src: SocketAddr::new(src, src_port),
+                dst: SocketAddr::new(dst, dst_port),
+            },
+            seq,
+            fin: flags & 0x01 != 0,
+            syn: flags & 0x02 != 0,
+            rst: flags & 0x04 != 0,
+            payload,
+        };
+        let mut cx = tcp::Context {
+            at: at.frame,
+            limits: &self.limits,
+            stats: &mut self.stats,
+            sink,
+        };
+        self.tcp.segment(segment, &mut cx);
+    }
+
+    fn sctp(&mut self, src: IpAddr, dst: IpAddr, data: &[u8], at: At, sink: &mut impl Sink) {
+        let Some((src_port, dst_port)) = sctp::ports(data) else {
+            self.stats.malformed_frames += 1;
+            return;
+        };
+        let flow = Flow {
+            src: SocketAddr::new(src, src_port),
+            dst: SocketAddr::new(dst, dst_port),
+        };
+        if !self
+            .sctp
+            .packet(flow, data, at.frame, &self.limits, &mut self.stats, sink)
+        {
+            self.stats.malformed_frames += 1;
+        }
+    }
 }
+
+/// The common case decoded by hand: Ethernet II, IPv4 without options and not
+/// fragmented, UDP not on a tunnel port. Every field is read through a bounds-checked
+/// accessor, and the lengths are checked against the frame before slicing, so any
+/// frame that does not fit returns None and takes the general path, which decodes it
+/// the same way (this path only skips the dispatch, never changes the result).
+fn fast_udp(frame: &[u8]) -> Option<(Flow, &[u8])> {
+    // Ethernet II with type IPv4, IPv4 version 4 with a 20-byte header, protocol UDP.
+    if link::be16(frame, 12)? != 0x0800 || *frame.get(14)? != 0x45 || *frame.get(23)? != 17 {
+        return None;
+    }
+    let ip = frame.get(14..)?;
+    let total = usize::from(link::be16(ip, 2)?);
+    // Not a fragment: MF clear and offset 0 (the DF bit may be set).
+    if link::be16(ip, 6)? & 0x3fff != 0 || total < 28 || total > ip.len() {
+        return None;
+    }
+    let udp = ip.get(20..total)?;
+    let (src_port, dst_port) = (link::be16(udp, 0)?, link::be16(udp, 2)?);
+    let length = usize::from(link::be16(udp, 4)?);
+    if length < 8 || length > udp.len() || tunnel::is_tunnel_port(src_port, dst_port) {
+        return None;
+    }
+    let src: [u8; 4] = ip.get(12..16)?.try_into().ok()?;
+    let dst: [u8; 4] = ip.get(16..20)?.try_into().ok()?;
+    let flow = Flow {
+        src: SocketAddr::new(IpAddr::from(src), src_port),
+        dst: SocketAddr::new(IpAddr::from(dst), dst_port),
+    };
+    Some((flow, udp.get(8..length)?))
+}
+
+#[cfg(test)]
+mod tests;
