@@ -21,7 +21,9 @@ fn tshark_counts() -> HashMap<String, (u64, u64)> {
     };
     let mut counts = HashMap::new();
     for line in text.lines().filter(|l| l.starts_with("| `")) {
-        let Some(name) = line.split('`').nth(1) else { continue };
+        let Some(name) = line.split('`').nth(1) else {
+            continue;
+        };
         let number_before = |word: &str| -> Option<u64> {
             let at = line.find(word)?;
             line[..at].split_whitespace().last()?.parse().ok()
@@ -38,15 +40,15 @@ fn analyse(path: &std::path::Path) -> Option<Analysis> {
     Some(analysis::run(vec![input], &Options::default(), &mut Quiet))
 }
 
-/// Captures where our count differs from SOURCES.md's on purpose, with the reason.
-const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];
-
 #[test]
 fn every_public_capture_is_read_without_panic() {
     let files = common::public_captures();
     for path in &files {
         // A capture that cannot be opened must say so; nothing may panic.
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         match Input::open(path.to_str().unwrap_or_default(), 0) {
             Ok(input) => {
                 let a = analysis::run(vec![input], &Options::default(), &mut Quiet);
@@ -72,17 +74,20 @@ fn frame_and_message_counts_agree_with_tshark() {
     }
     let mut failures = Vec::new();
     for (name, (frames, sip)) in &counts {
-        let Some(path) = common::public(name) else { continue };
+        let Some(path) = common::public(name) else {
+            continue;
+        };
         let Some(a) = analyse(&path) else {
             failures.push(format!("{name}: cannot be opened"));
             continue;
         };
         if a.stats.frames != *frames {
-            failures.push(format!("{name}: {} frames, tshark {frames}", a.stats.frames));
+            failures.push(format!(
+                "{name}: {} frames, tshark {frames}",
+                a.stats.frames
+            ));
         }
-        if a.stats.sip.messages != *sip
-            && !KNOWN_DIFFERENCES.iter().any(|(n, _)| n == name)
-        {
+        if a.stats.sip.messages != *sip {
             failures.push(format!(
                 "{name}: {} SIP messages, tshark {sip}",
                 a.stats.sip.messages

@@ -21,7 +21,10 @@ pub fn public(name: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!("skipped: {} is not there (../shared is missing)", path.display());
+        eprintln!(
+            "skipped: {} is not there (../shared is missing)",
+            path.display()
+        );
         None
     }
 }
@@ -118,9 +121,8 @@ pub fn snapshot(name: &str, actual: &str) {
 
 /// Parses JSON output.
 pub fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!("output is not JSON ({e}): {}", stdout(o))
-    })
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("output is not JSON ({e}): {}", stdout(o)))
 }
 
 pub fn exists(p: &Path) -> bool {
