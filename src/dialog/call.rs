@@ -133,6 +133,9 @@ pub struct Dialog {
     /// User-Agent / Server strings seen, caller's then callee's.
     pub caller_agent: Option<String>,
     pub callee_agent: Option<String>,
+    /// Whether the initial INVITE is in the capture (it may be lost, or its fragments
+    /// incomplete; then `invite` is the first frame seen of the dialog).
+    pub invite_seen: bool,
 }
 
 impl Dialog {

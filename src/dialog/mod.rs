@@ -313,6 +313,7 @@ fn new_dialog(
         requests: Vec::new(),
         caller_agent,
         callee_agent,
+        invite_seen: msg.method() == Some(Method::Invite),
     }
 }
 
@@ -414,8 +415,39 @@ fn apply(
         }
         (None, Some(status)) if matches!(cseq_method, Some(Method::Invite)) => {
             let seq = cseq.map_or(0, |c| c.seq);
-            let Some(leg) = call.legs.iter_mut().find(|l| *l.from_tag == *from_tag) else {
+            let known_dialog = to_tag.is_some_and(|to| {
+                call.legs.iter().flat_map(|l| l.dialogs.iter()).any(|d| {
+                    let tag = d.to_tag.as_deref().map(str::as_bytes);
+                    (d.from_tag.as_bytes() == to && tag == Some(from_tag))
+                        || (d.from_tag.as_bytes() == from_tag && tag == Some(to))
+                })
+            });
+            if known_dialog && !call.legs.iter().any(|l| *l.from_tag == *from_tag) {
+                // A response to a re-INVITE sent by the callee.
                 return in_dialog(call, call_id, seen, retransmission, stats);
+            }
+            if !call.legs.iter().any(|l| *l.from_tag == *from_tag) {
+                // The INVITE is not in the capture (lost, or its fragments never all
+                // captured): the leg starts with its response.
+                stats.dialogs += 1;
+                let mut dialog = new_dialog(
+                    call_id,
+                    seen,
+                    from_tag,
+                    DialogState::Trying,
+                    Answer::Pending,
+                );
+                dialog.invite_seen = false;
+                call.legs.push(Leg {
+                    from_tag: from_tag.into(),
+                    invite_cseq: seq,
+                    cancelled: None,
+                    challenged: false,
+                    dialogs: vec![dialog],
+                });
+            }
+            let Some(leg) = call.legs.iter_mut().find(|l| *l.from_tag == *from_tag) else {
+                return false;
             };
             if seq != leg.invite_cseq {
                 // A response to a re-INVITE.
@@ -587,6 +619,7 @@ fn in_dialog(
                 Answer::BeforeCapture,
             );
             d.to_tag = Some(text(to_tag));
+            d.invite_seen = false;
             call.legs.push(Leg {
                 from_tag: from_tag.into(),
                 invite_cseq: 0,
@@ -1072,6 +1105,35 @@ Content-Length: 0
             (d.state, d.ended_by, d.messages),
             (DialogState::Terminated, Some(Side::Caller), 2)
         );
+    }
+
+    #[test]
+    fn a_lost_invite_still_gives_an_answered_call() {
+        let mut s = Script::new();
+        s.send(
+            BOB,
+            ALICE,
+            &response("180 Ringing", "INVITE", 1, "z9hG4bK1", Some("b1")),
+        )
+        .send(
+            BOB,
+            ALICE,
+            &response("200 OK", "INVITE", 1, "z9hG4bK1", Some("b1")),
+        )
+        .send(ALICE, BOB, &request("ACK", 1, "z9hG4bK2", Some("b1"), ""));
+        let dialogs = s.dialogs();
+        assert_eq!(dialogs.len(), 1);
+        let d = &dialogs[0];
+        assert!(!d.invite_seen);
+        assert_eq!(
+            (d.answer, d.state),
+            (Answer::Answered, DialogState::Confirmed)
+        );
+        assert_eq!(
+            (d.from_tag.as_str(), d.caller_addr.to_string()),
+            ("a1", ALICE.to_string())
+        );
+        assert_eq!(d.messages, 3);
     }
 
     #[test]

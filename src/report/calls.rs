@@ -27,10 +27,10 @@ pub fn state_text(d: &Dialog) -> String {
             _ => "no answer at end of capture".to_string(),
         },
         Answer::Answered | Answer::BeforeCapture => {
-            let start = if d.answer == Answer::BeforeCapture {
-                "up before capture"
-            } else {
-                "answered"
+            let start = match (d.answer, d.invite_seen) {
+                (Answer::BeforeCapture, _) => "up before capture",
+                (_, false) => "answered (INVITE not captured)",
+                _ => "answered",
             };
             match (d.state, d.ending) {
                 (DialogState::Terminated, Some(Ending::Bye)) => {
@@ -164,6 +164,7 @@ pub struct DialogJson<'a> {
     pub requests: Vec<RequestJson<'a>>,
     pub caller_agent: Option<&'a str>,
     pub callee_agent: Option<&'a str>,
+    pub invite_seen: bool,
 }
 
 #[derive(Serialize)]
@@ -246,6 +247,7 @@ impl<'a> DialogJson<'a> {
                 .collect(),
             caller_agent: d.caller_agent.as_deref(),
             callee_agent: d.callee_agent.as_deref(),
+            invite_seen: d.invite_seen,
         }
     }
 }
