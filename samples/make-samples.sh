@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Regenerates the loopback SIP captures in samples/ from the SIPp scenarios in
+# samples/scenarios/. SIPp plays the phones; every address is in 127.0.0.0/8;
+# every SIPp run handles one call (-m 1) under a wall-clock timeout, so the
+# script always ends. Each capture is checked with tshark against the expected
+# SIP message and Call-ID counts; a mismatch fails the script.
+#
+#   Alice 127.0.0.1:5060   Bob 127.0.0.2:5062   Carol 127.0.0.3:5064
+#
+# Needs: sipp (Debian package sip-tester), tcpdump, dumpcap + tshark, python3;
+# run as root (capturing on lo). Usage: samples/make-samples.sh [NAME...]
+# where NAME is a capture file name without extension (default: all).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SCEN="$HERE/scenarios"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sipxfer-samples.XXXXXX")
+# PIDs of processes this script started, so a later run can end leftovers
+# of an interrupted run (and nothing else).
+PIDFILE="${TMPDIR:-/tmp}/sipxfer-make-samples.pids"
+PIDS=()
+
+for tool in sipp tcpdump dumpcap tshark python3 timeout; do
+    command -v "$tool" >/dev/null || {
+        echo "make-samples: missing $tool (apt-get install -y sip-tester tshark tcpdump)" >&2
+        exit 2
+    }
+done
+
+end_pid() {
+    local pid=$1
+    case "$(cat "/proc/$pid/comm" 2>/dev/null || true)" in
+        sipp | tcpdump | dumpcap | timeout) kill "$pid" 2>/dev/null || true ;;
+    esac
+}
+
+if [[ -f $PIDFILE ]]; then
+    while read -r pid; do [[ -n $pid ]] && end_pid "$pid"; done <"$PIDFILE"
+    rm -f "$PIDFILE"
+fi
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do end_pid "$pid"; done
+    rm -f "$PIDFILE"
+    [[ -n ${KEEP_WORK:-} ]] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+track() { PIDS+=("$1"); echo "$1" >>"$PIDFILE"; }
+
+# sipp_start LOGNAME SIPP-ARGS... : one SIPp phone in the background.
+# -nd: no default behaviour (SIPp would otherwise send its own BYE/CANCEL on
+# errors), -timeout: SIPp's own limit, `timeout`: hard limit on top.
+sipp_start() {
+    local name=$1
+    shift
+    timeout 30 sipp "$@" -m 1 -nostdin -nd -timeout 20s \
+        -trace_err -error_file "$WORK/$name.err" >"$WORK/$name.log" 2>&1 &
+    track $!
+    LAST_PID=$!
+}
+
+# sipp_wait PID LOGNAME : fails the script when that SIPp run failed.
+sipp_wait() {
+    local rc=0
+    wait "$1" || rc=$?
+    if [[ $rc -ne 0 ]]; then
+        echo "make-samples: sipp $2 failed (exit $rc)" >&2
+        tail -n 20 "$WORK/$2.log" "$WORK/$2.err" >&2 2>/dev/null || true
+        exit 1
+    fi
+}
+
+# capture_start FILE FORMAT FILTER : FORMAT is pcap (tcpdump) or pcapng (dumpcap).
+capture_start() {
+    local file=$1 format=$2 filter=$3
+    rm -f "$file"
+    if [[ $format == pcap ]]; then
+        tcpdump -i lo --immediate-mode -U -n -s 0 -w "$file" "$filter" 2>"$WORK/capture.log" &
+    else
+        dumpcap -q -i lo -f "$filter" -w "$file" 2>"$WORK/capture.log" &
+    fi
+    CAPTURE_PID=$!
+    track "$CAPTURE_PID"
+    # Wait (at most 5 s) until the capturer is listening.
+    local i
+    for i in $(seq 50); do
+        grep -q -i -E 'listening on|capturing on' "$WORK/capture.log" 2>/dev/null && break
+        sleep 0.1
+    done
+    sleep 0.2
+}
+
+capture_stop() {
+    # libpcap hands packets over in blocks (up to 1 s late); a capturer
+    # stopped too early loses the tail of the call.
+    sleep 1.5
+    kill -INT "$CAPTURE_PID" 2>/dev/null || true
+    wait "$CAPTURE_PID" || true
+    chmod 644 "$1"
+}
+
+# check FILE EXPECTED_SIP_MESSAGES EXPECTED_CALL_IDS : verify with tshark.
+check() {
+    local file=$1 want_msgs=$2 want_calls=$3 msgs calls
+    msgs=$(tshark -2 -n -r "$file" -Y sip -T fields -E occurrence=a -e sip.CSeq.method 2>/dev/null |
+        tr ',' '\n' | grep -c . || true)
+    calls=$(tshark -2 -n -r "$file" -Y sip -T fields -E occurrence=a -e sip.Call-ID 2>/dev/null |
+        tr ',' '\n' | sort -u | grep -c . || true)
+    printf 'make-samples: %-34s %6d bytes  %3d SIP messages  %d Call-IDs\n' \
+        "$(basename "$file")" "$(stat -c %s "$file")" "$msgs" "$calls"
+    if [[ $msgs -ne $want_msgs || $calls -ne $want_calls ]]; then
+        echo "make-samples: $(basename "$file"): expected $want_msgs messages and $want_calls Call-IDs" >&2
+        exit 1
+    fi
+}
+
+# rtp FROM_PORT TO_IP TO_PORT COUNT : a few RTP-like datagrams (PCMU silence,
+# RFC 3550 fixed header) so the capture also holds non-SIP UDP.
+rtp() {
+    python3 - "$@" <<'PY'
+import socket, struct, sys, time
+src_port, dst_ip, dst_port, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+src_ip = "127.0.0.1" if dst_ip != "127.0.0.1" else "127.0.0.2"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src_ip, src_port))
+for seq in range(min(count, 50)):
+    header = struct.pack("!BBHII", 0x80, 0, seq + 1, 160 * seq, 0x5349505)
+    s.sendto(header + b"\xff" * 160, (dst_ip, dst_port))
+    time.sleep(0.02)
+PY
+}
+
+ALICE=127.0.0.1
+BOB=127.0.0.2
+CAROL=127.0.0.3
+
+want() { [[ ${#SELECTED[@]} -eq 0 ]] || [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
+SELECTED=("$@")
+
+# a. One answered call over UDP with a few RTP packets each way.
+if want basic-call-udp; then
+    out="$HERE/basic-call-udp.pcap"
+    capture_start "$out" pcap "udp and (port 5060 or port 5062 or port 40000 or port 40002)"
+    sipp_start bob -sf "$SCEN/call-uas.xml" -i $BOB -p 5062
+    bob=$LAST_PID
+    sleep 0.3
+    sipp_start alice -sf "$SCEN/call-uac.xml" -i $ALICE -p 5060 -s bob \
+        -cid_str 'basic-udp-%u@sipxfer.test' $BOB:5062
+    alice=$LAST_PID
+    sleep 0.1
+    rtp 40000 $BOB 40002 5 &
+    rtp_pid=$!
+    rtp 40002 $ALICE 40000 5
+    wait $rtp_pid
+    sipp_wait $alice alice
+    sipp_wait $bob bob
+    capture_stop "$out"
+    check "$out" 7 1
+fi
+
+# c. The same call over TCP (one connection, SIPp -t t1).
+if want basic-call-tcp; then
+    out="$HERE/basic-call-tcp.pcap"
+    capture_start "$out" pcap "tcp and port 5062"
+    sipp_start bob -t t1 -sf "$SCEN/call-uas.xml" -i $BOB -p 5062
+    bob=$LAST_PID
+    sleep 0.3
+    sipp_start alice -t t1 -sf "$SCEN/call-uac.xml" -i $ALICE -p 5060 -s bob \
+        -cid_str 'basic-tcp-%u@sipxfer.test' $BOB:5062
+    alice=$LAST_PID
+    sipp_wait $alice alice
+    sipp_wait $bob bob
+    capture_stop "$out"
+    check "$out" 7 1
+fi
+
+# b. Four overlapping calls from Alice to four Bob ports, in one pcapng:
+#    answered + BYE, rejected 486, cancelled while ringing, answered and
+#    still up when the capture stops.
+if want calls-mixed-udp; then
+    out="$HERE/calls-mixed-udp.pcapng"
+    capture_start "$out" pcapng "udp and portrange 5060-5069"
+    pairs=(call:5061:5062 busy:5063:5064 cancel:5065:5066 up:5067:5068)
+    uas=() uac=()
+    for pair in "${pairs[@]}"; do
+        IFS=: read -r kind aport bport <<<"$pair"
+        sipp_start "bob-$kind" -sf "$SCEN/$kind-uas.xml" -i $BOB -p "$bport"
+        uas+=("$LAST_PID:bob-$kind")
+    done
+    sleep 0.3
+    for pair in "${pairs[@]}"; do
+        IFS=: read -r kind aport bport <<<"$pair"
+        sipp_start "alice-$kind" -sf "$SCEN/$kind-uac.xml" -i $ALICE -p "$aport" -s bob \
+            -cid_str "mixed-$kind-%u@sipxfer.test" "$BOB:$bport"
+        uac+=("$LAST_PID:alice-$kind")
+        sleep 0.1
+    done
+    for entry in "${uac[@]}" "${uas[@]}"; do sipp_wait "${entry%%:*}" "${entry#*:}"; done
+    capture_stop "$out"
+    # answered 7 + busy 4 (INVITE 100 486 ACK) + cancelled 7
+    # (INVITE 100 180 CANCEL 200 487 ACK) + still up 5
+    check "$out" 23 4
+fi
+
+echo "make-samples: done"
