@@ -15,6 +15,8 @@ use crate::net::{Decoder, Flow, Limits, NetStats, Sink, Transport};
 use crate::sip::framing::{StreamFrame, datagram_message, frame_stream};
 use crate::sip::websocket::{self, HandshakeFrame};
 use crate::sip::{Message, looks_like_sip};
+use crate::transfer::record::Sighting;
+use crate::transfer::{self, Collector, Transfer};
 
 /// Settings of one analysis.
 #[derive(Clone, Debug)]
@@ -117,6 +119,8 @@ pub struct Analysis {
     pub stats: Stats,
     /// Every INVITE dialog, in order of its INVITE.
     pub dialogs: Vec<Dialog>,
+    /// Every transfer session, in REFER order.
+    pub transfers: Vec<Transfer>,
 }
 
 impl Analysis {
@@ -152,6 +156,7 @@ struct SipStage<'o, O: Observer> {
     tracker: Tracker,
     streams: HashMap<Flow, Stream>,
     stats: SipStats,
+    transfers: Collector,
     zero_ns: i64,
     observer: &'o mut O,
 }
@@ -181,6 +186,14 @@ impl<O: Observer> SipStage<'_, O> {
             message: &message,
         };
         self.observer.message(&found);
+        self.transfers.observe(
+            &message,
+            Sighting {
+                frame,
+                flow,
+                transport,
+            },
+        );
         self.tracker.observe(&Observed {
             frame,
             flow,
@@ -327,6 +340,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         tracker: Tracker::new(options.grace_ns),
         streams: HashMap::new(),
         stats: SipStats::default(),
+        transfers: Collector::default(),
         zero_ns: 0,
         observer,
     };
@@ -351,10 +365,16 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         }
     }
     decoder.finish(&mut stage);
-    let SipStage { tracker, stats, .. } = stage;
+    let SipStage {
+        tracker,
+        stats,
+        transfers,
+        ..
+    } = stage;
     let (mut rest, dialog_stats) = tracker.finish();
     dialogs.append(&mut rest);
     dialogs.sort_by_key(|d| (d.invite, d.first));
+    let transfers = transfer::link(&transfers, &dialogs);
     let inputs = merge
         .into_inputs()
         .iter()
@@ -381,5 +401,6 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             dialogs: dialog_stats,
         },
         dialogs,
+        transfers,
     }
 }

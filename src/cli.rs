@@ -20,10 +20,23 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Find the call transfers and explain each: kind, outcome, roles, REFER, NOTIFY
+    /// progress, the phased flow, who released the call, findings.
+    Analyze(AnalyzeArgs),
     /// List the calls (INVITE dialogs, keyed by Call-ID and both tags).
     Calls(Common),
     /// List every SIP message: frame, time, addresses, transport, method or status, CSeq, Call-ID.
     Messages(Common),
+}
+
+/// Options of `analyze`.
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Add a text sequence diagram of each transfer (text output).
+    #[arg(long)]
+    pub ladder: bool,
 }
 
 /// Options every command takes.
@@ -108,6 +121,34 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let options = Options::default();
     match cli.command {
+        Command::Analyze(args) => {
+            let common = args.common;
+            let inputs = match open_all(&common.files) {
+                Ok(i) => i,
+                Err(code) => return Ok(code),
+            };
+            match common.format {
+                Format::Json => {
+                    let analysis = analysis::run(inputs, &options, &mut Quiet);
+                    serde_json::to_writer_pretty(&mut out, &report::transfer::json(&analysis))
+                        .map_err(io::Error::other)?;
+                    writeln!(out)?;
+                }
+                Format::Text => {
+                    let palette = common.color.palette();
+                    let mut rows = report::ladder::Rows::default();
+                    let analysis = if args.ladder {
+                        analysis::run(inputs, &options, &mut rows)
+                    } else {
+                        analysis::run(inputs, &options, &mut Quiet)
+                    };
+                    let ladder = args.ladder.then_some(&rows);
+                    out.write_all(report::transfer::text(&analysis, palette, ladder).as_bytes())?;
+                    writeln!(out)?;
+                    out.write_all(report::summary::text(&analysis, palette).as_bytes())?;
+                }
+            }
+        }
         Command::Calls(common) => {
             let inputs = match open_all(&common.files) {
                 Ok(i) => i,

@@ -4,13 +4,14 @@
 //! and data flows one way, as a stream:
 //!
 //! ```text
-//! files ─► capture ─► net ─► sip ─► dialog ─► (transfer ─► rules) ─► report
+//! files ─► capture ─► net ─► sip ─► dialog ─► transfer ─► report
 //! ```
 //!
 //! - [`capture`]: streaming pcap / pcapng / gzip readers, several files merged by time.
 //! - [`net`]: link layers, IP (with fragment reassembly), tunnels, UDP, TCP reassembly.
 //! - [`sip`]: lenient zero-copy SIP parser, framing on datagrams and streams, typed headers.
 //! - [`dialog`]: transactions, dialogs keyed by Call-ID and both tags, call state.
+//! - [`transfer`]: REFER, NOTIFY, Referred-By and Replaces linked into transfer sessions.
 //! - [`analysis`]: drives the stages over a set of inputs and collects the result.
 //! - [`report`]: renders a finished analysis as text or JSON; computes nothing new.
 
@@ -21,3 +22,4 @@ pub mod dialog;
 pub mod net;
 pub mod report;
 pub mod sip;
+pub mod transfer;

@@ -118,6 +118,8 @@ pub struct Dialog {
     pub invite: FrameRef,
     /// First 2xx to the initial INVITE.
     pub answered: Option<FrameRef>,
+    /// First ACK of the initial INVITE (for the 2xx, or for the final error).
+    pub ack: Option<FrameRef>,
     /// First frame of what ended the dialog (BYE, final error response, CANCEL's 487).
     pub ended: Option<FrameRef>,
     pub first: FrameRef,

@@ -303,6 +303,7 @@ fn new_dialog(
         ended_by: None,
         invite: seen.frame,
         answered: None,
+        ack: None,
         ended: None,
         first: seen.frame,
         last: seen.frame,
@@ -537,6 +538,7 @@ fn invite_response(
                 fork.status = None;
                 fork.reason = None;
                 fork.answered = None;
+                fork.ack = None;
                 fork.ended = None;
                 fork.ending = None;
                 fork.ended_by = None;
@@ -645,6 +647,10 @@ fn in_dialog(
                 dialog.callee_agent = msg.user_agent().map(text);
             }
             if matches!(method, Method::Ack) {
+                let initial = dialog.answered.is_some() || dialog.ending == Some(Ending::Final);
+                if initial && dialog.ack.is_none() {
+                    dialog.ack = Some(seen.frame);
+                }
                 return true;
             }
             let seq = cseq.map_or(0, |c| c.seq);

@@ -11,8 +11,10 @@
 //!   README.md.
 
 pub mod calls;
+pub mod ladder;
 pub mod messages;
 pub mod summary;
+pub mod transfer;
 
 use std::borrow::Cow;
 use std::fmt::Write as _;

@@ -1,0 +1,623 @@
+//! Dialogs and transfer records in, transfer sessions out.
+//!
+//! A transfer session is one REFER transaction (RFC 3515) — however many hops and
+//! retransmissions carried it — linked to the dialogs around it:
+//!
+//! - the **original call**: the dialog the REFER travels in (or the one its
+//!   Target-Dialog names, RFC 4538, for a REFER outside a dialog);
+//! - its **NOTIFYs**: same dialog identifiers, `Event: refer`, and `id` equal to the
+//!   REFER's CSeq when there is one (RFC 3515 §2.4.6);
+//! - the **new call**: the transferee's INVITE after the REFER, found by the strongest
+//!   evidence available — the Replaces from the Refer-To (RFC 3891), the REFER's
+//!   Referred-By (RFC 3892), the Request-URI against the Refer-To (user and host), the
+//!   transferee's address, timing — every link keeps the evidence it used;
+//! - the **consultation call** of an attended transfer: the dialog the Replaces names.
+//!
+//! Roles (RFC 5589): the transferor sends the REFER, the transferee receives it and
+//! places the new call, the transfer target is called. Addresses are taken from the
+//! phones' ends of each request (first hop for the sender, last hop for the receiver),
+//! not from a proxy in between.
+
+mod phase;
+pub mod record;
+
+pub use phase::{Phase, PhaseKind};
+pub use record::Collector;
+
+use serde::Serialize;
+
+use crate::capture::FrameRef;
+use crate::dialog::{Answer, Dialog, Ending, Side};
+use crate::sip::Replaces;
+use record::{Aor, InviteRecord, NotifyRecord, ReferRecord};
+
+/// What kind of transfer (RFC 5589 §6, §7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Refer-To without Replaces: the transferor did not talk to the target first.
+    Blind,
+    /// Replaces names a consultation dialog that was confirmed before the REFER.
+    Attended,
+    /// Replaces names a consultation dialog still early (ringing) at REFER time.
+    SemiAttended,
+    /// Replaces names a dialog that is not in the capture.
+    RemoteAttended,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Blind => "blind",
+            Kind::Attended => "attended",
+            Kind::SemiAttended => "semi-attended",
+            Kind::RemoteAttended => "remote-attended",
+        }
+    }
+}
+
+/// How a transfer ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The transferee–target call was established.
+    Completed,
+    /// The target, or the transferee's attempt, ended in an error (see `status`).
+    Failed,
+    /// The REFER got a final non-2xx response (see `status`).
+    Rejected,
+    /// A party hung up before the outcome (the new call was cancelled).
+    Abandoned,
+    /// The capture ends before the outcome is known.
+    Unknown,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::Failed => "failed",
+            Outcome::Rejected => "rejected",
+            Outcome::Abandoned => "abandoned",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// Which role a party plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleName {
+    Transferor,
+    Transferee,
+    Target,
+}
+
+/// A party of the transfer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Role {
+    pub name: Option<String>,
+    pub uri: String,
+    pub address: Option<std::net::SocketAddr>,
+}
+
+impl Role {
+    /// How phase names call this party: the display name, else the URI's user, else
+    /// the host.
+    pub fn short(&self) -> String {
+        if let Some(name) = &self.name {
+            return name.clone();
+        }
+        match Aor::parse(self.uri.trim_start_matches('<').trim_end_matches('>')) {
+            Some(Aor {
+                user: Some(user), ..
+            }) if !user.is_empty() => user,
+            Some(aor) => aor.host,
+            None => self.uri.clone(),
+        }
+    }
+}
+
+/// The REFER as the transfer reports it.
+#[derive(Clone, Debug)]
+pub struct Refer {
+    pub frame: FrameRef,
+    pub call_id: String,
+    pub cseq: u32,
+    pub refer_to: String,
+    /// More Refer-To values than one (RFC 3515 §2.4.1 allows exactly one).
+    pub refer_to_count: usize,
+    pub referred_by: Option<String>,
+    pub replaces: Option<Replaces>,
+    /// First final response: frame and status.
+    pub response: Option<(FrameRef, u16)>,
+    /// Hops the REFER was seen on, and retransmissions.
+    pub hops: usize,
+    pub retransmissions: u32,
+    /// Refer-Sub asked in the REFER and granted in the 2xx (RFC 4488).
+    pub refer_sub_requested: Option<bool>,
+    pub refer_sub_granted: Option<bool>,
+    /// The REFER travels outside any dialog (Target-Dialog, RFC 4538).
+    pub out_of_dialog: bool,
+}
+
+/// A NOTIFY of the REFER's subscription.
+#[derive(Clone, Debug)]
+pub struct Notify {
+    pub frame: FrameRef,
+    pub cseq: u32,
+    pub status: Option<u16>,
+    pub sipfrag: Option<String>,
+    pub subscription_state: Option<String>,
+    pub reason: Option<String>,
+    pub event_id: Option<String>,
+    pub response: Option<(FrameRef, u16)>,
+    pub retransmissions: u32,
+}
+
+/// The dialog the transferee's new call created.
+#[derive(Clone, Debug)]
+pub struct NewCall {
+    pub call_id: String,
+    pub invite: FrameRef,
+    /// Which evidence linked it to the REFER, strongest first.
+    pub evidence: Vec<&'static str>,
+}
+
+/// Who released the original call.
+#[derive(Clone, Debug)]
+pub struct Release {
+    pub by: Option<RoleName>,
+    pub frame: FrameRef,
+    /// Whether the call was released before the outcome of the transfer was known.
+    pub before_outcome: bool,
+}
+
+/// One finding about a transfer (the rule catalog grows in its own module).
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: &'static str,
+    pub frames: Vec<FrameRef>,
+    pub message: String,
+}
+
+/// A transfer session.
+#[derive(Clone, Debug)]
+pub struct Transfer {
+    pub id: usize,
+    pub kind: Kind,
+    pub outcome: Outcome,
+    /// The status that decided a failure or rejection.
+    pub status: Option<u16>,
+    pub transferor: Role,
+    pub transferee: Role,
+    pub target: Role,
+    pub refer: Refer,
+    pub notifies: Vec<Notify>,
+    /// Call-ID and tags of the original call (the REFER's dialog).
+    pub original_call: Option<DialogId>,
+    pub consultation_call: Option<DialogId>,
+    pub new_call: Option<NewCall>,
+    pub phases: Vec<Phase>,
+    pub released: Option<Release>,
+    /// About the consultation dialog a Replaces names but the capture lacks.
+    pub note: Option<String>,
+    pub findings: Vec<Finding>,
+    /// When the outcome became known (the new call's final response, or the final
+    /// sipfrag, or the REFER's rejection).
+    pub outcome_frame: Option<FrameRef>,
+}
+
+/// A dialog's identity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DialogId {
+    pub call_id: String,
+    pub from_tag: String,
+    pub to_tag: Option<String>,
+}
+
+impl DialogId {
+    fn of(d: &Dialog) -> DialogId {
+        DialogId {
+            call_id: d.call_id.clone(),
+            from_tag: d.from_tag.clone(),
+            to_tag: d.to_tag.clone(),
+        }
+    }
+}
+
+/// Whether `d` is the dialog with this Call-ID and these two tags, in either order.
+fn same_dialog(d: &Dialog, call_id: &str, tag_a: &str, tag_b: Option<&str>) -> bool {
+    if d.call_id != call_id {
+        return false;
+    }
+    let to = d.to_tag.as_deref();
+    match tag_b {
+        Some(b) => (d.from_tag == tag_a && to == Some(b)) || (d.from_tag == b && to == Some(tag_a)),
+        None => d.from_tag == tag_a || to == Some(tag_a),
+    }
+}
+
+/// The dialog a Replaces names (RFC 3891 §3): Call-ID and both tags; when the tags are
+/// missing (a broken Replaces), the Call-ID alone, if it names one dialog.
+fn replaced_dialog<'d>(dialogs: &'d [Dialog], r: &Replaces) -> Option<&'d Dialog> {
+    let call_id = r.call_id.as_deref()?;
+    let by_tags = dialogs.iter().find(|d| {
+        let (Some(to), Some(from)) = (r.to_tag.as_deref(), r.from_tag.as_deref()) else {
+            return false;
+        };
+        same_dialog(d, call_id, to, Some(from))
+    });
+    by_tags.or_else(|| {
+        let mut same_call = dialogs.iter().filter(|d| d.call_id == call_id);
+        let first = same_call.next()?;
+        same_call.next().is_none().then_some(first)
+    })
+}
+
+/// Builds the transfer sessions from what the collector kept and the finished dialogs.
+pub fn link(collector: &Collector, dialogs: &[Dialog]) -> Vec<Transfer> {
+    let mut refers: Vec<&ReferRecord> = collector.refers.iter().collect();
+    refers.sort_by_key(|r| r.request.first_frame());
+    let mut used_invites: Vec<usize> = Vec::new();
+    let mut transfers = Vec::new();
+    for (i, r) in refers.iter().enumerate() {
+        // The next REFER on the same dialog from the same side bounds where this one's
+        // NOTIFYs and new call can be.
+        let next_same_dialog = refers.iter().skip(i + 1).find(|n| {
+            n.request.call_id == r.request.call_id && n.request.from_tag == r.request.from_tag
+        });
+        let limit = next_same_dialog.map(|n| n.request.first_frame());
+        let transfer = build(
+            transfers.len() + 1,
+            r,
+            limit,
+            collector,
+            dialogs,
+            &mut used_invites,
+        );
+        transfers.push(transfer);
+    }
+    transfers
+}
+
+fn build(
+    id: usize,
+    r: &ReferRecord,
+    limit: Option<FrameRef>,
+    collector: &Collector,
+    dialogs: &[Dialog],
+    used_invites: &mut Vec<usize>,
+) -> Transfer {
+    let req = &r.request;
+    let refer_frame = req.first_frame();
+    let target = r.targets.first();
+    let replaces = target.and_then(|t| t.replaces.clone());
+    let final_response = req.final_response();
+    let granted = final_response.and_then(|f| f.refer_sub);
+
+    // The original call: the REFER's dialog, or the one Target-Dialog names.
+    let original = match &req.to_tag {
+        Some(to) => dialogs
+            .iter()
+            .find(|d| same_dialog(d, &req.call_id, &req.from_tag, Some(to))),
+        None => r
+            .target_dialog
+            .as_ref()
+            .and_then(|(call_id, local, remote)| {
+                dialogs.iter().find(|d| {
+                    same_dialog(
+                        d,
+                        call_id,
+                        local.as_deref().unwrap_or_default(),
+                        remote.as_deref(),
+                    )
+                })
+            }),
+    };
+
+    let transferor = Role {
+        name: req.from.name.clone(),
+        uri: req.from.uri.clone(),
+        address: req.sender(),
+    };
+    let transferee = Role {
+        name: req.to.name.clone(),
+        uri: req.to.uri.clone(),
+        address: req.receiver(),
+    };
+
+    // NOTIFYs of this REFER's subscription: sent by the transferee, to the
+    // transferor's tag, in the same Call-ID, after the REFER (RFC 3515 §2.4.4).
+    let notifies: Vec<&NotifyRecord> = {
+        let mut n: Vec<&NotifyRecord> = collector
+            .notifies
+            .iter()
+            .filter(|n| {
+                let nr = &n.request;
+                let frame = nr.first_frame();
+                nr.call_id == req.call_id
+                    && nr.to_tag.as_deref() == Some(req.from_tag.as_str())
+                    && frame > refer_frame
+                    && limit.is_none_or(|l| frame < l)
+                    && n.event.as_ref().is_none_or(|(package, id)| {
+                        package == "refer"
+                            && id
+                                .as_deref()
+                                .is_none_or(|id| id.trim() == req.cseq.to_string())
+                    })
+            })
+            .collect();
+        n.sort_by_key(|n| n.request.first_frame());
+        n
+    };
+    let notifies: Vec<Notify> = notifies
+        .iter()
+        .map(|n| {
+            let state = n.subscription_state.as_ref();
+            Notify {
+                frame: n.request.first_frame(),
+                cseq: n.request.cseq,
+                status: n.sipfrag_status,
+                sipfrag: n.sipfrag_line.clone(),
+                subscription_state: state.map(|s| s.state.clone()),
+                reason: state.and_then(|s| s.reason.clone()),
+                event_id: n.event.as_ref().and_then(|(_, id)| id.clone()),
+                response: n.request.final_response().map(|f| (f.frame, f.status)),
+                retransmissions: n.request.retransmissions,
+            }
+        })
+        .collect();
+
+    // The new call.
+    let rejected = final_response.is_some_and(|f| f.status >= 300);
+    let new_call = if rejected {
+        None
+    } else {
+        find_new_call(r, &transferee, limit, collector, used_invites)
+    };
+    let new_dialog = new_call.as_ref().and_then(|(invite, _)| {
+        let mut matching = dialogs.iter().filter(|d| {
+            d.call_id == invite.request.call_id && d.from_tag == invite.request.from_tag
+        });
+        let first = matching.next();
+        let answered = dialogs.iter().find(|d| {
+            d.call_id == invite.request.call_id
+                && d.from_tag == invite.request.from_tag
+                && d.answer == Answer::Answered
+        });
+        answered.or(first)
+    });
+
+    // The consultation call (attended transfers) and the kind.
+    let consultation = replaces
+        .as_ref()
+        .and_then(|rp| replaced_dialog(dialogs, rp));
+    let mut note = None;
+    let kind = match (&replaces, consultation) {
+        (None, _) => Kind::Blind,
+        (Some(_), Some(c)) => match c.answered {
+            Some(answered) if answered < refer_frame => Kind::Attended,
+            _ => Kind::SemiAttended,
+        },
+        (Some(rp), None) => {
+            let target_aor = target.and_then(|t| t.aor.clone());
+            let leg_between = dialogs.iter().any(|d| {
+                let parties = [&d.caller.uri, &d.callee.uri];
+                let has = |uri: &str| {
+                    let aor = Aor::parse(uri.trim_start_matches('<').trim_end_matches('>'));
+                    parties
+                        .iter()
+                        .any(|p| Aor::parse(p.trim_start_matches('<').trim_end_matches('>')) == aor)
+                };
+                has(&req.from.uri)
+                    && target_aor
+                        .as_ref()
+                        .is_some_and(|t| parties.iter().any(|p| Aor::parse(p).as_ref() == Some(t)))
+            });
+            note = Some(if leg_between {
+                format!(
+                    "Replaces names Call-ID {} which is not in the capture, but a call between the transferor and the target is: the capture misses a leg, or a B2BUA changed the Call-ID",
+                    rp.call_id.as_deref().unwrap_or("(none)")
+                )
+            } else {
+                format!(
+                    "Replaces names Call-ID {} which is not in the capture, and no call between the transferor and the target is: a remote attended transfer (the consultation dialog lives on another server), or the capture misses that leg",
+                    rp.call_id.as_deref().unwrap_or("(none)")
+                )
+            });
+            Kind::RemoteAttended
+        }
+    };
+
+    // The target: named by the Refer-To; its address from the new call's last hop.
+    let target_role = Role {
+        name: target.and_then(|t| t.name.clone()),
+        uri: target.map(|t| strip_headers(&t.uri)).unwrap_or_default(),
+        address: new_call.as_ref().and_then(|(i, _)| i.request.receiver()),
+    };
+
+    // Outcome.
+    let final_notify = notifies.iter().find(|n| n.status.is_some_and(|s| s >= 200));
+    let (outcome, status, outcome_frame) =
+        if let Some(f) = final_response.filter(|f| f.status >= 300) {
+            (Outcome::Rejected, Some(f.status), Some(f.frame))
+        } else if let Some(d) = new_dialog {
+            match d.answer {
+                Answer::Answered | Answer::BeforeCapture => {
+                    (Outcome::Completed, None, d.answered.or(Some(d.first)))
+                }
+                Answer::Rejected => (Outcome::Failed, d.status, d.ended),
+                Answer::Cancelled => (Outcome::Abandoned, d.status, d.ended),
+                Answer::Pending => match final_notify {
+                    Some(n) => sipfrag_outcome(n),
+                    None => (Outcome::Unknown, None, None),
+                },
+            }
+        } else if let Some(n) = final_notify {
+            sipfrag_outcome(n)
+        } else {
+            (Outcome::Unknown, None, None)
+        };
+
+    let released = original.and_then(|o| {
+        if o.ending != Some(Ending::Bye) {
+            return None;
+        }
+        let frame = o.ended?;
+        let by = o.ended_by.map(|side| {
+            let sender_tag = match side {
+                Side::Caller => o.from_tag.as_str(),
+                Side::Callee => o.to_tag.as_deref().unwrap_or_default(),
+            };
+            if sender_tag == req.from_tag {
+                RoleName::Transferor
+            } else {
+                RoleName::Transferee
+            }
+        });
+        Some(Release {
+            by,
+            frame,
+            before_outcome: outcome_frame.is_none_or(|o| frame < o),
+        })
+    });
+
+    let refer = Refer {
+        frame: refer_frame,
+        call_id: req.call_id.clone(),
+        cseq: req.cseq,
+        refer_to: target.map(|t| t.raw.clone()).unwrap_or_default(),
+        refer_to_count: r.targets.len(),
+        referred_by: r.referred_by.as_ref().map(|p| p.uri.clone()),
+        replaces,
+        response: final_response.map(|f| (f.frame, f.status)),
+        hops: req.sightings.len(),
+        retransmissions: req.retransmissions,
+        refer_sub_requested: r.refer_sub,
+        refer_sub_granted: granted,
+        out_of_dialog: req.to_tag.is_none(),
+    };
+    let mut transfer = Transfer {
+        id,
+        kind,
+        outcome,
+        status,
+        transferor,
+        transferee,
+        target: target_role,
+        refer,
+        notifies,
+        original_call: original.map(DialogId::of),
+        consultation_call: consultation.map(DialogId::of),
+        new_call: new_call.map(|(invite, evidence)| NewCall {
+            call_id: invite.request.call_id.clone(),
+            invite: invite.request.first_frame(),
+            evidence,
+        }),
+        phases: Vec::new(),
+        released,
+        note,
+        findings: Vec::new(),
+        outcome_frame,
+    };
+    transfer.phases = phase::phases(&transfer, r, original, consultation, new_dialog, collector);
+    transfer
+}
+
+/// The outcome a final sipfrag reports when the new call itself is not in the capture.
+fn sipfrag_outcome(n: &Notify) -> (Outcome, Option<u16>, Option<FrameRef>) {
+    match n.status {
+        Some(s) if (200..300).contains(&s) => (Outcome::Completed, None, Some(n.frame)),
+        Some(s) => (Outcome::Failed, Some(s), Some(n.frame)),
+        None => (Outcome::Unknown, None, None),
+    }
+}
+
+/// A URI without its `?headers` (the Replaces travels there).
+fn strip_headers(uri: &str) -> String {
+    uri.split('?').next().unwrap_or(uri).to_string()
+}
+
+/// Finds the transferee's INVITE that the REFER triggered, with the evidence used.
+fn find_new_call<'c>(
+    r: &ReferRecord,
+    transferee: &Role,
+    limit: Option<FrameRef>,
+    collector: &'c Collector,
+    used: &mut Vec<usize>,
+) -> Option<(&'c InviteRecord, Vec<&'static str>)> {
+    let req = &r.request;
+    let refer_frame = req.first_frame();
+    let target = r.targets.first();
+    let target_aor = target.and_then(|t| t.aor.clone());
+    let wanted_replaces = target
+        .and_then(|t| t.replaces.as_ref())
+        .and_then(|rp| rp.call_id.clone());
+    let referred_by = r.referred_by.as_ref().and_then(|p| Aor::parse(&p.uri));
+    let transferee_aor = Aor::parse(&req.to.uri);
+    let mut best: Option<(u32, usize, Vec<&'static str>)> = None;
+    for (index, invite) in collector.invites.iter().enumerate() {
+        let frame = invite.request.first_frame();
+        if frame <= refer_frame
+            || limit.is_some_and(|l| frame >= l)
+            || used.contains(&index)
+            || invite.request.call_id == req.call_id
+        {
+            continue;
+        }
+        let mut evidence = Vec::new();
+        let mut score = 0;
+        if let Some(call_id) = &wanted_replaces {
+            if invite
+                .replaces
+                .iter()
+                .any(|rp| rp.call_id.as_deref() == Some(call_id.as_str()))
+            {
+                evidence.push("replaces");
+                score += 8;
+            }
+        }
+        if let (Some(want), Some(have)) = (
+            referred_by.as_ref(),
+            invite.referred_by.as_ref().and_then(|p| Aor::parse(&p.uri)),
+        ) {
+            if *want == have {
+                evidence.push("referred-by");
+                score += 4;
+            }
+        }
+        if let (Some(want), Some(have)) = (target_aor.as_ref(), invite.request_aor.as_ref()) {
+            if want == have {
+                evidence.push("request-uri");
+                score += 4;
+            } else if want.user.is_some() && want.user == have.user {
+                evidence.push("request-uri-user");
+                score += 2;
+            }
+        }
+        let from_transferee = invite.request.sender() == transferee.address
+            || (transferee_aor.is_some() && Aor::parse(&invite.request.from.uri) == transferee_aor);
+        if from_transferee {
+            evidence.push("transferee");
+            score += 2;
+        }
+        // Without a content match, only the transferee's next call within a few
+        // seconds is taken, and said to rest on timing.
+        let soon = frame.ts_ns.saturating_sub(refer_frame.ts_ns) <= 10_000_000_000;
+        if score == 2 && from_transferee && soon {
+            evidence.push("timing");
+            score += 1;
+        }
+        if score < 3 {
+            continue;
+        }
+        if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
+            best = Some((score, index, evidence));
+        }
+    }
+    let (_, index, evidence) = best?;
+    used.push(index);
+    collector.invites.get(index).map(|i| (i, evidence))
+}

@@ -1,0 +1,376 @@
+//! What the transfer stage keeps of the messages it needs: REFERs, NOTIFYs and the
+//! initial INVITEs that may be triggered by a REFER, each with its responses. Small
+//! and owned; one record per request, however many hops and retransmissions carried it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::capture::FrameRef;
+use crate::dialog::Party;
+use crate::net::{Flow, Transport};
+use crate::sip::{Message, Method, NameAddr, Replaces, Sipfrag, Uri};
+
+/// Lossy text of wire bytes (escaped only when printed).
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A party named by a header value.
+pub fn party(addr: &NameAddr<'_>) -> Party {
+    Party {
+        name: addr
+            .display
+            .map(|d| text(d).trim().trim_matches('"').to_string())
+            .filter(|d| !d.is_empty()),
+        uri: text(addr.uri),
+    }
+}
+
+/// `user@host` of a URI, lower-cased host, for comparisons that ignore parameters
+/// (DESIGN.md: "compare user and host, not parameters").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Aor {
+    pub user: Option<String>,
+    pub host: String,
+}
+
+impl Aor {
+    pub fn of(uri: &Uri<'_>) -> Aor {
+        Aor {
+            user: uri.user.map(text),
+            host: text(uri.host).to_ascii_lowercase(),
+        }
+    }
+    pub fn parse(uri: &str) -> Option<Aor> {
+        Uri::parse(uri.as_bytes()).map(|u| Aor::of(&u))
+    }
+}
+
+/// One place a request or response was seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sighting {
+    pub frame: FrameRef,
+    pub flow: Flow,
+    pub transport: Transport,
+}
+
+/// A response to one of the recorded requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    pub frame: FrameRef,
+    pub flow: Flow,
+    pub status: u16,
+    pub reason: String,
+    /// `Refer-Sub` in the response (RFC 4488 §4).
+    pub refer_sub: Option<bool>,
+    pub to_tag: Option<String>,
+}
+
+/// A Refer-To value (RFC 3515 §2.1), decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReferTarget {
+    /// The value as written.
+    pub raw: String,
+    pub name: Option<String>,
+    /// The URI without `<>`, headers included.
+    pub uri: String,
+    /// `user@host` when the URI parses.
+    pub aor: Option<Aor>,
+    /// The `?Replaces=` header, percent-decoded (RFC 3891 §4).
+    pub replaces: Option<Replaces>,
+}
+
+/// What every recorded request has.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub call_id: String,
+    pub from_tag: String,
+    pub to_tag: Option<String>,
+    pub cseq: u32,
+    pub from: Party,
+    pub to: Party,
+    pub request_uri: String,
+    /// Every hop it was seen on, earliest first (a proxy relays it once per hop).
+    pub sightings: Vec<Sighting>,
+    /// Copies seen again on a hop already seen.
+    pub retransmissions: u32,
+    /// Responses in the order seen, every hop.
+    pub responses: Vec<Response>,
+}
+
+impl Request {
+    /// Where it was first seen.
+    pub fn first(&self) -> Option<&Sighting> {
+        self.sightings.first()
+    }
+    pub fn first_frame(&self) -> FrameRef {
+        self.sightings.first().map(|s| s.frame).unwrap_or_default()
+    }
+    /// The sender's address on the first hop (a phone, when the capture sees it).
+    pub fn sender(&self) -> Option<SocketAddr> {
+        self.sightings.first().map(|s| s.flow.src)
+    }
+    /// The receiver's address on the last hop (the phone behind any proxy).
+    pub fn receiver(&self) -> Option<SocketAddr> {
+        self.sightings
+            .iter()
+            .max_by_key(|s| s.frame)
+            .map(|s| s.flow.dst)
+    }
+    /// The earliest final response.
+    pub fn final_response(&self) -> Option<&Response> {
+        self.responses
+            .iter()
+            .filter(|r| r.status >= 200)
+            .min_by_key(|r| r.frame)
+    }
+}
+
+/// A REFER (RFC 3515).
+#[derive(Clone, Debug)]
+pub struct ReferRecord {
+    pub request: Request,
+    /// Every Refer-To value (there must be exactly one, §2.4.1).
+    pub targets: Vec<ReferTarget>,
+    pub referred_by: Option<Party>,
+    pub refer_sub: Option<bool>,
+    /// `Target-Dialog` (RFC 4538): call-id, local tag, remote tag.
+    pub target_dialog: Option<(String, Option<String>, Option<String>)>,
+}
+
+/// The state of a subscription as a NOTIFY says it (RFC 6665 §8.2.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubscriptionState {
+    pub state: String,
+    pub reason: Option<String>,
+    pub malformed: bool,
+}
+
+/// A NOTIFY (RFC 3515 §2.4.4, RFC 6665).
+#[derive(Clone, Debug)]
+pub struct NotifyRecord {
+    pub request: Request,
+    /// `Event` package and its `id` parameter.
+    pub event: Option<(String, Option<String>)>,
+    pub subscription_state: Option<SubscriptionState>,
+    pub content_type: Option<String>,
+    /// The sipfrag status line (RFC 3420), when the body has one.
+    pub sipfrag_status: Option<u16>,
+    pub sipfrag_line: Option<String>,
+}
+
+/// An initial INVITE (no to-tag) that may be the call a REFER triggered.
+#[derive(Clone, Debug)]
+pub struct InviteRecord {
+    pub request: Request,
+    pub request_aor: Option<Aor>,
+    pub replaces: Vec<Replaces>,
+    pub referred_by: Option<Party>,
+}
+
+/// Identity of a request across hops and retransmissions: Call-ID, From tag, CSeq,
+/// method and the branch of the bottom Via, which the originating UA set and proxies
+/// keep (RFC 3261 §16.6 step 8 adds Vias on top).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    call_id: Box<[u8]>,
+    from_tag: Box<[u8]>,
+    cseq: u32,
+    method: u8,
+    origin_branch: Box<[u8]>,
+}
+
+const REFER: u8 = 1;
+const NOTIFY: u8 = 2;
+const INVITE: u8 = 3;
+
+/// How long after a REFER an INVITE is worth recording as its possible new call.
+const TRIGGER_WINDOW_NS: i64 = 120_000_000_000;
+
+/// Collects the records while the capture streams by.
+#[derive(Default)]
+pub struct Collector {
+    pub refers: Vec<ReferRecord>,
+    pub notifies: Vec<NotifyRecord>,
+    pub invites: Vec<InviteRecord>,
+    index: HashMap<Key, (u8, usize)>,
+    /// Capture time of the last REFER seen.
+    last_refer_ns: Option<i64>,
+}
+
+fn key(msg: &Message<'_>, method: u8) -> Option<Key> {
+    let cseq = msg.cseq()?;
+    let vias = msg.vias();
+    let origin = vias.last().and_then(|v| v.branch).unwrap_or_default();
+    Some(Key {
+        call_id: msg.call_id()?.into(),
+        from_tag: msg.from().and_then(|f| f.tag()).unwrap_or_default().into(),
+        cseq: cseq.seq,
+        method,
+        origin_branch: origin.into(),
+    })
+}
+
+fn request(msg: &Message<'_>, sighting: Sighting) -> Request {
+    let from = msg.from();
+    let to = msg.to();
+    let uri = match msg.start_line() {
+        crate::sip::StartLine::Request { uri, .. } => text(uri),
+        crate::sip::StartLine::Response { .. } => String::new(),
+    };
+    Request {
+        call_id: msg.call_id().map(text).unwrap_or_default(),
+        from_tag: from.and_then(|f| f.tag()).map(text).unwrap_or_default(),
+        to_tag: to.and_then(|t| t.tag()).filter(|t| !t.is_empty()).map(text),
+        cseq: msg.cseq().map_or(0, |c| c.seq),
+        from: from.as_ref().map(party).unwrap_or_default(),
+        to: to.as_ref().map(party).unwrap_or_default(),
+        request_uri: uri,
+        sightings: vec![sighting],
+        retransmissions: 0,
+        responses: Vec::new(),
+    }
+}
+
+impl Collector {
+    /// Takes one SIP message into account.
+    pub fn observe(&mut self, msg: &Message<'_>, sighting: Sighting) {
+        let method = match msg.method().or(msg.cseq().map(|c| c.method)) {
+            Some(Method::Refer) => REFER,
+            Some(Method::Notify) => NOTIFY,
+            Some(Method::Invite) => INVITE,
+            _ => return,
+        };
+        let Some(key) = key(msg, method) else {
+            return;
+        };
+        if msg.is_request() {
+            self.request(msg, key, method, sighting);
+        } else if let Some(&(kind, at)) = self.index.get(&key) {
+            let response = Response {
+                frame: sighting.frame,
+                flow: sighting.flow,
+                status: msg.status().unwrap_or_default(),
+                reason: match msg.start_line() {
+                    crate::sip::StartLine::Response { reason, .. } => text(reason),
+                    crate::sip::StartLine::Request { .. } => String::new(),
+                },
+                refer_sub: msg.refer_sub(),
+                to_tag: msg.to().and_then(|t| t.tag()).map(text),
+            };
+            let request = match kind {
+                REFER => self.refers.get_mut(at).map(|r| &mut r.request),
+                NOTIFY => self.notifies.get_mut(at).map(|r| &mut r.request),
+                _ => self.invites.get_mut(at).map(|r| &mut r.request),
+            };
+            if let Some(request) = request {
+                // A response retransmitted on the same hop adds nothing.
+                let again = request
+                    .responses
+                    .iter()
+                    .any(|r| r.status == response.status && r.flow == response.flow);
+                if !again {
+                    request.responses.push(response);
+                }
+            }
+        }
+    }
+
+    fn request(&mut self, msg: &Message<'_>, key: Key, method: u8, sighting: Sighting) {
+        if let Some(&(kind, at)) = self.index.get(&key) {
+            let request = match kind {
+                REFER => self.refers.get_mut(at).map(|r| &mut r.request),
+                NOTIFY => self.notifies.get_mut(at).map(|r| &mut r.request),
+                _ => self.invites.get_mut(at).map(|r| &mut r.request),
+            };
+            if let Some(request) = request {
+                if request.sightings.iter().any(|s| s.flow == sighting.flow) {
+                    request.retransmissions = request.retransmissions.saturating_add(1);
+                } else {
+                    request.sightings.push(sighting);
+                }
+            }
+            return;
+        }
+        match method {
+            REFER => {
+                self.last_refer_ns = Some(sighting.frame.ts_ns);
+                let targets = msg
+                    .refer_to()
+                    .iter()
+                    .map(|t| {
+                        let uri = t.parsed_uri();
+                        ReferTarget {
+                            raw: text(t.uri),
+                            name: party(t).name,
+                            uri: text(t.uri),
+                            aor: uri.as_ref().map(Aor::of),
+                            replaces: t.replaces(),
+                        }
+                    })
+                    .collect();
+                let record = ReferRecord {
+                    request: request(msg, sighting),
+                    targets,
+                    referred_by: msg.referred_by().as_ref().map(party),
+                    refer_sub: msg.refer_sub(),
+                    target_dialog: msg.target_dialog().map(|t| {
+                        (
+                            text(t.call_id),
+                            t.local_tag.map(text),
+                            t.remote_tag.map(text),
+                        )
+                    }),
+                };
+                self.index.insert(key, (REFER, self.refers.len()));
+                self.refers.push(record);
+            }
+            NOTIFY => {
+                let sipfrag = Sipfrag::parse(msg.body());
+                let record = NotifyRecord {
+                    request: request(msg, sighting),
+                    event: msg
+                        .event()
+                        .map(|e| (text(e.package).to_ascii_lowercase(), e.id.map(text))),
+                    subscription_state: msg.subscription_state().map(|s| SubscriptionState {
+                        state: text(s.state).to_ascii_lowercase(),
+                        reason: s.reason.map(text),
+                        malformed: s.malformed,
+                    }),
+                    content_type: msg.content_type().map(|c| text(c).to_ascii_lowercase()),
+                    sipfrag_status: sipfrag.and_then(|s| s.status),
+                    sipfrag_line: sipfrag.map(|s| text(s.first_line)),
+                };
+                self.index.insert(key, (NOTIFY, self.notifies.len()));
+                self.notifies.push(record);
+            }
+            _ => {
+                // Only initial INVITEs can be a triggered call; keep those that carry
+                // transfer evidence, or that follow a REFER closely.
+                if msg
+                    .to()
+                    .and_then(|t| t.tag())
+                    .is_some_and(|t| !t.is_empty())
+                {
+                    return;
+                }
+                let replaces = msg.replaces();
+                let referred_by = msg.referred_by().as_ref().map(party);
+                let recent_refer = self
+                    .last_refer_ns
+                    .is_some_and(|at| sighting.frame.ts_ns.saturating_sub(at) <= TRIGGER_WINDOW_NS);
+                if replaces.is_empty() && referred_by.is_none() && !recent_refer {
+                    return;
+                }
+                let record = InviteRecord {
+                    request: request(msg, sighting),
+                    request_aor: msg.request_uri().map(|u| Aor::of(&u)),
+                    replaces,
+                    referred_by,
+                };
+                self.index.insert(key, (INVITE, self.invites.len()));
+                self.invites.push(record);
+            }
+        }
+    }
+}
