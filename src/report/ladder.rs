@@ -36,11 +36,11 @@ impl Observer for Rows {
                 format!("{status} {}", escape(reason))
             }
         };
-        if m.method() == Some(Method::Notify) {
-            if let Some(frag) = Sipfrag::parse(m.body()) {
-                let line = escape(frag.first_line);
-                let _ = write!(label, " ({})", line.trim_start_matches("SIP/2.0 "));
-            }
+        if m.method() == Some(Method::Notify)
+            && let Some(frag) = Sipfrag::parse(m.body())
+        {
+            let line = escape(frag.first_line);
+            let _ = write!(label, " ({})", line.trim_start_matches("SIP/2.0 "));
         }
         if m.method() == Some(Method::Invite) && !m.replaces().is_empty() {
             label.push_str(" +Replaces");
@@ -137,10 +137,10 @@ pub fn render(a: &Analysis, t: &Transfer, rows: &Rows) -> String {
             if let Some(slot) = line.get_mut(b_col) {
                 *slot = '>';
             }
-        } else if to < from {
-            if let Some(slot) = line.get_mut(a_col) {
-                *slot = '<';
-            }
+        } else if to < from
+            && let Some(slot) = line.get_mut(a_col)
+        {
+            *slot = '<';
         }
         let span = b_col.saturating_sub(a_col).saturating_sub(3);
         let label: Vec<char> = if from == to {

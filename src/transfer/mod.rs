@@ -569,24 +569,22 @@ fn find_new_call<'c>(
         }
         let mut evidence = Vec::new();
         let mut score = 0;
-        if let Some(call_id) = &wanted_replaces {
-            if invite
+        if let Some(call_id) = &wanted_replaces
+            && invite
                 .replaces
                 .iter()
                 .any(|rp| rp.call_id.as_deref() == Some(call_id.as_str()))
-            {
-                evidence.push("replaces");
-                score += 8;
-            }
+        {
+            evidence.push("replaces");
+            score += 8;
         }
         if let (Some(want), Some(have)) = (
             referred_by.as_ref(),
             invite.referred_by.as_ref().and_then(|p| Aor::parse(&p.uri)),
-        ) {
-            if *want == have {
-                evidence.push("referred-by");
-                score += 4;
-            }
+        ) && *want == have
+        {
+            evidence.push("referred-by");
+            score += 4;
         }
         if let (Some(want), Some(have)) = (target_aor.as_ref(), invite.request_aor.as_ref()) {
             if want == have {
