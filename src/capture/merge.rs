@@ -22,6 +22,8 @@ pub struct Merge {
     /// The input whose frame was delivered last: its next timestamp is read at the
     /// next call, once that frame is no longer borrowed.
     refill: Option<usize>,
+    /// Frames delivered so far: the `seq` of the merged stream.
+    delivered: u64,
 }
 
 impl Merge {
@@ -31,6 +33,7 @@ impl Merge {
             heads: BinaryHeap::new(),
             started: false,
             refill: None,
+            delivered: 0,
         }
     }
 
@@ -54,7 +57,10 @@ impl Merge {
         }
         let Reverse((_, i)) = self.heads.pop()?;
         self.refill = Some(i);
-        self.inputs.get_mut(i).and_then(Input::next_frame)
+        let mut frame = self.inputs.get_mut(i).and_then(Input::next_frame)?;
+        self.delivered += 1;
+        frame.seq = self.delivered;
+        Some(frame)
     }
 
     pub fn inputs(&self) -> &[Input] {

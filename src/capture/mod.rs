@@ -46,6 +46,9 @@ use stream::{ByteStream, Counted, Fill, ReadCounters, read_up_to};
 /// One packet record of a capture, borrowed from the reader's buffer.
 #[derive(Clone, Copy, Debug)]
 pub struct Frame<'a> {
+    /// Position in the order frames are analysed: the frame number for a single file,
+    /// the position in the merged stream for several.
+    pub seq: u64,
     /// Index of the input file (0-based, in command-line order).
     pub file: u32,
     /// 1-based frame number within its file (Wireshark's `frame.number`).
@@ -61,8 +64,14 @@ pub struct Frame<'a> {
 }
 
 /// Where a frame came from, without its bytes: what later stages keep.
+///
+/// Frame references order by `seq`, the order the frames were analysed in: frame
+/// number order within one file (even where timestamps go backwards, as with several
+/// interfaces), timestamp order across merged files. That order is total, so "first"
+/// and "before" mean what the user sees scrolling through the capture.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FrameRef {
+    pub seq: u64,
     pub file: u32,
     pub number: u64,
     pub ts_ns: i64,
@@ -71,6 +80,7 @@ pub struct FrameRef {
 impl Frame<'_> {
     pub fn reference(&self) -> FrameRef {
         FrameRef {
+            seq: self.seq,
             file: self.file,
             number: self.number,
             ts_ns: self.ts_ns,
@@ -361,6 +371,7 @@ impl Input {
             .get(record.data_start..end)
             .unwrap_or(&[]);
         Some(Frame {
+            seq: record.number,
             file: self.index,
             number: record.number,
             ts_ns: record.ts_ns,

@@ -760,6 +760,7 @@ mod tests {
             let wire = text.trim_start().replace('\n', "\r\n");
             let message = Message::parse(wire.as_bytes(), false).expect("test message parses");
             let frame = FrameRef {
+                seq: self.frame,
                 file: 0,
                 number: self.frame,
                 ts_ns: self.frame as i64 * 1_000_000_000,

@@ -82,6 +82,7 @@ const B: [u8; 4] = [10, 0, 0, 2];
 
 fn frame(number: u64, linktype: u32, data: &[u8]) -> Frame<'_> {
     Frame {
+        seq: number,
         file: 0,
         number,
         ts_ns: number as i64 * 1_000_000,
@@ -671,6 +672,7 @@ fn feed(path: &str, decoder: &mut Decoder, sink: &mut impl Sink) {
                 let mut packet = |linktype: u32, ts_ns: i64, data: &[u8], orig_len: u32| {
                     number += 1;
                     let frame = Frame {
+                        seq: number,
                         file: 0,
                         number,
                         ts_ns,
@@ -974,6 +976,7 @@ fn throughput() {
 
 fn frame_at(number: u64, linktype: u32, ts_ns: i64, data: &[u8]) -> Frame<'_> {
     Frame {
+        seq: number,
         file: 0,
         number,
         ts_ns,

@@ -69,8 +69,7 @@ fn party_text(p: &Party) -> String {
 
 /// Renders the call table.
 pub fn text(analysis: &Analysis, palette: Palette) -> String {
-    let names: Vec<String> = analysis.inputs.iter().map(|i| i.path.clone()).collect();
-    let several = names.len() > 1;
+    let inputs = analysis.inputs.len();
     if analysis.dialogs.is_empty() {
         return "No calls (no INVITE dialogs) in the capture.\n".to_string();
     }
@@ -102,12 +101,8 @@ pub fn text(analysis: &Analysis, palette: Palette) -> String {
             comfy_table::Cell::new(d.messages),
             comfy_table::Cell::new(format!(
                 "{}-{}",
-                frame_name(names.len(), &names, d.first),
-                if several {
-                    frame_name(names.len(), &names, d.last)
-                } else {
-                    d.last.number.to_string()
-                }
+                frame_name(inputs, d.first),
+                frame_name(inputs, d.last)
             )),
         ]);
     }

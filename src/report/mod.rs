@@ -84,15 +84,11 @@ pub fn duration(ns: i64) -> String {
     }
 }
 
-/// How a frame is named to the user: `42`, or `file.pcap:42` when several files were
-/// read.
-pub fn frame_name(analysis_inputs: usize, names: &[String], frame: FrameRef) -> String {
-    if analysis_inputs > 1 {
-        let file = names
-            .get(frame.file as usize)
-            .map(|n| short_path(n))
-            .unwrap_or("?");
-        format!("{}:{}", escape_str(file), frame.number)
+/// How a frame is named to the user: `42`, or `2:42` (file 2 of the command line,
+/// frame 42) when several files were read; the summary lists the files by number.
+pub fn frame_name(inputs: usize, frame: FrameRef) -> String {
+    if inputs > 1 {
+        format!("{}:{}", frame.file + 1, frame.number)
     } else {
         frame.number.to_string()
     }

@@ -38,6 +38,11 @@ pub fn text(analysis: &Analysis, palette: Palette) -> String {
         plural(s.sip.messages, "SIP message", "SIP messages"),
         plural(s.dialogs.dialogs, "dialog", "dialogs"),
     );
+    if files > 1 {
+        for input in &analysis.inputs {
+            let _ = writeln!(out, "  {}: {}", input.index + 1, escape_str(&input.path));
+        }
+    }
     let mut skipped = Vec::new();
     if s.sip.non_sip_datagrams > 0 {
         skipped.push(plural(s.sip.non_sip_datagrams, "datagram", "datagrams"));

@@ -287,8 +287,7 @@ fn role_line(label: &str, r: &Role) -> String {
 
 /// Renders one transfer as text.
 pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
-    let names: Vec<String> = a.inputs.iter().map(|i| i.path.clone()).collect();
-    let frame = |f: FrameRef| frame_name(names.len(), &names, f);
+    let frame = |f: FrameRef| frame_name(a.inputs.len(), f);
     let time = |f: FrameRef| seconds(a.relative(f.ts_ns));
     let mut out = String::new();
     let outcome = match t.status {
