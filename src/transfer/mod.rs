@@ -256,22 +256,71 @@ fn replaced_dialog<'d>(dialogs: &'d [Dialog], r: &Replaces) -> Option<&'d Dialog
     })
 }
 
+/// How close in capture time a relayed copy of a REFER follows the original.
+const RELAY_WINDOW_NS: i64 = 2_000_000_000;
+
+/// Whether `later` is `first` relayed by a back-to-back user agent (an SBC or a PBX
+/// that rewrites tags and CSeq, so the copy is a request of its own): sent by the box
+/// that received `first`, shortly after, referring to the same user.
+fn relayed(first: &ReferRecord, later: &ReferRecord) -> bool {
+    let (Some(to), Some(from)) = (first.request.receiver(), later.request.sender()) else {
+        return false;
+    };
+    let (a, b) = (first.request.first_frame(), later.request.first_frame());
+    let user = |r: &ReferRecord| {
+        r.targets
+            .first()
+            .and_then(|t| t.aor.clone())
+            .and_then(|a| a.user)
+    };
+    // The B2BUA answers on one address and relays from another of its own, or keeps
+    // the Call-ID while it rewrites tags and CSeq.
+    let same_box = to.ip() == from.ip();
+    let same_call = first.request.call_id == later.request.call_id
+        && first.request.from_tag != later.request.from_tag;
+    (same_box || same_call)
+        && b > a
+        && b.ts_ns.saturating_sub(a.ts_ns) <= RELAY_WINDOW_NS
+        && user(first).is_some()
+        && user(first) == user(later)
+}
+
 /// Builds the transfer sessions from what the collector kept and the finished dialogs.
 pub fn link(collector: &Collector, dialogs: &[Dialog]) -> Vec<Transfer> {
     let mut refers: Vec<&ReferRecord> = collector.refers.iter().collect();
     refers.sort_by_key(|r| r.request.first_frame());
+    // Group each REFER with its copies relayed by back-to-back user agents: one
+    // transfer, seen on several legs.
+    let mut groups: Vec<Vec<&ReferRecord>> = Vec::new();
+    for r in refers {
+        let home = groups
+            .iter_mut()
+            .find(|g| g.last().is_some_and(|last| relayed(last, r)) && g.len() < 4);
+        match home {
+            Some(g) => g.push(r),
+            None => groups.push(vec![r]),
+        }
+    }
     let mut used_invites: Vec<usize> = Vec::new();
     let mut transfers = Vec::new();
-    for (i, r) in refers.iter().enumerate() {
+    for (i, group) in groups.iter().enumerate() {
+        let Some(r) = group.first() else {
+            continue;
+        };
         // The next REFER on the same dialog from the same side bounds where this one's
         // NOTIFYs and new call can be.
-        let next_same_dialog = refers.iter().skip(i + 1).find(|n| {
-            n.request.call_id == r.request.call_id && n.request.from_tag == r.request.from_tag
-        });
+        let next_same_dialog = groups
+            .iter()
+            .skip(i + 1)
+            .filter_map(|g| g.first())
+            .find(|n| {
+                n.request.call_id == r.request.call_id && n.request.from_tag == r.request.from_tag
+            });
         let limit = next_same_dialog.map(|n| n.request.first_frame());
         let transfer = build(
             transfers.len() + 1,
             r,
+            group,
             limit,
             collector,
             dialogs,
@@ -285,16 +334,31 @@ pub fn link(collector: &Collector, dialogs: &[Dialog]) -> Vec<Transfer> {
 fn build(
     id: usize,
     r: &ReferRecord,
+    group: &[&ReferRecord],
     limit: Option<FrameRef>,
     collector: &Collector,
     dialogs: &[Dialog],
     used_invites: &mut Vec<usize>,
 ) -> Transfer {
+    let last_leg = group.last().copied().unwrap_or(r);
     let req = &r.request;
     let refer_frame = req.first_frame();
-    let target = r.targets.first();
+    // Of the legs' Refer-To values, the one whose Replaces names a dialog in the
+    // capture speaks for the transfer (a B2BUA may rewrite it on its other leg).
+    let target = group
+        .iter()
+        .filter_map(|g| g.targets.first())
+        .find(|t| {
+            t.replaces
+                .as_ref()
+                .is_some_and(|rp| replaced_dialog(dialogs, rp).is_some())
+        })
+        .or(r.targets.first());
     let replaces = target.and_then(|t| t.replaces.clone());
-    let final_response = req.final_response();
+    let final_response = group
+        .iter()
+        .filter_map(|g| g.request.final_response())
+        .min_by_key(|f| f.frame);
     let granted = final_response.and_then(|f| f.refer_sub);
 
     // The original call: the REFER's dialog, or the one Target-Dialog names.
@@ -325,7 +389,7 @@ fn build(
     let transferee = Role {
         name: req.to.name.clone(),
         uri: req.to.uri.clone(),
-        address: req.receiver(),
+        address: last_leg.request.receiver(),
     };
 
     // NOTIFYs of this REFER's subscription: sent by the transferee, to the
@@ -375,7 +439,9 @@ fn build(
     let new_call = if rejected {
         None
     } else {
-        find_new_call(r, &transferee, limit, collector, used_invites)
+        group
+            .iter()
+            .find_map(|g| find_new_call(g, &transferee, limit, collector, used_invites))
     };
     let new_dialog = new_call.as_ref().and_then(|(invite, _)| {
         let mut matching = dialogs.iter().filter(|d| {
@@ -493,8 +559,8 @@ fn build(
         referred_by: r.referred_by.as_ref().map(|p| p.uri.clone()),
         replaces,
         response: final_response.map(|f| (f.frame, f.status)),
-        hops: req.sightings.len(),
-        retransmissions: req.retransmissions,
+        hops: group.iter().map(|g| g.request.sightings.len()).sum(),
+        retransmissions: group.iter().map(|g| g.request.retransmissions).sum(),
         refer_sub_requested: r.refer_sub,
         refer_sub_granted: granted,
         out_of_dialog: req.to_tag.is_none(),
