@@ -176,6 +176,17 @@ if want basic-call-tcp; then
     check "$out" 7 1
 fi
 
+# SIP over TCP where segments and messages do not line up: INVITE in two
+# segments, 100+180+200 in one segment, CRLF keep-alives, compact headers.
+# SIPp writes one message per segment, so a small Python peer does this.
+if want tcp-pipelined-segments; then
+    out="$HERE/tcp-pipelined-segments.pcap"
+    capture_start "$out" pcap "tcp and port 5062"
+    timeout 30 python3 "$HERE/tcp-pipelined.py"
+    capture_stop "$out"
+    check "$out" 7 1
+fi
+
 # b. Four overlapping calls from Alice to four Bob ports, in one pcapng:
 #    answered + BYE, rejected 486, cancelled while ringing, answered and
 #    still up when the capture stops.
