@@ -8,8 +8,8 @@
 #   Alice 127.0.0.1:5060   Bob 127.0.0.2:5062   Carol 127.0.0.3:5064
 #
 # Needs: sipp (Debian package sip-tester), tcpdump, dumpcap + tshark, python3;
-# run as root (capturing on lo). Usage: samples/make-samples.sh [NAME...]
-# where NAME is a capture file name without extension (default: all).
+# run as root (capturing on lo). Usage: samples/make-samples.sh [--all] [NAME...]
+# NAME: a capture file name (extension optional). Default: the missing ones.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -136,8 +136,28 @@ ALICE=127.0.0.1
 BOB=127.0.0.2
 CAROL=127.0.0.3
 
-want() { [[ ${#SELECTED[@]} -eq 0 ]] || [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
-SELECTED=("$@")
+# Which captures to make. Tests compare checked-in captures byte for byte
+# (tests/snapshots), and a new run changes timestamps, branches and ports,
+# so by default only missing captures are made; name a capture, or pass
+# --all, to remake existing ones.
+ALL=0
+SELECTED=()
+for arg in "$@"; do
+    case "$arg" in
+        --all) ALL=1 ;;
+        -*) echo "usage: make-samples.sh [--all] [NAME...]" >&2; exit 2 ;;
+        *) SELECTED+=("${arg%.pcap*}") ;;
+    esac
+done
+want() {
+    if [[ ${#SELECTED[@]} -gt 0 ]]; then
+        [[ " ${SELECTED[*]} " == *" $1 "* ]]
+    elif [[ $ALL -eq 1 ]]; then
+        true
+    else
+        ! compgen -G "$HERE/$1.pcap*" >/dev/null
+    fi
+}
 
 # a. One answered call over UDP with a few RTP packets each way.
 if want basic-call-udp; then
