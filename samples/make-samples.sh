@@ -8,8 +8,8 @@
 #   Alice 127.0.0.1:5060   Bob 127.0.0.2:5062   Carol 127.0.0.3:5064
 #
 # Needs: sipp (Debian package sip-tester), tcpdump, dumpcap + tshark, python3;
-# run as root (capturing on lo). Usage: samples/make-samples.sh [NAME...]
-# where NAME is a capture file name without extension (default: all).
+# run as root (capturing on lo). Usage: samples/make-samples.sh [--all] [NAME...]
+# NAME: a capture file name (extension optional). Default: the missing ones.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -136,14 +136,34 @@ ALICE=127.0.0.1
 BOB=127.0.0.2
 CAROL=127.0.0.3
 
-want() { [[ ${#SELECTED[@]} -eq 0 ]] || [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
-SELECTED=("$@")
+# Which captures to make. Tests compare checked-in captures byte for byte
+# (tests/snapshots), and a new run changes timestamps, branches and ports,
+# so by default only missing captures are made; name a capture, or pass
+# --all, to remake existing ones.
+ALL=0
+SELECTED=()
+for arg in "$@"; do
+    case "$arg" in
+        --all) ALL=1 ;;
+        -*) echo "usage: make-samples.sh [--all] [NAME...]" >&2; exit 2 ;;
+        *) SELECTED+=("${arg%.pcap*}") ;;
+    esac
+done
+want() {
+    if [[ ${#SELECTED[@]} -gt 0 ]]; then
+        [[ " ${SELECTED[*]} " == *" $1 "* ]]
+    elif [[ $ALL -eq 1 ]]; then
+        true
+    else
+        ! compgen -G "$HERE/$1.pcap*" >/dev/null
+    fi
+}
 
 # a. One answered call over UDP with a few RTP packets each way.
 if want basic-call-udp; then
     out="$HERE/basic-call-udp.pcap"
     capture_start "$out" pcap "udp and (port 5060 or port 5062 or port 40000 or port 40002)"
-    sipp_start bob -sf "$SCEN/call-uas.xml" -i $BOB -p 5062
+    sipp_start bob -sf "$SCEN/call-uas.xml" -i $BOB -p 5062 -s bob
     bob=$LAST_PID
     sleep 0.3
     sipp_start alice -sf "$SCEN/call-uac.xml" -i $ALICE -p 5060 -s bob \
@@ -164,7 +184,7 @@ fi
 if want basic-call-tcp; then
     out="$HERE/basic-call-tcp.pcap"
     capture_start "$out" pcap "tcp and port 5062"
-    sipp_start bob -t t1 -sf "$SCEN/call-uas.xml" -i $BOB -p 5062
+    sipp_start bob -t t1 -sf "$SCEN/call-uas.xml" -i $BOB -p 5062 -s bob
     bob=$LAST_PID
     sleep 0.3
     sipp_start alice -t t1 -sf "$SCEN/call-uac.xml" -i $ALICE -p 5060 -s bob \
@@ -172,6 +192,17 @@ if want basic-call-tcp; then
     alice=$LAST_PID
     sipp_wait $alice alice
     sipp_wait $bob bob
+    capture_stop "$out"
+    check "$out" 7 1
+fi
+
+# SIP over TCP where segments and messages do not line up: INVITE in two
+# segments, 100+180+200 in one segment, CRLF keep-alives, compact headers.
+# SIPp writes one message per segment, so a small Python peer does this.
+if want tcp-pipelined-segments; then
+    out="$HERE/tcp-pipelined-segments.pcap"
+    capture_start "$out" pcap "tcp and port 5062"
+    timeout 30 python3 "$HERE/tcp-pipelined.py"
     capture_stop "$out"
     check "$out" 7 1
 fi
@@ -186,7 +217,7 @@ if want calls-mixed-udp; then
     uas=() uac=()
     for pair in "${pairs[@]}"; do
         IFS=: read -r kind aport bport <<<"$pair"
-        sipp_start "bob-$kind" -sf "$SCEN/$kind-uas.xml" -i $BOB -p "$bport"
+        sipp_start "bob-$kind" -sf "$SCEN/$kind-uas.xml" -i $BOB -p "$bport" -s bob
         uas+=("$LAST_PID:bob-$kind")
     done
     sleep 0.3
@@ -203,5 +234,45 @@ if want calls-mixed-udp; then
     # (INVITE 100 180 CANCEL 200 487 ACK) + still up 5
     check "$out" 23 4
 fi
+
+# d. Transfers between three phones (RFC 3515 REFER, RFC 5589 flows):
+#    Alice calls Bob, Bob transfers Alice to Carol. Scenario files name
+#    the roles: alice = transferee, bob = transferor, carol = target.
+# transfer NAME ALICE_XML BOB_XML CAROL_XML|- MESSAGES CALL_IDS
+transfer() {
+    local name=$1 alice_xml=$2 bob_xml=$3 carol_xml=$4 msgs=$5 calls=$6 carol="" bob alice
+    want "$name" || return 0
+    local out="$HERE/$name.pcap"
+    capture_start "$out" pcap "udp and portrange 5060-5064"
+    if [[ $carol_xml != - ]]; then
+        sipp_start carol -sf "$SCEN/$carol_xml" -i $CAROL -p 5064 -s carol
+        carol=$LAST_PID
+    fi
+    sipp_start bob -sf "$SCEN/$bob_xml" -i $BOB -p 5062 -s bob \
+        -key target "sip:carol@$CAROL:5064" -key target_host $CAROL -key target_port 5064
+    bob=$LAST_PID
+    sleep 0.3
+    sipp_start alice -sf "$SCEN/$alice_xml" -i $ALICE -p 5060 -s bob \
+        -cid_str "$name-%u@sipxfer.test" $BOB:5062
+    alice=$LAST_PID
+    sipp_wait $alice alice
+    sipp_wait $bob bob
+    [[ -z $carol ]] || sipp_wait $carol carol
+    capture_stop "$out"
+    check "$out" "$msgs" "$calls"
+}
+
+# Completed: A-B call 5, REFER/202, NOTIFY 100/200, A-C call 5, NOTIFY
+# 200/200, BYE/200 (Bob), BYE/200 (Alice to Carol) = 20.
+transfer xfer-blind-completed-udp xfer-blind-alice.xml xfer-blind-bob.xml call-uas.xml 20 2
+# Failed at the target: Carol answers 486; NOTIFY carries "486 Busy Here";
+# 5 + 2 + 2 + 4 (INVITE 100 486 ACK) + 2 + 2 = 17.
+transfer xfer-blind-failed-target-busy-udp xfer-blind-failed-alice.xml xfer-blind-bob.xml busy-uas.xml 17 2
+# REFER answered 603 Decline, then Bob hangs up: 5 + 2 + 2 = 9.
+transfer xfer-refer-rejected-udp xfer-rejected-alice.xml xfer-rejected-bob.xml - 9 1
+# Attended with Replaces: A-B call 5, B-C consultation 5, REFER/202,
+# NOTIFY/200, A-C INVITE 100 200 ACK, C-B BYE/200, NOTIFY/200, B-A BYE/200,
+# A-C BYE/200 = 26, three Call-IDs.
+transfer xfer-attended-replaces-udp xfer-attended-alice.xml xfer-attended-bob.xml xfer-attended-carol.xml 26 3
 
 echo "make-samples: done"
