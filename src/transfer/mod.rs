@@ -259,14 +259,23 @@ fn replaced_dialog<'d>(dialogs: &'d [Dialog], r: &Replaces) -> Option<&'d Dialog
 /// How close in capture time a relayed copy of a REFER follows the original.
 const RELAY_WINDOW_NS: i64 = 2_000_000_000;
 
-/// Whether `later` is `first` relayed by a back-to-back user agent (an SBC or a PBX
-/// that rewrites tags and CSeq, so the copy is a request of its own): sent by the box
-/// that received `first`, shortly after, referring to the same user.
-fn relayed(first: &ReferRecord, later: &ReferRecord) -> bool {
-    let (Some(to), Some(from)) = (first.request.receiver(), later.request.sender()) else {
+/// Whether `later` is the REFER of a group relayed by a back-to-back user agent (an
+/// SBC or a PBX that rewrites tags and CSeq, so the copy is a request of its own):
+/// sent shortly after the group's last copy, by someone other than the transferor,
+/// from the box that received that copy (or in the same Call-ID with new tags), and
+/// referring to the same user.
+fn relayed(group: &[&ReferRecord], later: &ReferRecord) -> bool {
+    let (Some(first), Some(last)) = (group.first(), group.last()) else {
         return false;
     };
-    let (a, b) = (first.request.first_frame(), later.request.first_frame());
+    let (Some(to), Some(from), Some(origin)) = (
+        last.request.receiver(),
+        later.request.sender(),
+        first.request.sender(),
+    ) else {
+        return false;
+    };
+    let (a, b) = (last.request.first_frame(), later.request.first_frame());
     let user = |r: &ReferRecord| {
         r.targets
             .first()
@@ -277,8 +286,11 @@ fn relayed(first: &ReferRecord, later: &ReferRecord) -> bool {
     // the Call-ID while it rewrites tags and CSeq.
     let same_box = to.ip() == from.ip();
     let same_call = first.request.call_id == later.request.call_id
-        && first.request.from_tag != later.request.from_tag;
-    (same_box || same_call)
+        && group
+            .iter()
+            .all(|g| g.request.from_tag != later.request.from_tag);
+    from.ip() != origin.ip()
+        && (same_box || same_call)
         && b > a
         && b.ts_ns.saturating_sub(a.ts_ns) <= RELAY_WINDOW_NS
         && user(first).is_some()
@@ -293,9 +305,7 @@ pub fn link(collector: &Collector, dialogs: &[Dialog]) -> Vec<Transfer> {
     // transfer, seen on several legs.
     let mut groups: Vec<Vec<&ReferRecord>> = Vec::new();
     for r in refers {
-        let home = groups
-            .iter_mut()
-            .find(|g| g.last().is_some_and(|last| relayed(last, r)) && g.len() < 4);
+        let home = groups.iter_mut().find(|g| g.len() < 4 && relayed(g, r));
         match home {
             Some(g) => g.push(r),
             None => groups.push(vec![r]),
@@ -623,6 +633,7 @@ fn find_new_call<'c>(
         .and_then(|rp| rp.call_id.clone());
     let referred_by = r.referred_by.as_ref().and_then(|p| Aor::parse(&p.uri));
     let transferee_aor = Aor::parse(&req.to.uri);
+    let transferor_aor = Aor::parse(&req.from.uri);
     let mut best: Option<(u32, usize, Vec<&'static str>)> = None;
     for (index, invite) in collector.invites.iter().enumerate() {
         let frame = invite.request.first_frame();
@@ -633,47 +644,51 @@ fn find_new_call<'c>(
         {
             continue;
         }
-        let mut evidence = Vec::new();
-        let mut score = 0;
-        if let Some(call_id) = &wanted_replaces
-            && invite
+        let replaces = wanted_replaces.as_ref().is_some_and(|call_id| {
+            invite
                 .replaces
                 .iter()
                 .any(|rp| rp.call_id.as_deref() == Some(call_id.as_str()))
-        {
-            evidence.push("replaces");
-            score += 8;
-        }
-        if let (Some(want), Some(have)) = (
-            referred_by.as_ref(),
-            invite.referred_by.as_ref().and_then(|p| Aor::parse(&p.uri)),
-        ) && *want == have
-        {
-            evidence.push("referred-by");
-            score += 4;
-        }
-        if let (Some(want), Some(have)) = (target_aor.as_ref(), invite.request_aor.as_ref()) {
-            if want == have {
-                evidence.push("request-uri");
-                score += 4;
-            } else if want.user.is_some() && want.user == have.user {
-                evidence.push("request-uri-user");
-                score += 2;
-            }
-        }
+        });
+        let same_referrer = referred_by.as_ref().is_some_and(|want| {
+            invite
+                .referred_by
+                .as_ref()
+                .and_then(|p| Aor::parse(&p.uri))
+                .as_ref()
+                == Some(want)
+        });
+        let (uri, uri_user) = match (target_aor.as_ref(), invite.request_aor.as_ref()) {
+            (Some(want), Some(have)) => (
+                want == have,
+                want != have && want.user.is_some() && want.user == have.user,
+            ),
+            _ => (false, false),
+        };
         let from_transferee = invite.request.sender() == transferee.address
             || (transferee_aor.is_some() && Aor::parse(&invite.request.from.uri) == transferee_aor);
-        if from_transferee {
-            evidence.push("transferee");
-            score += 2;
+        let from_transferor = invite.request.sender() == req.sender()
+            || (transferor_aor.is_some() && Aor::parse(&invite.request.from.uri) == transferor_aor);
+        // The transferor calling the target itself is never the triggered call.
+        if from_transferor && !from_transferee && !replaces {
+            continue;
         }
         // Without a content match, only the transferee's next call within a few
         // seconds is taken, and said to rest on timing.
         let soon = frame.ts_ns.saturating_sub(refer_frame.ts_ns) <= 10_000_000_000;
-        if score == 2 && from_transferee && soon {
-            evidence.push("timing");
-            score += 1;
-        }
+        let timing = from_transferee && soon && !(replaces || same_referrer || uri || uri_user);
+        // Strongest evidence first. The Request-URI counts only for a call the
+        // transferee places: anyone may call the target.
+        let weighed = [
+            (replaces, "replaces", 8),
+            (same_referrer, "referred-by", 4),
+            (uri && from_transferee, "request-uri", 4),
+            (uri_user && from_transferee, "request-uri-user", 2),
+            (from_transferee, "transferee", 2),
+            (timing, "timing", 1),
+        ];
+        let evidence: Vec<&'static str> = weighed.iter().filter(|w| w.0).map(|w| w.1).collect();
+        let score: u32 = weighed.iter().filter(|w| w.0).map(|w| w.2).sum();
         if score < 3 {
             continue;
         }
