@@ -383,7 +383,10 @@ pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
         .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
         .force_no_tty()
         .set_header(vec!["  phase", "start", "end", "frames", "dialog"]);
-    for p in &t.phases {
+    // As they happened: by start time, overlaps and all; missing phases last.
+    let mut phases: Vec<&crate::transfer::Phase> = t.phases.iter().collect();
+    phases.sort_by_key(|p| (p.first.is_none(), p.first, p.kind.number()));
+    for p in phases {
         let (start, end, frames) = match (p.first, p.last) {
             (Some(f), Some(l)) => (time(f), time(l), format!("{}-{}", frame(f), frame(l))),
             _ => (
