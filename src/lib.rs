@@ -21,5 +21,6 @@ pub mod cli;
 pub mod dialog;
 pub mod net;
 pub mod report;
+pub mod rules;
 pub mod sip;
 pub mod transfer;
