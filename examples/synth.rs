@@ -60,7 +60,7 @@ use clap::Parser;
 
 #[derive(Parser)]
 #[command(about = "Generate a large, realistic SIP/RTP pcap deterministically from a seed")]
-struct Args {
+pub struct Args {
     /// Stop after this many bytes (suffixes K, M, G are powers of 1000)
     #[arg(long, value_parser = parse_size)]
     bytes: u64,
@@ -203,7 +203,7 @@ impl Phone {
         [0x02, 0x00, a, b, c, d]
     }
     fn ext(self) -> u32 {
-        2000 + self.0
+        2000u32.wrapping_add(self.0)
     }
     fn name(self) -> String {
         if self == MONITOR {
@@ -1723,7 +1723,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run(args: &Args) -> std::io::Result<()> {
+pub fn run(args: &Args) -> std::io::Result<()> {
     let started = std::time::Instant::now();
     let mut rng = Rng(args.seed ^ 0x5EED_5EED_5EED_5EED);
     let mut noise = vec![0u8; NOISE_LEN];

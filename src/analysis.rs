@@ -51,6 +51,15 @@ pub trait Observer {
     fn message(&mut self, found: &Found<'_, '_>) {
         let _ = found;
     }
+    /// Whether the observer wants each transfer as soon as it is complete (streaming);
+    /// then [`Observer::transfer`] is called with each, in REFER order.
+    fn streams_transfers(&self) -> bool {
+        false
+    }
+    /// A transfer that can no longer change. `zero_ns` is time zero of relative times.
+    fn transfer(&mut self, zero_ns: i64, transfer: &Transfer) {
+        let _ = (zero_ns, transfer);
+    }
     /// Progress: bytes read so far and the total when known. Called every few thousand
     /// frames.
     fn progress(&mut self, read: u64, total: Option<u64>) {
@@ -349,7 +358,10 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let mut bytes = 0u64;
     let mut start_ns = None;
     let mut end_ns = None;
+    let mut linker = transfer::Linker::default();
+    let mut transfers = Vec::new();
     while let Some(frame) = merge.next_frame() {
+        let frame_ts = frame.ts_ns;
         frames += 1;
         bytes += frame.data.len() as u64;
         if start_ns.is_none() {
@@ -360,6 +372,19 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         decoder.decode(&frame, &mut stage);
         if frames.is_multiple_of(PROGRESS_EVERY) {
             dialogs.append(&mut stage.tracker.take_finished());
+            if stage.observer.streams_transfers() {
+                let tracker = &stage.tracker;
+                let ready = linker.ready(
+                    &stage.transfers,
+                    &dialogs,
+                    &|call_id| tracker.is_live(call_id),
+                    frame_ts,
+                );
+                for t in ready {
+                    stage.observer.transfer(stage.zero_ns, &t);
+                    transfers.push(t);
+                }
+            }
             let read = merge.inputs().iter().map(Input::bytes_read).sum();
             stage.observer.progress(read, total);
         }
@@ -368,13 +393,20 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let SipStage {
         tracker,
         stats,
-        transfers,
+        transfers: collector,
+        observer,
+        zero_ns,
         ..
     } = stage;
     let (mut rest, dialog_stats) = tracker.finish();
     dialogs.append(&mut rest);
     dialogs.sort_by_key(|d| (d.invite, d.first));
-    let transfers = transfer::link(&transfers, &dialogs);
+    for t in linker.ready(&collector, &dialogs, &|_| false, i64::MAX) {
+        if observer.streams_transfers() {
+            observer.transfer(zero_ns, &t);
+        }
+        transfers.push(t);
+    }
     let inputs = merge
         .into_inputs()
         .iter()

@@ -58,6 +58,9 @@ pub struct Common {
 pub enum Format {
     Text,
     Json,
+    /// One JSON object per line (`analyze`: per transfer, streamed as each completes;
+    /// `messages`: per message).
+    Jsonl,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -134,6 +137,11 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
                         .map_err(io::Error::other)?;
                     writeln!(out)?;
                 }
+                Format::Jsonl => {
+                    let mut lines = report::transfer::JsonLines::new(&mut out);
+                    analysis::run(inputs, &options, &mut lines);
+                    lines.finish()?;
+                }
                 Format::Text => {
                     let palette = common.color.palette();
                     let mut rows = report::ladder::Rows::default();
@@ -150,13 +158,17 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
             }
         }
         Command::Calls(common) => {
+            if common.format == Format::Jsonl {
+                eprintln!("sipxfer: calls has no jsonl output; use --format json");
+                return Ok(ExitCode::from(2));
+            }
             let inputs = match open_all(&common.files) {
                 Ok(i) => i,
                 Err(code) => return Ok(code),
             };
             let analysis = analysis::run(inputs, &options, &mut Quiet);
             match common.format {
-                Format::Json => {
+                Format::Json | Format::Jsonl => {
                     serde_json::to_writer_pretty(&mut out, &report::calls::json(&analysis))
                         .map_err(io::Error::other)?;
                     writeln!(out)?;
@@ -175,6 +187,11 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             match common.format {
+                Format::Jsonl => {
+                    let mut lines = report::messages::JsonLines::new(&mut out);
+                    analysis::run(inputs, &options, &mut lines);
+                    lines.finish()?;
+                }
                 Format::Json => {
                     let mut stream = report::messages::JsonStream::new(&mut out);
                     let analysis = analysis::run(inputs, &options, &mut stream);

@@ -122,6 +122,12 @@ impl Tracker {
         &self.stats
     }
 
+    /// Whether a Call-ID is still held (its dialogs not all over, or within the grace
+    /// time).
+    pub fn is_live(&self, call_id: &str) -> bool {
+        self.calls.contains_key(call_id.as_bytes())
+    }
+
     /// Dialogs released so far (ended and past the grace time), oldest first. The caller
     /// may take them to keep memory flat.
     pub fn take_finished(&mut self) -> Vec<Dialog> {

@@ -217,3 +217,36 @@ impl<W: Write> Observer for JsonStream<W> {
         self.count += 1;
     }
 }
+
+/// Streams `messages --format jsonl`: one message per line.
+pub struct JsonLines<W: Write> {
+    out: W,
+    pub error: Option<io::Error>,
+}
+
+impl<W: Write> JsonLines<W> {
+    pub fn new(out: W) -> Self {
+        JsonLines { out, error: None }
+    }
+    pub fn finish(self) -> Result<W, io::Error> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.out),
+        }
+    }
+}
+
+impl<W: Write> Observer for JsonLines<W> {
+    fn message(&mut self, found: &Found<'_, '_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let row = MessageJson::new(found);
+        let written = serde_json::to_writer(&mut self.out, &row)
+            .map_err(io::Error::other)
+            .and_then(|()| self.out.write_all(b"\n"));
+        if let Err(e) = written {
+            self.error = Some(e);
+        }
+    }
+}

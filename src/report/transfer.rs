@@ -137,18 +137,28 @@ pub struct TransferJson<'a> {
     pub findings: Vec<FindingJson<'a>>,
 }
 
-fn response(a: &Analysis, r: Option<(FrameRef, u16)>) -> Option<ResponseJson> {
+/// Seconds of `f` from time zero, to the microsecond.
+fn seconds_from(zero_ns: i64, f: FrameRef) -> f64 {
+    micro(f.ts_ns.saturating_sub(zero_ns) as f64 / 1e9)
+}
+
+fn response(zero_ns: i64, r: Option<(FrameRef, u16)>) -> Option<ResponseJson> {
     r.map(|(f, status)| ResponseJson {
         file: f.file,
         frame: f.number,
-        time: micro(a.relative(f.ts_ns)),
+        time: seconds_from(zero_ns, f),
         status,
     })
 }
 
 impl<'a> TransferJson<'a> {
     pub fn new(a: &Analysis, t: &'a Transfer) -> TransferJson<'a> {
-        let time = |f: FrameRef| micro(a.relative(f.ts_ns));
+        TransferJson::at(a.start_ns.unwrap_or_default(), t)
+    }
+
+    /// The JSON of a transfer, with times from `zero_ns` (the first frame).
+    pub fn at(zero_ns: i64, t: &'a Transfer) -> TransferJson<'a> {
+        let time = |f: FrameRef| seconds_from(zero_ns, f);
         TransferJson {
             id: t.id,
             kind: t.kind,
@@ -167,7 +177,7 @@ impl<'a> TransferJson<'a> {
                 refer_to_count: t.refer.refer_to_count,
                 referred_by: t.refer.referred_by.as_deref(),
                 replaces: t.refer.replaces.as_ref(),
-                response: response(a, t.refer.response),
+                response: response(zero_ns, t.refer.response),
                 hops: t.refer.hops,
                 retransmissions: t.refer.retransmissions,
                 refer_sub_requested: t.refer.refer_sub_requested,
@@ -187,7 +197,7 @@ impl<'a> TransferJson<'a> {
                     subscription_state: n.subscription_state.as_deref(),
                     reason: n.reason.as_deref(),
                     event_id: n.event_id.as_deref(),
-                    response: response(a, n.response),
+                    response: response(zero_ns, n.response),
                     retransmissions: n.retransmissions,
                 })
                 .collect(),
@@ -224,7 +234,11 @@ impl<'a> TransferJson<'a> {
                 time: time(r.frame),
                 before_outcome: r.before_outcome,
             }),
-            outcome_frame: t.outcome_frame.map(|f| FrameJson::new(a, f)),
+            outcome_frame: t.outcome_frame.map(|f| FrameJson {
+                file: f.file,
+                frame: f.number,
+                time: time(f),
+            }),
             note: t.note.as_deref(),
             findings: findings_json(t),
         }
@@ -517,4 +531,42 @@ pub fn text(a: &Analysis, palette: Palette, ladder: Option<&super::ladder::Rows>
         );
     }
     out
+}
+
+/// Streams `analyze --format jsonl`: one JSON object per line, per transfer, written
+/// as soon as the transfer can no longer change.
+pub struct JsonLines<W: std::io::Write> {
+    out: W,
+    pub error: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> JsonLines<W> {
+    pub fn new(out: W) -> Self {
+        JsonLines { out, error: None }
+    }
+    pub fn finish(self) -> Result<W, std::io::Error> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.out),
+        }
+    }
+}
+
+impl<W: std::io::Write> crate::analysis::Observer for JsonLines<W> {
+    fn streams_transfers(&self) -> bool {
+        true
+    }
+    fn transfer(&mut self, zero_ns: i64, transfer: &Transfer) {
+        if self.error.is_some() {
+            return;
+        }
+        let line = TransferJson::at(zero_ns, transfer);
+        let written = serde_json::to_writer(&mut self.out, &line)
+            .map_err(std::io::Error::other)
+            .and_then(|()| self.out.write_all(b"\n"))
+            .and_then(|()| self.out.flush());
+        if let Err(e) = written {
+            self.error = Some(e);
+        }
+    }
 }

@@ -299,46 +299,92 @@ fn relayed(group: &[&ReferRecord], later: &ReferRecord) -> bool {
 
 /// Builds the transfer sessions from what the collector kept and the finished dialogs.
 pub fn link(collector: &Collector, dialogs: &[Dialog]) -> Vec<Transfer> {
-    let mut refers: Vec<&ReferRecord> = collector.refers.iter().collect();
-    refers.sort_by_key(|r| r.request.first_frame());
-    // Group each REFER with its copies relayed by back-to-back user agents: one
-    // transfer, seen on several legs.
-    let mut groups: Vec<Vec<&ReferRecord>> = Vec::new();
-    for r in refers {
-        let home = groups.iter_mut().find(|g| g.len() < 4 && relayed(g, r));
-        match home {
-            Some(g) => g.push(r),
-            None => groups.push(vec![r]),
+    Linker::default().ready(collector, dialogs, &|_| false, i64::MAX)
+}
+
+/// Links transfers as soon as they are complete, so they can be streamed while the
+/// capture is still being read (`--format jsonl`); the last call, at the end of the
+/// input, links the rest. The result is the same as one [`link`] at the end.
+#[derive(Default)]
+pub struct Linker {
+    /// REFER records already linked into emitted transfers (they come in frame order).
+    done: usize,
+    /// Transfers emitted so far (the next one's id follows).
+    emitted: usize,
+    used_invites: Vec<usize>,
+}
+
+impl Linker {
+    /// The transfers that can no longer change, in REFER order: every dialog they link
+    /// is over (`is_live` says no for its Call-ID) and the capture time `now_ns` is past
+    /// the window in which a triggered INVITE could still come.
+    pub fn ready(
+        &mut self,
+        collector: &Collector,
+        dialogs: &[Dialog],
+        is_live: &dyn Fn(&str) -> bool,
+        now_ns: i64,
+    ) -> Vec<Transfer> {
+        let pending = collector.refers.get(self.done..).unwrap_or_default();
+        // Group each REFER with its copies relayed by back-to-back user agents: one
+        // transfer, seen on several legs.
+        let mut groups: Vec<Vec<&ReferRecord>> = Vec::new();
+        for r in pending {
+            let home = groups.iter_mut().find(|g| g.len() < 4 && relayed(g, r));
+            match home {
+                Some(g) => g.push(r),
+                None => groups.push(vec![r]),
+            }
         }
+        let mut transfers = Vec::new();
+        for (i, group) in groups.iter().enumerate() {
+            let Some(r) = group.first() else {
+                continue;
+            };
+            let refer_ts = r.request.first_frame().ts_ns;
+            if now_ns.saturating_sub(refer_ts) < record::TRIGGER_WINDOW_NS
+                || is_live(&r.request.call_id)
+            {
+                break;
+            }
+            // The next REFER on the same dialog from the same side bounds where this
+            // one's NOTIFYs and new call can be.
+            let next_same_dialog = groups
+                .iter()
+                .skip(i + 1)
+                .filter_map(|g| g.first())
+                .find(|n| {
+                    n.request.call_id == r.request.call_id
+                        && n.request.from_tag == r.request.from_tag
+                });
+            let limit = next_same_dialog.map(|n| n.request.first_frame());
+            let mut used = self.used_invites.clone();
+            let transfer = build(
+                self.emitted + transfers.len() + 1,
+                r,
+                group,
+                limit,
+                collector,
+                dialogs,
+                &mut used,
+            );
+            let linked = [
+                transfer.new_call.as_ref().map(|n| n.call_id.as_str()),
+                transfer
+                    .consultation_call
+                    .as_ref()
+                    .map(|d| d.call_id.as_str()),
+            ];
+            if linked.into_iter().flatten().any(is_live) {
+                break;
+            }
+            self.used_invites = used;
+            self.done += group.len();
+            transfers.push(transfer);
+        }
+        self.emitted += transfers.len();
+        transfers
     }
-    let mut used_invites: Vec<usize> = Vec::new();
-    let mut transfers = Vec::new();
-    for (i, group) in groups.iter().enumerate() {
-        let Some(r) = group.first() else {
-            continue;
-        };
-        // The next REFER on the same dialog from the same side bounds where this one's
-        // NOTIFYs and new call can be.
-        let next_same_dialog = groups
-            .iter()
-            .skip(i + 1)
-            .filter_map(|g| g.first())
-            .find(|n| {
-                n.request.call_id == r.request.call_id && n.request.from_tag == r.request.from_tag
-            });
-        let limit = next_same_dialog.map(|n| n.request.first_frame());
-        let transfer = build(
-            transfers.len() + 1,
-            r,
-            group,
-            limit,
-            collector,
-            dialogs,
-            &mut used_invites,
-        );
-        transfers.push(transfer);
-    }
-    transfers
 }
 
 fn build(

@@ -185,7 +185,7 @@ const NOTIFY: u8 = 2;
 const INVITE: u8 = 3;
 
 /// How long after a REFER an INVITE is worth recording as its possible new call.
-const TRIGGER_WINDOW_NS: i64 = 120_000_000_000;
+pub const TRIGGER_WINDOW_NS: i64 = 120_000_000_000;
 
 /// Collects the records while the capture streams by.
 #[derive(Default)]

@@ -1,0 +1,180 @@
+//! The analysis of generated captures against the generator's own ground truth
+//! (examples/synth.rs): calls by outcome, every SIP message, every transfer by kind,
+//! outcome and REFER frame — so speed never comes at the cost of a wrong answer. Also
+//! checks that `--format jsonl` streams transfers while the capture is still being
+//! read, and that the streamed transfers are exactly the final ones.
+
+#[path = "../examples/synth.rs"]
+#[allow(dead_code)]
+mod synth;
+
+use clap::Parser;
+use sipxfer::analysis::{self, Analysis, Observer, Options, Quiet};
+use sipxfer::capture::Input;
+use sipxfer::dialog::Answer;
+use sipxfer::transfer::Transfer;
+
+/// Generates a capture with its truth into a temporary folder.
+fn generate(name: &str, args: &[&str]) -> (std::path::PathBuf, serde_json::Value) {
+    let dir = std::env::temp_dir().join(format!("sipxfer-synth-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let pcap = dir.join("synth.pcap");
+    let truth = dir.join("truth.json");
+    let mut argv = vec![
+        "synth".to_string(),
+        "--out".to_string(),
+        pcap.display().to_string(),
+        "--ground-truth".to_string(),
+        truth.display().to_string(),
+    ];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let parsed = synth::Args::try_parse_from(argv).expect("synth arguments");
+    synth::run(&parsed).expect("synth writes the capture");
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&truth).expect("truth")).expect("JSON");
+    (pcap, truth)
+}
+
+fn analyse<O: Observer>(pcap: &std::path::Path, observer: &mut O) -> Analysis {
+    let input = Input::open(pcap.to_str().expect("path"), 0).expect("opens");
+    analysis::run(vec![input], &Options::default(), observer)
+}
+
+fn check_against_truth(a: &Analysis, truth: &serde_json::Value) {
+    assert_eq!(
+        a.stats.frames,
+        truth["packets"].as_u64().unwrap_or_default()
+    );
+    assert_eq!(
+        a.stats.sip.messages,
+        truth["sip_messages"].as_u64().unwrap_or_default()
+    );
+    let count = |f: &dyn Fn(&sipxfer::dialog::Dialog) -> bool| {
+        a.dialogs.iter().filter(|d| f(d)).count() as u64
+    };
+    assert_eq!(
+        a.dialogs.len() as u64,
+        truth["calls"].as_u64().unwrap_or_default()
+    );
+    assert_eq!(count(&|d| d.answer == Answer::Answered), truth["answered"]);
+    assert_eq!(
+        count(&|d| d.answer == Answer::Cancelled),
+        truth["cancelled"]
+    );
+    assert_eq!(count(&|d| d.answer == Answer::Pending), truth["unanswered"]);
+    for status in [486u16, 404] {
+        let rejected = count(&|d| d.answer == Answer::Rejected && d.status == Some(status));
+        assert_eq!(
+            rejected,
+            truth["rejected"][status.to_string()],
+            "rejected {status}"
+        );
+    }
+    let want = truth["transfers"].as_array().cloned().unwrap_or_default();
+    let got: Vec<serde_json::Value> = a
+        .transfers
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "kind": t.kind.as_str(), "outcome": t.outcome.as_str(), "status": t.status,
+                "refer_call_id": t.refer.call_id, "refer_frame": t.refer.frame.number,
+            })
+        })
+        .collect();
+    assert_eq!(got.len(), want.len(), "transfers");
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w);
+    }
+}
+
+#[test]
+fn every_call_and_transfer_of_a_generated_capture() {
+    let (pcap, truth) = generate(
+        "mix",
+        &[
+            "--bytes",
+            "5M",
+            "--seed",
+            "7",
+            "--concurrent-calls",
+            "10",
+            "--min-duration",
+            "2",
+            "--max-duration",
+            "8",
+            "--transfer-share",
+            "0.3",
+            "--tcp-share",
+            "0.5",
+            "--fragment-share",
+            "0.3",
+        ],
+    );
+    let a = analyse(&pcap, &mut Quiet);
+    assert!(!a.transfers.is_empty(), "the mix has transfers");
+    assert!(
+        a.stats.net.reassembled_datagrams > 0,
+        "and fragmented INVITEs"
+    );
+    assert!(a.stats.net.tcp_segments > 0, "and SIP over TCP");
+    check_against_truth(&a, &truth);
+    let _ = std::fs::remove_dir_all(pcap.parent().expect("dir"));
+}
+
+/// Records when each transfer was streamed, in bytes read so far.
+#[derive(Default)]
+struct Stream {
+    read: u64,
+    total: u64,
+    streamed: Vec<(u64, Transfer)>,
+}
+
+impl Observer for Stream {
+    fn streams_transfers(&self) -> bool {
+        true
+    }
+    fn transfer(&mut self, _zero_ns: i64, transfer: &Transfer) {
+        self.streamed.push((self.read, transfer.clone()));
+    }
+    fn progress(&mut self, read: u64, total: Option<u64>) {
+        self.read = read;
+        self.total = total.unwrap_or_default();
+    }
+}
+
+#[test]
+fn transfers_stream_before_the_end_and_match_the_final_result() {
+    // About ten minutes of capture time at a few calls at once: transfers complete
+    // long before the end.
+    let (pcap, truth) = generate(
+        "stream",
+        &[
+            "--bytes",
+            "30M",
+            "--seed",
+            "3",
+            "--concurrent-calls",
+            "4",
+            "--min-duration",
+            "5",
+            "--max-duration",
+            "20",
+            "--transfer-share",
+            "0.4",
+        ],
+    );
+    let mut stream = Stream::default();
+    let a = analyse(&pcap, &mut stream);
+    check_against_truth(&a, &truth);
+    assert_eq!(stream.streamed.len(), a.transfers.len());
+    let (early_at, _) = stream.streamed.first().expect("a transfer was streamed");
+    assert!(
+        *early_at < stream.total / 2,
+        "the first transfer came at byte {early_at} of {}",
+        stream.total
+    );
+    for ((_, s), t) in stream.streamed.iter().zip(&a.transfers) {
+        assert_eq!(format!("{s:?}"), format!("{t:?}"), "streamed = final");
+    }
+    let _ = std::fs::remove_dir_all(pcap.parent().expect("dir"));
+}
