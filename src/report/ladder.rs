@@ -145,8 +145,12 @@ pub fn render(a: &Analysis, t: &Transfer, rows: &Rows) -> String {
         let span = b_col.saturating_sub(a_col).saturating_sub(3);
         let label: Vec<char> = if from == to {
             format!("(to itself) {}", r.label).chars().collect()
+        } else if r.label.chars().count() > span {
+            let mut cut: Vec<char> = r.label.chars().take(span.saturating_sub(1)).collect();
+            cut.push('…');
+            cut
         } else {
-            r.label.chars().take(span).collect()
+            r.label.chars().collect()
         };
         let start = if from == to {
             center(lo) + 2
