@@ -138,6 +138,11 @@ pub struct Dialog {
     /// Whether the initial INVITE is in the capture (it may be lost, or its fragments
     /// incomplete; then `invite` is the first frame seen of the dialog).
     pub invite_seen: bool,
+    /// Requests whose CSeq went down from the previous request of the same side
+    /// (RFC 3261 §12.2.1.1): frame, previous CSeq, this CSeq (the first few).
+    pub cseq_regressions: Vec<(FrameRef, u32, u32)>,
+    /// Highest CSeq of a request seen from the caller and from the callee.
+    pub last_cseq: [Option<u32>; 2],
 }
 
 impl Dialog {

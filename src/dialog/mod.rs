@@ -321,6 +321,8 @@ fn new_dialog(
         caller_agent,
         callee_agent,
         invite_seen: msg.method() == Some(Method::Invite),
+        cseq_regressions: Vec::new(),
+        last_cseq: [msg.cseq().filter(|_| msg.method() == Some(Method::Invite)).map(|c| c.seq), None],
     }
 }
 
@@ -671,6 +673,21 @@ fn in_dialog(
                 }
                 // The same request on another hop adds nothing new.
                 return true;
+            }
+            // A new request of one side carries a higher CSeq than its last
+            // (RFC 3261 §12.2.1.1); CANCEL and ACK reuse the INVITE's.
+            let slot = usize::from(by == Side::Callee);
+            if !matches!(method, Method::Cancel)
+                && let Some(last) = dialog.last_cseq.get_mut(slot)
+            {
+                match *last {
+                    Some(previous) if seq < previous => {
+                        if dialog.cseq_regressions.len() < 8 {
+                            dialog.cseq_regressions.push((seen.frame, previous, seq));
+                        }
+                    }
+                    _ => *last = Some(seq),
+                }
             }
             dialog.requests.push(Request {
                 frame: seen.frame,

@@ -94,6 +94,8 @@ pub struct Request {
     pub sightings: Vec<Sighting>,
     /// Copies seen again on a hop already seen.
     pub retransmissions: u32,
+    /// Where the first few of those copies were seen.
+    pub retransmitted_at: Vec<Sighting>,
     /// Responses in the order seen, every hop.
     pub responses: Vec<Response>,
 }
@@ -184,6 +186,17 @@ const REFER: u8 = 1;
 const NOTIFY: u8 = 2;
 const INVITE: u8 = 3;
 
+/// Retransmissions and stray requests kept with their frames (the rest are counted).
+const MAX_KEPT: usize = 16;
+
+/// A request that carries Replaces although it is not an INVITE (RFC 3891 §3).
+#[derive(Clone, Debug)]
+pub struct StrayReplaces {
+    pub sighting: Sighting,
+    pub method: String,
+    pub call_id: String,
+}
+
 /// How long after a REFER an INVITE is worth recording as its possible new call.
 pub const TRIGGER_WINDOW_NS: i64 = 120_000_000_000;
 
@@ -193,6 +206,8 @@ pub struct Collector {
     pub refers: Vec<ReferRecord>,
     pub notifies: Vec<NotifyRecord>,
     pub invites: Vec<InviteRecord>,
+    /// Requests other than INVITE that carry a Replaces header (the first few).
+    pub stray_replaces: Vec<StrayReplaces>,
     index: HashMap<Key, (u8, usize)>,
     /// Capture time of the last REFER seen.
     last_refer_ns: Option<i64>,
@@ -228,6 +243,7 @@ fn request(msg: &Message<'_>, sighting: Sighting) -> Request {
         request_uri: uri,
         sightings: vec![sighting],
         retransmissions: 0,
+        retransmitted_at: Vec::new(),
         responses: Vec::new(),
     }
 }
@@ -239,8 +255,23 @@ impl Collector {
             Some(Method::Refer) => REFER,
             Some(Method::Notify) => NOTIFY,
             Some(Method::Invite) => INVITE,
-            _ => return,
+            _ => 0,
         };
+        // Replaces belongs in an INVITE only (RFC 3891 §3).
+        if let Some(m) = msg.method()
+            && m != Method::Invite
+            && self.stray_replaces.len() < MAX_KEPT
+            && msg.header(crate::sip::HeaderName::Replaces).is_some()
+        {
+            self.stray_replaces.push(StrayReplaces {
+                sighting,
+                method: m.as_str().into_owned(),
+                call_id: msg.call_id().map(text).unwrap_or_default(),
+            });
+        }
+        if method == 0 {
+            return;
+        }
         let Some(key) = key(msg, method) else {
             return;
         };
@@ -286,6 +317,9 @@ impl Collector {
             if let Some(request) = request {
                 if request.sightings.iter().any(|s| s.flow == sighting.flow) {
                     request.retransmissions = request.retransmissions.saturating_add(1);
+                    if request.retransmitted_at.len() < MAX_KEPT {
+                        request.retransmitted_at.push(sighting);
+                    }
                 } else {
                     request.sightings.push(sighting);
                 }
