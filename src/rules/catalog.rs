@@ -217,10 +217,10 @@ pub static RULES: &[Rule] = &[
         severity: Severity::Warning,
         rfc: "RFC 3891 §3",
         summary: "INVITE with Replaces answered 2xx, but the replaced call never ended",
-        requirement: "A UAS that accepts an INVITE with Replaces takes over the named dialog \
-            and ends it (BYE for a confirmed dialog) once the new one is up (§3). We read \
-            this as a MUST but could not check the wording, so it is reported one step \
-            lower.",
+        requirement: "A UAS that accepts an INVITE with Replaces answers 2xx and shuts the \
+            replaced dialog down: BYE for a confirmed dialog, CANCEL for an early one it \
+            started (§3). The text states this without a MUST, so it is reported as a \
+            warning.",
         causes: "Receivers that treat an INVITE with Replaces as an ordinary new call; \
             B2BUAs that answer the INVITE themselves without rewriting Replaces to their \
             own leg, leaving the old leg up.",
@@ -233,9 +233,10 @@ pub static RULES: &[Rule] = &[
         severity: Severity::Info,
         rfc: "RFC 3891 §3",
         summary: "Replaces names a dialog that is not in the capture",
-        requirement: "The receiver matches Replaces against its own dialogs and MUST refuse \
-            the INVITE (481) when none matches (§3). Not a violation by itself: the dialog may live on \
-            another PBX or on a leg the capture did not see.",
+        requirement: "The receiver matches Replaces against its own dialogs and rejects the \
+            INVITE with 481 when none matches (§3; a MUST when the match is not an INVITE \
+            dialog). Not a violation by itself: the dialog may live on another PBX or on \
+            a leg the capture did not see.",
         causes: "Remote attended transfers (the consultation call runs through another \
             server), B2BUAs that did not rewrite Replaces to their own leg, or a capture \
             taken at one point of a multi-hop path.",
@@ -326,7 +327,8 @@ pub static RULES: &[Rule] = &[
             and the transfer was then refused. Another reason can make the transferor \
             re-subscribe or retry.",
         causes: "Notifiers that end with `reason=timeout`, `deactivated` or no reason at \
-            all, reusing generic subscription code.",
+            all, reusing generic subscription code; older SIP.js releases, for one, sent \
+            `Subscription-State: terminated` with no reason.",
         fix: "End the subscription with `Subscription-State: terminated;reason=noresource` \
             once the transfer has a final outcome.",
     },
