@@ -291,11 +291,11 @@ pub static RULES: &[Rule] = &[
         code: "X304",
         name: "notify-without-subscription-state",
         severity: Severity::Error,
-        rfc: "RFC 6665 §4.2.2",
+        rfc: "RFC 6665 §4.1.3, §8.2.3",
         summary: "NOTIFY has no Subscription-State header",
-        requirement: "Every NOTIFY MUST carry Subscription-State with `active`, `pending` or \
-            `terminated` (the notifier rules of RFC 6665 §4.2.2, unchanged from RFC 3265 \
-            §3.2.2); without it the transferor cannot tell whether more will come.",
+        requirement: "NOTIFY requests MUST carry a Subscription-State header field giving \
+            the state of the subscription (§4.1.3; the header is defined in §8.2.3); \
+            without it the transferor cannot tell whether more NOTIFYs will come.",
         causes: "Old or hand-built NOTIFY code that predates RFC 3265, and B2BUAs that \
             strip headers they do not know.",
         fix: "Add Subscription-State to every NOTIFY: `active` while the call is in \
@@ -369,8 +369,8 @@ pub static RULES: &[Rule] = &[
         rfc: "RFC 6665 §4.1.3",
         summary: "NOTIFY sent after its subscription had already been terminated",
         requirement: "Once a NOTIFY says `terminated`, the subscriber MUST consider the \
-            subscription over (§4.1.3), so a later NOTIFY belongs to nothing and is \
-            usually answered 481. A BYE ends the call, not the refer subscription \
+            subscription over, and MUST answer 481 to a NOTIFY that matches none of its \
+            subscriptions (§4.1.3). A BYE ends the call, not the refer subscription \
             (RFC 5057), so a NOTIFY after BYE alone is not this finding.",
         causes: "Notifiers that retry or duplicate the final NOTIFY, or B2BUAs that relay \
             NOTIFYs from both legs of a transfer.",
@@ -408,12 +408,12 @@ pub static RULES: &[Rule] = &[
         code: "X312",
         name: "notify-despite-refer-sub-false",
         severity: Severity::Warning,
-        rfc: "RFC 4488 §4",
+        rfc: "RFC 4488 §4; RFC 6665 §4.1.3",
         summary: "NOTIFY sent although Refer-Sub: false was agreed",
         requirement: "A transferee that grants the request MUST echo Refer-Sub: false in \
             its 2xx, and then no implicit subscription exists (RFC 4488 §4), so it has \
-            nothing to NOTIFY; such a NOTIFY matches no subscription and is usually \
-            answered 481.",
+            nothing to NOTIFY; such a NOTIFY matches no subscription and the transferor \
+            MUST answer it 481 (RFC 6665 §4.1.3).",
         causes: "Transferees that echo Refer-Sub: false in the 2xx but keep their usual \
             NOTIFY code path.",
         fix: "Either stop sending NOTIFYs after agreeing to Refer-Sub: false, or answer \
@@ -527,7 +527,7 @@ mod tests {
         ("3892", &["2.2"]),
         ("4488", &["4"]),
         ("5589", &["6", "7"]),
-        ("6665", &["4.1.3", "4.2.2", "8.2.1", "8.2.3", "8.4"]),
+        ("6665", &["4.1.3", "8.2.1", "8.2.3", "8.4"]),
         ("7647", &["5"]),
     ];
 
