@@ -49,10 +49,11 @@ pub struct Rule {
 /// refer subscription and its NOTIFYs (and dialog sequencing), `X4xx` Referred-By,
 /// `X5xx` the call flow around a transfer, `X6xx` message framing, `X7xx` policy.
 ///
-/// The severity follows the level the cited text sets: a MUST broken is an `error`,
-/// a SHOULD a `warning`. Where we could not read the exact wording of a section, the
-/// severity is one step lower than the requirement we believe it states, and the
-/// `requirement` text says so.
+/// The severity starts from the level the cited text sets (a broken MUST is an
+/// `error`, a SHOULD a `warning`) and is one step lower where we could not read the
+/// exact wording of the section, or where a capture shows legal cases that look the
+/// same (a URI with no user part, a retransmission crossing its response); the
+/// `requirement` text says which.
 pub static RULES: &[Rule] = &[
     Rule {
         code: "X101",
