@@ -24,6 +24,8 @@ pub struct Options {
     pub limits: Limits,
     /// Capture time an ended call is kept before it is released (see [`crate::dialog::GRACE_NS`]).
     pub grace_ns: i64,
+    /// Rule levels and trusted domains for the findings.
+    pub rules: crate::rules::Config,
 }
 
 impl Default for Options {
@@ -31,6 +33,7 @@ impl Default for Options {
         Options {
             limits: Limits::default(),
             grace_ns: crate::dialog::GRACE_NS,
+            rules: crate::rules::Config::default(),
         }
     }
 }
@@ -105,6 +108,9 @@ pub struct SipStats {
     pub incomplete_stream_messages: u64,
     /// Messages that parsed with at least one problem.
     pub messages_with_problems: u64,
+    /// Messages whose end the capture cut (snap length, or a packet cut at the capture
+    /// point): their problems are the capture's, not reported as violations.
+    pub cut_by_capture: u64,
 }
 
 /// Everything counted during a run.
@@ -128,8 +134,20 @@ pub struct Analysis {
     pub stats: Stats,
     /// Every INVITE dialog, in order of its INVITE.
     pub dialogs: Vec<Dialog>,
-    /// Every transfer session, in REFER order.
+    /// Every transfer session, in REFER order (each with its own findings).
     pub transfers: Vec<Transfer>,
+    /// Findings about the capture, tied to no transfer.
+    pub findings: Vec<crate::rules::Finding>,
+}
+
+impl Analysis {
+    /// Every finding: each transfer's, then the capture's.
+    pub fn all_findings(&self) -> impl Iterator<Item = &crate::rules::Finding> {
+        self.transfers
+            .iter()
+            .flat_map(|t| t.findings.iter())
+            .chain(self.findings.iter())
+    }
 }
 
 impl Analysis {
@@ -152,6 +170,17 @@ enum Carriage {
     WebSocket,
 }
 
+/// A problem the parser found in a message, where it was (the first few hundred are
+/// kept for the findings; [`SipStats::messages_with_problems`] counts them all).
+#[derive(Clone, Debug)]
+pub struct MessageProblem {
+    pub frame: FrameRef,
+    pub kind: crate::sip::ProblemKind,
+}
+
+/// How many message problems, and unparsable payloads, are kept with their frames.
+const MAX_KEPT_PROBLEMS: usize = 256;
+
 /// The per-stream state the SIP stage keeps for TCP.
 #[derive(Default)]
 struct Stream {
@@ -165,6 +194,10 @@ struct SipStage<'o, O: Observer> {
     tracker: Tracker,
     streams: HashMap<Flow, Stream>,
     stats: SipStats,
+    problems: Vec<MessageProblem>,
+    unparsable: Vec<FrameRef>,
+    /// The frame whose payload the capture cut, while it is being decoded.
+    cut: Option<FrameRef>,
     transfers: Collector,
     zero_ns: i64,
     observer: &'o mut O,
@@ -181,11 +214,27 @@ impl<O: Observer> SipStage<'_, O> {
     ) -> bool {
         let Ok(message) = Message::parse(bytes, stream) else {
             self.stats.unparsable += 1;
+            if self.unparsable.len() < MAX_KEPT_PROBLEMS {
+                self.unparsable.push(frame);
+            }
             return false;
         };
         self.stats.messages += 1;
-        if !message.problems().is_empty() {
+        let cut = self.cut == Some(frame);
+        if cut {
+            // Its end is missing because the capture cut the packet: damage of the
+            // capture, not a fault of the sender.
+            self.stats.cut_by_capture += 1;
+        } else if !message.problems().is_empty() {
             self.stats.messages_with_problems += 1;
+            for p in message.problems() {
+                if self.problems.len() < MAX_KEPT_PROBLEMS {
+                    self.problems.push(MessageProblem {
+                        frame,
+                        kind: p.kind.clone(),
+                    });
+                }
+            }
         }
         let found = Found {
             frame,
@@ -332,6 +381,10 @@ impl<O: Observer> Sink for SipStage<'_, O> {
     fn stream_end(&mut self, _frame: FrameRef, flow: Flow) {
         self.streams.remove(&flow);
     }
+
+    fn payload_cut(&mut self, frame: FrameRef) {
+        self.cut = Some(frame);
+    }
 }
 
 /// How often progress is reported, in frames.
@@ -349,6 +402,9 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         tracker: Tracker::new(options.grace_ns),
         streams: HashMap::new(),
         stats: SipStats::default(),
+        problems: Vec::new(),
+        unparsable: Vec::new(),
+        cut: None,
         transfers: Collector::default(),
         zero_ns: 0,
         observer,
@@ -369,6 +425,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             stage.zero_ns = frame.ts_ns;
         }
         end_ns = Some(end_ns.map_or(frame.ts_ns, |e: i64| e.max(frame.ts_ns)));
+        stage.cut = (frame.data.len() < frame.orig_len as usize).then(|| frame.reference());
         decoder.decode(&frame, &mut stage);
         if frames.is_multiple_of(PROGRESS_EVERY) {
             dialogs.append(&mut stage.tracker.take_finished());
@@ -379,6 +436,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
                     &dialogs,
                     &|call_id| tracker.is_live(call_id),
                     frame_ts,
+                    &options.rules,
                 );
                 for t in ready {
                     stage.observer.transfer(stage.zero_ns, &t);
@@ -393,6 +451,8 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let SipStage {
         tracker,
         stats,
+        problems,
+        unparsable,
         transfers: collector,
         observer,
         zero_ns,
@@ -401,7 +461,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let (mut rest, dialog_stats) = tracker.finish();
     dialogs.append(&mut rest);
     dialogs.sort_by_key(|d| (d.invite, d.first));
-    for t in linker.ready(&collector, &dialogs, &|_| false, i64::MAX) {
+    for t in linker.ready(&collector, &dialogs, &|_| false, i64::MAX, &options.rules) {
         if observer.streams_transfers() {
             observer.transfer(zero_ns, &t);
         }
@@ -432,6 +492,13 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             sip: stats,
             dialogs: dialog_stats,
         },
+        findings: crate::rules::check::capture(
+            &dialogs,
+            &collector,
+            &problems,
+            &unparsable,
+            &options.rules,
+        ),
         dialogs,
         transfers,
     }

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::analysis::{self, Options, Quiet};
 use crate::capture::Input;
 use crate::report::{self, Palette};
+use crate::rules::{Config as RulesConfig, Level, Severity};
 
 /// Find SIP call transfers in packet captures and explain what happened.
 #[derive(Parser, Debug)]
@@ -23,6 +24,13 @@ pub enum Command {
     /// Find the call transfers and explain each: kind, outcome, roles, REFER, NOTIFY
     /// progress, the phased flow, who released the call, findings.
     Analyze(AnalyzeArgs),
+    /// For CI: analyze, print the findings, and exit 1 when one is at or above
+    /// --fail-on (0 otherwise, 2 on bad usage or input).
+    Check(CheckArgs),
+    /// Explain a rule: what the RFC requires, the usual cause, how to fix it.
+    Explain(ExplainArgs),
+    /// List every rule with its code, default severity and RFC section.
+    Rules(RulesArgs),
     /// List the calls (INVITE dialogs, keyed by Call-ID and both tags).
     Calls(Common),
     /// List every SIP message: frame, time, addresses, transport, method or status, CSeq, Call-ID.
@@ -34,9 +42,102 @@ pub enum Command {
 pub struct AnalyzeArgs {
     #[command(flatten)]
     pub common: Common,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// Add a text sequence diagram of each transfer (text output).
     #[arg(long)]
     pub ladder: bool,
+}
+
+/// Options of `check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Exit 1 when a finding at or above this severity is present (default: error,
+    /// or `fail-on` in the config file).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<SeverityArg>,
+}
+
+/// How the rules are configured.
+#[derive(Args, Debug)]
+pub struct RuleArgs {
+    /// Do not report this rule (code or name; repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
+    /// Report this rule as a warning (repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub warn: Vec<String>,
+    /// Report this rule as an error (repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub deny: Vec<String>,
+    /// Rule configuration file (default: sipxfer.toml in the current directory, if
+    /// there is one). See README.md, "Rules".
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+}
+
+/// Options of `explain`.
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// A rule code (X301) or name (refer-accepted-no-notify).
+    pub code: String,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Options of `rules`.
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Error,
+    Warning,
+    Info,
+}
+
+impl SeverityArg {
+    fn severity(self) -> Severity {
+        match self {
+            SeverityArg::Error => Severity::Error,
+            SeverityArg::Warning => Severity::Warning,
+            SeverityArg::Info => Severity::Info,
+        }
+    }
+}
+
+/// Builds the rules configuration: the config file first, the command line after
+/// (so it wins). Errors say which file and line.
+fn rules_config(args: &RuleArgs) -> Result<RulesConfig, String> {
+    let mut config = RulesConfig::default();
+    let (path, required) = match &args.config {
+        Some(p) => (p.clone(), true),
+        None => ("sipxfer.toml".to_string(), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => config
+            .parse_file(&text)
+            .map_err(|e| format!("{path}: {e}"))?,
+        Err(e) if required => return Err(format!("{path}: {e}")),
+        Err(_) => {}
+    }
+    for (codes, level) in [
+        (&args.allow, Level::Allow),
+        (&args.warn, Level::Warn),
+        (&args.deny, Level::Deny),
+    ] {
+        for code in codes {
+            config.set(code, level)?;
+        }
+    }
+    Ok(config)
 }
 
 /// Options every command takes.
@@ -124,8 +225,89 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let options = Options::default();
     match cli.command {
+        Command::Explain(args) => {
+            let Some(rule) = crate::rules::catalog::find(&args.code) else {
+                eprintln!(
+                    "sipxfer: no rule {:?}; `sipxfer rules` lists every code",
+                    report::escape_str(&args.code)
+                );
+                return Ok(ExitCode::from(2));
+            };
+            match args.format {
+                Format::Text => out.write_all(report::rules::explain(rule).as_bytes())?,
+                Format::Json | Format::Jsonl => {
+                    serde_json::to_writer_pretty(&mut out, rule).map_err(io::Error::other)?;
+                    writeln!(out)?;
+                }
+            }
+        }
+        Command::Rules(args) => match args.format {
+            Format::Text => out.write_all(report::rules::table().as_bytes())?,
+            Format::Json | Format::Jsonl => {
+                let doc = serde_json::json!({
+                    "schema_version": report::SCHEMA_VERSION,
+                    "rules": crate::rules::RULES,
+                });
+                serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::other)?;
+                writeln!(out)?;
+            }
+        },
+        Command::Check(args) => {
+            let common = args.common;
+            let rules = match rules_config(&args.rules) {
+                Ok(rules) => rules,
+                Err(e) => {
+                    eprintln!("sipxfer: {}", report::escape_str(&e));
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let fail_on = args
+                .fail_on
+                .map(SeverityArg::severity)
+                .or(rules.fail_on)
+                .unwrap_or(Severity::Error);
+            let options = Options {
+                rules,
+                ..Options::default()
+            };
+            let inputs = match open_all(&common.files) {
+                Ok(i) => i,
+                Err(code) => return Ok(code),
+            };
+            let analysis = analysis::run(inputs, &options, &mut Quiet);
+            match common.format {
+                Format::Json | Format::Jsonl => {
+                    serde_json::to_writer_pretty(&mut out, &report::transfer::json(&analysis))
+                        .map_err(io::Error::other)?;
+                    writeln!(out)?;
+                }
+                Format::Text => {
+                    let palette = common.color.palette();
+                    out.write_all(
+                        report::rules::check_text(&analysis, fail_on, palette).as_bytes(),
+                    )?;
+                }
+            }
+            out.flush()?;
+            let failing = analysis.all_findings().any(|f| f.severity >= fail_on);
+            return Ok(if failing {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
         Command::Analyze(args) => {
             let common = args.common;
+            let options = match rules_config(&args.rules) {
+                Ok(rules) => Options {
+                    rules,
+                    ..Options::default()
+                },
+                Err(e) => {
+                    eprintln!("sipxfer: {}", report::escape_str(&e));
+                    return Ok(ExitCode::from(2));
+                }
+            };
             let inputs = match open_all(&common.files) {
                 Ok(i) => i,
                 Err(code) => return Ok(code),

@@ -322,7 +322,12 @@ fn new_dialog(
         callee_agent,
         invite_seen: msg.method() == Some(Method::Invite),
         cseq_regressions: Vec::new(),
-        last_cseq: [msg.cseq().filter(|_| msg.method() == Some(Method::Invite)).map(|c| c.seq), None],
+        last_cseq: [
+            msg.cseq()
+                .filter(|_| msg.method() == Some(Method::Invite))
+                .map(|c| c.seq),
+            None,
+        ],
     }
 }
 
@@ -554,6 +559,9 @@ fn invite_response(
                 fork.retransmissions = 0;
                 fork.media.clear();
                 fork.requests.clear();
+                // Each dialog keeps its own CSeq space, from the INVITE's (RFC 3261 §12.1.2).
+                fork.cseq_regressions.clear();
+                fork.last_cseq = [Some(leg.invite_cseq), None];
                 fork.callee_agent = None;
                 stats.dialogs += 1;
                 leg.dialogs.push(fork);

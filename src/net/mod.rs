@@ -80,6 +80,13 @@ pub trait Sink {
 
     /// The stream ended (FIN, RST, or evicted): the sink may drop its state for it.
     fn stream_end(&mut self, frame: FrameRef, flow: Flow);
+
+    /// The next payload of this frame is shorter than its IP header says: the capture
+    /// lost its end (snap length, or a capture point that cut the packet). What it
+    /// lacks was lost by the capture, not by the sender.
+    fn payload_cut(&mut self, frame: FrameRef) {
+        let _ = frame;
+    }
 }
 
 /// Counts of what the network layer saw, skipped or dropped.
@@ -289,6 +296,7 @@ impl Decoder {
             return;
         } else if total > data.len() {
             self.stats.truncated_packets += 1;
+            sink.payload_cut(at.frame);
             data.len()
         } else {
             total
@@ -342,6 +350,7 @@ impl Decoder {
             available
         } else if length > available {
             self.stats.truncated_packets += 1;
+            sink.payload_cut(at.frame);
             available
         } else {
             length

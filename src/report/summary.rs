@@ -135,6 +135,11 @@ pub fn text(analysis: &Analysis, palette: Palette) -> String {
             "SIP messages cut by stream gaps",
         ),
         (
+            s.sip.cut_by_capture,
+            "SIP message cut short by the capture",
+            "SIP messages cut short by the capture",
+        ),
+        (
             s.dialogs.without_call_id,
             "SIP message without Call-ID",
             "SIP messages without Call-ID",

@@ -9,6 +9,7 @@ use super::calls::DialogJson;
 use super::{FrameJson, Palette, SCHEMA_VERSION, escape_str, frame_name, micro, seconds};
 use crate::analysis::{Analysis, InputSummary, Stats};
 use crate::capture::FrameRef;
+use crate::rules::{Finding, Severity};
 use crate::sip::Replaces;
 use crate::transfer::{DialogId, Kind, Outcome, Role, RoleName, Transfer};
 
@@ -108,12 +109,29 @@ pub struct ReleaseJson {
 
 #[derive(Serialize)]
 pub struct FindingJson<'a> {
-    pub rule: &'a str,
-    pub severity: &'a str,
+    pub rule: &'static str,
+    pub name: &'static str,
+    pub severity: &'static str,
+    pub rfc: &'static str,
     pub files: Vec<u32>,
     pub frames: Vec<u64>,
     pub message: &'a str,
     pub transfer: Option<usize>,
+}
+
+impl<'a> FindingJson<'a> {
+    pub fn new(f: &'a Finding) -> FindingJson<'a> {
+        FindingJson {
+            rule: f.rule.code,
+            name: f.rule.name,
+            severity: f.severity.as_str(),
+            rfc: f.rule.rfc,
+            files: f.frames.iter().map(|x| x.file).collect(),
+            frames: f.frames.iter().map(|x| x.number).collect(),
+            message: &f.message,
+            transfer: f.transfer,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -246,17 +264,7 @@ impl<'a> TransferJson<'a> {
 }
 
 fn findings_json(t: &Transfer) -> Vec<FindingJson<'_>> {
-    t.findings
-        .iter()
-        .map(|f| FindingJson {
-            rule: f.rule,
-            severity: f.severity,
-            files: f.frames.iter().map(|x| x.file).collect(),
-            frames: f.frames.iter().map(|x| x.number).collect(),
-            message: &f.message,
-            transfer: Some(t.id),
-        })
-        .collect()
+    t.findings.iter().map(FindingJson::new).collect()
 }
 
 /// The JSON document of `analyze`.
@@ -281,7 +289,7 @@ pub fn json(a: &Analysis) -> AnalyzeJson<'_> {
             .iter()
             .map(|t| TransferJson::new(a, t))
             .collect(),
-        findings: a.transfers.iter().flat_map(findings_json).collect(),
+        findings: a.all_findings().map(FindingJson::new).collect(),
     }
 }
 
@@ -463,18 +471,32 @@ pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
     } else {
         let _ = writeln!(out, "  findings");
         for f in &t.findings {
-            let frames: Vec<String> = f.frames.iter().map(|x| frame(*x)).collect();
-            let _ = writeln!(
-                out,
-                "    {:<8} {}  frame {}: {}",
-                f.severity,
-                f.rule,
-                frames.join(", "),
-                escape_str(&f.message)
-            );
+            out.push_str(&finding_line(a.inputs.len(), f, palette));
         }
     }
     out
+}
+
+/// One finding as a line of text: severity, code, frames, message, RFC section.
+pub fn finding_line(inputs: usize, f: &Finding, palette: Palette) -> String {
+    let frames: Vec<String> = f.frames.iter().map(|x| frame_name(inputs, *x)).collect();
+    let severity = format!("{:<7}", f.severity.as_str());
+    let severity = match f.severity {
+        Severity::Error => palette.bad(&severity),
+        Severity::Warning => palette.warn(&severity),
+        Severity::Info => palette.dim(&severity),
+    };
+    let at = match frames.len() {
+        0 => String::new(),
+        1 => format!("frame {}: ", frames.join("")),
+        _ => format!("frames {}: ", frames.join(", ")),
+    };
+    format!(
+        "    {severity} {}  {at}{} ({})\n",
+        f.rule.code,
+        escape_str(&f.message),
+        f.rule.rfc
+    )
 }
 
 fn short_id(call_id: &str) -> String {
@@ -499,6 +521,13 @@ pub fn text(a: &Analysis, palette: Palette, ladder: Option<&super::ladder::Rows>
         if let Some(rows) = ladder {
             let _ = writeln!(out);
             out.push_str(&super::ladder::render(a, t, rows));
+        }
+        let _ = writeln!(out);
+    }
+    if !a.findings.is_empty() {
+        let _ = writeln!(out, "Findings about the capture");
+        for f in &a.findings {
+            out.push_str(&finding_line(a.inputs.len(), f, palette));
         }
         let _ = writeln!(out);
     }

@@ -1,5 +1,53 @@
-//! Protocol violations: the catalog of rules and the checks that find them.
+//! Protocol violations: the catalog of rules ([`catalog`]) and the checks that find
+//! them ([`check`]).
+//!
+//! A finding names its rule (stable code, RFC section), its severity after the user's
+//! configuration, the frames it points at, and one line in the user's terms. Findings
+//! about a transfer (its REFER, NOTIFYs, triggered INVITE, Replaces) sit with that
+//! transfer; the rest (message framing, CSeq order, stray Replaces) sit under the
+//! capture.
 
 pub mod catalog;
+pub mod check;
+pub mod config;
 
 pub use catalog::{RULES, Rule, Severity};
+pub use config::{Config, Level};
+
+use crate::capture::FrameRef;
+
+/// One violation found in a capture.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    /// The rule's severity after `--allow`/`--warn`/`--deny` and the config file.
+    pub severity: Severity,
+    pub frames: Vec<FrameRef>,
+    /// What is wrong, in one line, in the user's terms (with wire text unescaped:
+    /// escape before printing).
+    pub message: String,
+    /// The transfer it is about, if any.
+    pub transfer: Option<usize>,
+}
+
+impl Finding {
+    /// A finding of rule `code`, or `None` when the configuration silences that rule.
+    /// An unknown code yields `None` too: codes come from this crate, and a typo is
+    /// caught by the tests of [`check`].
+    pub fn new(
+        config: &Config,
+        code: &str,
+        frames: Vec<FrameRef>,
+        message: String,
+    ) -> Option<Finding> {
+        let rule = catalog::find(code)?;
+        let severity = config.severity(rule)?;
+        Some(Finding {
+            rule,
+            severity,
+            frames,
+            message,
+            transfer: None,
+        })
+    }
+}

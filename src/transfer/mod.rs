@@ -28,6 +28,7 @@ use serde::Serialize;
 
 use crate::capture::FrameRef;
 use crate::dialog::{Answer, Dialog, Ending, Side};
+use crate::rules::Config;
 use crate::sip::Replaces;
 use record::{Aor, InviteRecord, NotifyRecord, ReferRecord};
 
@@ -173,15 +174,6 @@ pub struct Release {
     pub before_outcome: bool,
 }
 
-/// One finding about a transfer (the rule catalog grows in its own module).
-#[derive(Clone, Debug)]
-pub struct Finding {
-    pub rule: &'static str,
-    pub severity: &'static str,
-    pub frames: Vec<FrameRef>,
-    pub message: String,
-}
-
 /// A transfer session.
 #[derive(Clone, Debug)]
 pub struct Transfer {
@@ -203,7 +195,8 @@ pub struct Transfer {
     pub released: Option<Release>,
     /// About the consultation dialog a Replaces names but the capture lacks.
     pub note: Option<String>,
-    pub findings: Vec<Finding>,
+    /// Findings about this transfer (RFC violations), from [`crate::rules::check`].
+    pub findings: Vec<crate::rules::Finding>,
     /// When the outcome became known (the new call's final response, or the final
     /// sipfrag, or the REFER's rejection).
     pub outcome_frame: Option<FrameRef>,
@@ -298,8 +291,8 @@ fn relayed(group: &[&ReferRecord], later: &ReferRecord) -> bool {
 }
 
 /// Builds the transfer sessions from what the collector kept and the finished dialogs.
-pub fn link(collector: &Collector, dialogs: &[Dialog]) -> Vec<Transfer> {
-    Linker::default().ready(collector, dialogs, &|_| false, i64::MAX)
+pub fn link(collector: &Collector, dialogs: &[Dialog], config: &Config) -> Vec<Transfer> {
+    Linker::default().ready(collector, dialogs, &|_| false, i64::MAX, config)
 }
 
 /// Links transfers as soon as they are complete, so they can be streamed while the
@@ -324,6 +317,7 @@ impl Linker {
         dialogs: &[Dialog],
         is_live: &dyn Fn(&str) -> bool,
         now_ns: i64,
+        config: &Config,
     ) -> Vec<Transfer> {
         let pending = collector.refers.get(self.done..).unwrap_or_default();
         // Group each REFER with its copies relayed by back-to-back user agents: one
@@ -367,6 +361,7 @@ impl Linker {
                 collector,
                 dialogs,
                 &mut used,
+                config,
             );
             let linked = [
                 transfer.new_call.as_ref().map(|n| n.call_id.as_str()),
@@ -395,6 +390,7 @@ fn build(
     collector: &Collector,
     dialogs: &[Dialog],
     used_invites: &mut Vec<usize>,
+    config: &Config,
 ) -> Transfer {
     let last_leg = group.last().copied().unwrap_or(r);
     let req = &r.request;
@@ -450,7 +446,7 @@ fn build(
 
     // NOTIFYs of this REFER's subscription: sent by the transferee, to the
     // transferor's tag, in the same Call-ID, after the REFER (RFC 3515 §2.4.4).
-    let notifies: Vec<&NotifyRecord> = {
+    let notify_records: Vec<&NotifyRecord> = {
         let mut n: Vec<&NotifyRecord> = collector
             .notifies
             .iter()
@@ -472,7 +468,7 @@ fn build(
         n.sort_by_key(|n| n.request.first_frame());
         n
     };
-    let notifies: Vec<Notify> = notifies
+    let notifies: Vec<Notify> = notify_records
         .iter()
         .map(|n| {
             let state = n.subscription_state.as_ref();
@@ -557,7 +553,20 @@ fn build(
     let target_role = Role {
         name: target.and_then(|t| t.name.clone()),
         uri: target.map(|t| strip_headers(&t.uri)).unwrap_or_default(),
-        address: new_call.as_ref().and_then(|(i, _)| i.request.receiver()),
+        // The leg's last INVITE (an authenticated retry after a 401/407 is a new
+        // request) reaches the target's phone on its last hop.
+        address: new_call.as_ref().and_then(|(i, _)| {
+            collector
+                .invites
+                .iter()
+                .filter(|o| {
+                    o.request.call_id == i.request.call_id
+                        && o.request.from_tag == i.request.from_tag
+                })
+                .flat_map(|o| o.request.sightings.iter())
+                .max_by_key(|s| s.frame)
+                .map(|s| s.flow.dst)
+        }),
     };
 
     // Outcome.
@@ -633,10 +642,10 @@ fn build(
         notifies,
         original_call: original.map(DialogId::of),
         consultation_call: consultation.map(DialogId::of),
-        new_call: new_call.map(|(invite, evidence)| NewCall {
+        new_call: new_call.as_ref().map(|(invite, evidence)| NewCall {
             call_id: invite.request.call_id.clone(),
             invite: invite.request.first_frame(),
-            evidence,
+            evidence: evidence.clone(),
         }),
         phases: Vec::new(),
         released,
@@ -645,6 +654,20 @@ fn build(
         outcome_frame,
     };
     transfer.phases = phase::phases(&transfer, r, original, consultation, new_dialog, collector);
+    let facts = crate::rules::check::TransferFacts {
+        refers: group,
+        notifies: &notify_records,
+        invite: new_call.as_ref().map(|(invite, _)| *invite),
+        original,
+        consultation,
+        new_call: new_dialog,
+        earlier_refer_in_dialog: collector.refers.iter().any(|other| {
+            other.request.call_id == req.call_id
+                && other.request.first_frame() < refer_frame
+                && !group.iter().any(|g| std::ptr::eq(*g, other))
+        }),
+    };
+    transfer.findings = crate::rules::check::transfer(&transfer, &facts, config);
     transfer
 }
 

@@ -1,0 +1,151 @@
+//! `sipxfer explain`, `sipxfer rules`, and the text of `sipxfer check`.
+
+use std::fmt::Write as _;
+
+use super::Palette;
+use super::transfer::finding_line;
+use crate::analysis::Analysis;
+use crate::rules::{RULES, Rule, Severity};
+
+/// Wraps text at `width` columns, each line indented by `indent`.
+fn wrap(text: &str, indent: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            let _ = writeln!(out, "{indent}{line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "{indent}{line}");
+    }
+    out
+}
+
+/// The long text of one rule.
+pub fn explain(rule: &Rule) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} ({}, {})",
+        rule.code,
+        rule.name,
+        rule.severity.as_str(),
+        rule.rfc
+    );
+    let _ = writeln!(out, "\n{}\n", rule.summary);
+    for (title, text) in [
+        ("What the RFC requires", rule.requirement),
+        ("Usual cause", rule.causes),
+        ("Fix or work around", rule.fix),
+    ] {
+        let _ = writeln!(out, "{title}:");
+        out.push_str(&wrap(text, "  ", 84));
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(
+        out,
+        "Change its level with --allow/--warn/--deny {} or in sipxfer.toml.",
+        rule.code
+    );
+    out
+}
+
+/// Every rule, one line each.
+pub fn table() -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<5} {:<8} {:<38} {:<28} summary",
+        "code", "severity", "name", "RFC"
+    );
+    for r in RULES {
+        let _ = writeln!(
+            out,
+            "{:<5} {:<8} {:<38} {:<28} {}",
+            r.code,
+            r.severity.as_str(),
+            r.name,
+            r.rfc,
+            r.summary
+        );
+    }
+    out
+}
+
+/// The text of `check`: the findings by transfer, the capture's, and a verdict.
+pub fn check_text(a: &Analysis, fail_on: Severity, palette: Palette) -> String {
+    let mut out = String::new();
+    let inputs = a.inputs.len();
+    for t in &a.transfers {
+        if t.findings.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "Transfer {} ({} {}, REFER frame {}):",
+            t.id,
+            t.kind.as_str(),
+            t.outcome.as_str(),
+            super::frame_name(inputs, t.refer.frame)
+        );
+        for f in &t.findings {
+            out.push_str(&finding_line(inputs, f, palette));
+        }
+    }
+    if !a.findings.is_empty() {
+        let _ = writeln!(out, "Capture:");
+        for f in &a.findings {
+            out.push_str(&finding_line(inputs, f, palette));
+        }
+    }
+    let count = |s: Severity| a.all_findings().filter(|f| f.severity == s).count();
+    let failing = a.all_findings().filter(|f| f.severity >= fail_on).count();
+    let _ = writeln!(
+        out,
+        "{} transfer(s), {} error(s), {} warning(s), {} info; {} at or above {}: {}",
+        a.transfers.len(),
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+        failing,
+        fail_on.as_str(),
+        if failing > 0 {
+            palette.bad("FAIL")
+        } else {
+            palette.good("ok")
+        }
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_explains_itself() {
+        for r in RULES {
+            let text = explain(r);
+            assert!(text.starts_with(r.code) && text.contains(r.rfc), "{text}");
+            assert!(text.contains("What the RFC requires:"));
+        }
+        assert_eq!(table().lines().count(), RULES.len() + 1);
+    }
+
+    #[test]
+    fn wrapping_keeps_every_word() {
+        let text = "one two three four five six seven";
+        let wrapped = wrap(text, "  ", 10);
+        assert!(wrapped.lines().all(|l| l.chars().count() <= 12));
+        assert_eq!(
+            wrapped.split_whitespace().collect::<Vec<_>>().join(" "),
+            text
+        );
+    }
+}
