@@ -275,4 +275,37 @@ transfer xfer-refer-rejected-udp xfer-rejected-alice.xml xfer-rejected-bob.xml -
 # A-C BYE/200 = 26, three Call-IDs.
 transfer xfer-attended-replaces-udp xfer-attended-alice.xml xfer-attended-bob.xml xfer-attended-carol.xml 26 3
 
+# e. Blind transfer completed over TCP, all three phones on TCP (SIPp -t t1).
+#    One SIPp call cannot hold two TCP connections (setdest needs -t tn and
+#    drops the connection to Bob), so Alice is two SIPp instances in 3pcc
+#    extended mode: master "referred" (127.0.0.1:5060, the dialog with Bob)
+#    hands the Refer-To URI to slave "target" (127.0.0.1:5061, the call to
+#    Carol) and waits for its answer before the final NOTIFY. The control
+#    connection (127.0.0.1:7000/7001) is outside the capture filter.
+if want xfer-blind-completed-tcp; then
+    out="$HERE/xfer-blind-completed-tcp.pcap"
+    printf 'referred;127.0.0.1:7000\ntarget;127.0.0.1:7001\n' >"$WORK/twins.cfg"
+    capture_start "$out" pcap "tcp and portrange 5060-5064"
+    sipp_start carol -t t1 -max_socket 100 -sf "$SCEN/call-uas.xml" -i $CAROL -p 5064 -s carol
+    carol=$LAST_PID
+    sipp_start bob -t t1 -max_socket 100 -sf "$SCEN/xfer-blind-tcp-bob.xml" -i $BOB -p 5062 -s bob \
+        -key target "sip:carol@$CAROL:5064;transport=tcp"
+    bob=$LAST_PID
+    sipp_start alice-target -t t1 -max_socket 100 -sf "$SCEN/xfer-blind-tcp-alice-target.xml" \
+        -i $ALICE -p 5061 -slave target -slave_cfg "$WORK/twins.cfg" -s carol $CAROL:5064
+    alice_target=$LAST_PID
+    sleep 0.3
+    sipp_start alice -t t1 -max_socket 100 -sf "$SCEN/xfer-blind-tcp-alice.xml" \
+        -i $ALICE -p 5060 -master referred -slave_cfg "$WORK/twins.cfg" -s bob \
+        -cid_str 'xfer-blind-completed-tcp-%u@sipxfer.test' $BOB:5062
+    alice=$LAST_PID
+    sipp_wait $alice alice
+    sipp_wait $alice_target alice-target
+    sipp_wait $bob bob
+    sipp_wait $carol carol
+    capture_stop "$out"
+    # The same 20 messages as xfer-blind-completed-udp, two Call-IDs.
+    check "$out" 20 2
+fi
+
 echo "make-samples: done"
