@@ -308,4 +308,55 @@ if want xfer-blind-completed-tcp; then
     check "$out" 20 2
 fi
 
+# More phones for the captures below: Dave 127.0.0.4:5066, Erin
+# 127.0.0.5:5068, Frank 127.0.0.6:5070.
+DAVE=127.0.0.4
+ERIN=127.0.0.5
+FRANK=127.0.0.6
+
+# trio TAG TRANSFEREE_XML TRANSFEROR_XML TARGET_XML|- CALL_ID
+#      TRANSFEREE_IP:PORT TRANSFEROR_IP:PORT:NAME TARGET_IP:PORT:NAME [SIPP-ARGS...]
+# One transfer between three SIPp phones (no capture of its own): the
+# transferee calls the transferor, who refers it to the target. Extra SIPp
+# arguments go to the transferor (e.g. -key for its scenario).
+trio() {
+    local tag=$1 ee_xml=$2 or_xml=$3 target_xml=$4 cid=$5 ee=$6 or=$7 target=$8 pid_target=""
+    shift 8
+    local ee_ip=${ee%:*} ee_port=${ee#*:}
+    local or_ip or_port or_name t_ip t_port t_name
+    IFS=: read -r or_ip or_port or_name <<<"$or"
+    IFS=: read -r t_ip t_port t_name <<<"$target"
+    if [[ $target_xml != - ]]; then
+        sipp_start "$tag-target" -sf "$SCEN/$target_xml" -i "$t_ip" -p "$t_port" -s "$t_name"
+        pid_target=$LAST_PID
+    fi
+    sipp_start "$tag-transferor" -sf "$SCEN/$or_xml" -i "$or_ip" -p "$or_port" -s "$or_name" \
+        -key target "sip:$t_name@$t_ip:$t_port" -key target_host "$t_ip" -key target_port "$t_port" "$@"
+    local pid_or=$LAST_PID
+    sleep 0.3
+    sipp_start "$tag-transferee" -sf "$SCEN/$ee_xml" -i "$ee_ip" -p "$ee_port" -s "$or_name" \
+        -cid_str "$cid" "$or_ip:$or_port"
+    local pid_ee=$LAST_PID
+    sipp_wait "$pid_ee" "$tag-transferee"
+    sipp_wait "$pid_or" "$tag-transferor"
+    [[ -z $pid_target ]] || sipp_wait "$pid_target" "$tag-target"
+}
+
+# f. Two independent transfers in one capture: Alice-Bob, Bob transfers
+#    Alice to Carol (completed, as xfer-blind-completed-udp); then Dave
+#    calls Erin, Erin REFERs Dave to Frank, Dave refuses it (403), Erin
+#    retries the REFER, Dave accepts (202), Frank answers 200.
+if want xfer-two-transfers-udp; then
+    out="$HERE/xfer-two-transfers-udp.pcap"
+    capture_start "$out" pcap "udp and portrange 5060-5070"
+    trio first xfer-blind-alice.xml xfer-blind-bob.xml call-uas.xml \
+        'xfer-two-transfers-udp-ab-%u@sipxfer.test' $ALICE:5060 $BOB:5062:bob $CAROL:5064:carol
+    sleep 0.5
+    trio second xfer-retry-dave.xml xfer-retry-erin.xml call-uas.xml \
+        'xfer-two-transfers-udp-de-%u@sipxfer.test' $DAVE:5066 $ERIN:5068:erin $FRANK:5070:frank
+    capture_stop "$out"
+    # 20 (as xfer-blind-completed-udp) + 22 (the same plus REFER/403).
+    check "$out" 42 4
+fi
+
 echo "make-samples: done"
