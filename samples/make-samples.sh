@@ -15,7 +15,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SCEN="$HERE/scenarios"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sipxfer-samples.XXXXXX")
-# PIDs of processes this script started, so a later run can end leftovers
+# PIDs of processes this script started (kamailio: its main process, which
+# ends its children), so a later run can end leftovers
 # of an interrupted run (and nothing else).
 PIDFILE="${TMPDIR:-/tmp}/sipxfer-make-samples.pids"
 PIDS=()
@@ -30,7 +31,7 @@ done
 end_pid() {
     local pid=$1
     case "$(cat "/proc/$pid/comm" 2>/dev/null || true)" in
-        sipp | tcpdump | dumpcap | timeout) kill "$pid" 2>/dev/null || true ;;
+        sipp | tcpdump | dumpcap | timeout | kamailio) kill "$pid" 2>/dev/null || true ;;
     esac
 }
 
@@ -357,6 +358,48 @@ if want xfer-two-transfers-udp; then
     capture_stop "$out"
     # 20 (as xfer-blind-completed-udp) + 22 (the same plus REFER/403).
     check "$out" 42 4
+fi
+
+# g. Blind transfer completed through a real proxy: kamailio (Debian
+#    package) on 127.0.0.9:5060, stateless, record-routing, forwarding by
+#    Request-URI (kamailio-proxy.cfg). Alice uses it as outbound proxy
+#    (SIPp -rsa); Bob and Carol answer to where the request came from, the
+#    proxy. Every message crosses the proxy: seen twice, same Call-ID.
+if want xfer-blind-via-proxy-udp; then
+    command -v kamailio >/dev/null || {
+        echo "make-samples: missing kamailio (apt-get install -y kamailio)" >&2
+        exit 2
+    }
+    out="$HERE/xfer-blind-via-proxy-udp.pcap"
+    PROXY=127.0.0.9
+    capture_start "$out" pcap "udp and portrange 5060-5064"
+    mkdir -p "$WORK/kamailio"
+    kamailio -f "$HERE/kamailio-proxy.cfg" -DD -E -Y "$WORK/kamailio" -w "$WORK/kamailio" \
+        -P "$WORK/kamailio/kamailio.pid" >"$WORK/kamailio.log" 2>&1 &
+    kamailio_pid=$!
+    track $kamailio_pid
+    sleep 1
+    kill -0 $kamailio_pid 2>/dev/null || {
+        echo "make-samples: kamailio did not start" >&2
+        tail -n 20 "$WORK/kamailio.log" >&2
+        exit 1
+    }
+    sipp_start carol -sf "$SCEN/call-uas-rr.xml" -i $CAROL -p 5064 -s carol
+    carol=$LAST_PID
+    sipp_start bob -sf "$SCEN/xfer-proxy-bob.xml" -i $BOB -p 5062 -s bob -key target "sip:carol@$CAROL:5064"
+    bob=$LAST_PID
+    sleep 0.3
+    sipp_start alice -sf "$SCEN/xfer-proxy-alice.xml" -i $ALICE -p 5060 -s bob -rsa $PROXY:5060 \
+        -cid_str 'xfer-blind-via-proxy-udp-%u@sipxfer.test' $BOB:5062
+    alice=$LAST_PID
+    sipp_wait $alice alice
+    sipp_wait $bob bob
+    sipp_wait $carol carol
+    capture_stop "$out"
+    end_pid $kamailio_pid
+    wait $kamailio_pid 2>/dev/null || true
+    # The 20 messages of xfer-blind-completed-udp, each twice.
+    check "$out" 40 2
 fi
 
 echo "make-samples: done"
