@@ -402,4 +402,10 @@ if want xfer-blind-via-proxy-udp; then
     check "$out" 40 2
 fi
 
+# h. REFER without implicit subscription (RFC 4488): "Refer-Sub: false" and
+#    "Supported: norefersub" in the REFER, "Refer-Sub: false" in the 202, no
+#    NOTIFY; the transfer completes. A-B call 5, REFER/202, A-C INVITE 100
+#    180 200 ACK, BYE/200 (Bob), BYE/200 (Alice to Carol) = 16.
+transfer xfer-refer-sub-false-udp xfer-norefersub-alice.xml xfer-norefersub-bob.xml call-uas.xml 16 2
+
 echo "make-samples: done"
