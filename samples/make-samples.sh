@@ -408,4 +408,16 @@ fi
 #    180 200 ACK, BYE/200 (Bob), BYE/200 (Alice to Carol) = 16.
 transfer xfer-refer-sub-false-udp xfer-norefersub-alice.xml xfer-norefersub-bob.xml call-uas.xml 16 2
 
+# i. Blind transfer to an unknown target: Refer-To sip:nobody@127.0.0.3:5064
+#    answers 404; final NOTIFY "SIP/2.0 404 Not Found"; Bob keeps the call a
+#    second, then hangs up. 5 + 2 + 2 + 4 (INVITE 100 404 ACK) + 2 + 2 = 17.
+if want xfer-blind-failed-404-udp; then
+    out="$HERE/xfer-blind-failed-404-udp.pcap"
+    capture_start "$out" pcap "udp and portrange 5060-5064"
+    trio main xfer-blind-failed-404-alice.xml xfer-blind-keep-bob.xml notfound-uas.xml \
+        'xfer-blind-failed-404-udp-%u@sipxfer.test' $ALICE:5060 $BOB:5062:bob $CAROL:5064:nobody
+    capture_stop "$out"
+    check "$out" 17 2
+fi
+
 echo "make-samples: done"
