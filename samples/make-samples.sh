@@ -420,4 +420,18 @@ if want xfer-blind-failed-404-udp; then
     check "$out" 17 2
 fi
 
+# j. The transferor hangs up early: Bob BYEs Alice 50 ms after the first
+#    NOTIFY, while Carol is still trying; Carol rings, then answers 486;
+#    Alice's final NOTIFY (486) is answered 481 by Bob, who has forgotten
+#    the dialog. Alice is left with no call. A-B call 5, REFER/202,
+#    NOTIFY/200, BYE/200, A-C INVITE 100 180 486 ACK, NOTIFY/481 = 18.
+if want xfer-transferor-hangs-up-early-udp; then
+    out="$HERE/xfer-transferor-hangs-up-early-udp.pcap"
+    capture_start "$out" pcap "udp and portrange 5060-5064"
+    trio main xfer-early-bye-alice.xml xfer-early-bye-bob.xml ring-busy-uas.xml \
+        'xfer-transferor-hangs-up-early-udp-%u@sipxfer.test' $ALICE:5060 $BOB:5062:bob $CAROL:5064:carol
+    capture_stop "$out"
+    check "$out" 18 2
+fi
+
 echo "make-samples: done"
