@@ -434,4 +434,12 @@ if want xfer-transferor-hangs-up-early-udp; then
     check "$out" 18 2
 fi
 
+# k. Semi-attended transfer: Bob's consultation call to Carol is still
+#    ringing (180, early dialog) when Bob REFERs Alice with Replaces naming
+#    it; Alice's INVITE with Replaces is answered by Carol, who ends the
+#    early dialog with 487 (Bob ACKs). A-B call 5, B-C INVITE 100 180,
+#    REFER/202, NOTIFY/200, A-C INVITE 100 200 ACK, 487/ACK, NOTIFY/200,
+#    BYE/200 (Bob), BYE/200 (Alice to Carol) = 24, three Call-IDs.
+transfer xfer-semi-attended-udp xfer-attended-alice.xml xfer-semi-bob.xml xfer-semi-carol.xml 24 3
+
 echo "make-samples: done"
