@@ -21,7 +21,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/sipxfer-samples.XXXXXX")
 PIDFILE="${TMPDIR:-/tmp}/sipxfer-make-samples.pids"
 PIDS=()
 
-for tool in sipp tcpdump dumpcap tshark python3 timeout; do
+for tool in sipp tcpdump dumpcap tshark python3 timeout ss; do
     command -v "$tool" >/dev/null || {
         echo "make-samples: missing $tool (apt-get install -y sip-tester tshark tcpdump)" >&2
         exit 2
@@ -71,6 +71,23 @@ sipp_wait() {
         tail -n 20 "$WORK/$2.log" "$WORK/$2.err" >&2 2>/dev/null || true
         exit 1
     fi
+}
+
+# wait_bound udp|tcp IP:PORT... : wait (at most 5 s) until SIPp listens
+# there; on a loaded machine SIPp can take longer than the usual 0.3 s.
+wait_bound() {
+    local proto=$1 addr i
+    shift
+    for addr in "$@"; do
+        for i in $(seq 50); do
+            if [[ $proto == tcp ]]; then
+                ss -Hltn "src $addr" | grep -q . && break
+            else
+                ss -Hlun "src $addr" | grep -q . && break
+            fi
+            sleep 0.1
+        done
+    done
 }
 
 # capture_start FILE FORMAT FILTER : FORMAT is pcap (tcpdump) or pcapng (dumpcap).
@@ -253,6 +270,8 @@ transfer() {
         -key target "sip:carol@$CAROL:5064" -key target_host $CAROL -key target_port 5064
     bob=$LAST_PID
     sleep 0.3
+    wait_bound udp $BOB:5062
+    [[ $carol_xml == - ]] || wait_bound udp $CAROL:5064
     sipp_start alice -sf "$SCEN/$alice_xml" -i $ALICE -p 5060 -s bob \
         -cid_str "$name-%u@sipxfer.test" $BOB:5062
     alice=$LAST_PID
@@ -292,10 +311,12 @@ if want xfer-blind-completed-tcp; then
     sipp_start bob -t t1 -max_socket 100 -sf "$SCEN/xfer-blind-tcp-bob.xml" -i $BOB -p 5062 -s bob \
         -key target "sip:carol@$CAROL:5064;transport=tcp"
     bob=$LAST_PID
+    wait_bound tcp $BOB:5062 $CAROL:5064
     sipp_start alice-target -t t1 -max_socket 100 -sf "$SCEN/xfer-blind-tcp-alice-target.xml" \
         -i $ALICE -p 5061 -slave target -slave_cfg "$WORK/twins.cfg" -s carol $CAROL:5064
     alice_target=$LAST_PID
     sleep 0.3
+    wait_bound tcp $ALICE:7001
     sipp_start alice -t t1 -max_socket 100 -sf "$SCEN/xfer-blind-tcp-alice.xml" \
         -i $ALICE -p 5060 -master referred -slave_cfg "$WORK/twins.cfg" -s bob \
         -cid_str 'xfer-blind-completed-tcp-%u@sipxfer.test' $BOB:5062
@@ -335,6 +356,8 @@ trio() {
         -key target "sip:$t_name@$t_ip:$t_port" -key target_host "$t_ip" -key target_port "$t_port" "$@"
     local pid_or=$LAST_PID
     sleep 0.3
+    wait_bound udp "$or_ip:$or_port"
+    [[ -z $pid_target ]] || wait_bound udp "$t_ip:$t_port"
     sipp_start "$tag-transferee" -sf "$SCEN/$ee_xml" -i "$ee_ip" -p "$ee_port" -s "$or_name" \
         -cid_str "$cid" "$or_ip:$or_port"
     local pid_ee=$LAST_PID
@@ -389,6 +412,7 @@ if want xfer-blind-via-proxy-udp; then
     sipp_start bob -sf "$SCEN/xfer-proxy-bob.xml" -i $BOB -p 5062 -s bob -key target "sip:carol@$CAROL:5064"
     bob=$LAST_PID
     sleep 0.3
+    wait_bound udp $BOB:5062 $CAROL:5064 $PROXY:5060
     sipp_start alice -sf "$SCEN/xfer-proxy-alice.xml" -i $ALICE -p 5060 -s bob -rsa $PROXY:5060 \
         -cid_str 'xfer-blind-via-proxy-udp-%u@sipxfer.test' $BOB:5062
     alice=$LAST_PID
