@@ -15,12 +15,13 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SCEN="$HERE/scenarios"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sipxfer-samples.XXXXXX")
-# PIDs of processes this script started, so a later run can end leftovers
+# PIDs of processes this script started (kamailio: its main process, which
+# ends its children), so a later run can end leftovers
 # of an interrupted run (and nothing else).
 PIDFILE="${TMPDIR:-/tmp}/sipxfer-make-samples.pids"
 PIDS=()
 
-for tool in sipp tcpdump dumpcap tshark python3 timeout; do
+for tool in sipp tcpdump dumpcap tshark python3 timeout ss; do
     command -v "$tool" >/dev/null || {
         echo "make-samples: missing $tool (apt-get install -y sip-tester tshark tcpdump)" >&2
         exit 2
@@ -30,7 +31,7 @@ done
 end_pid() {
     local pid=$1
     case "$(cat "/proc/$pid/comm" 2>/dev/null || true)" in
-        sipp | tcpdump | dumpcap | timeout) kill "$pid" 2>/dev/null || true ;;
+        sipp | tcpdump | dumpcap | timeout | kamailio) kill "$pid" 2>/dev/null || true ;;
     esac
 }
 
@@ -70,6 +71,23 @@ sipp_wait() {
         tail -n 20 "$WORK/$2.log" "$WORK/$2.err" >&2 2>/dev/null || true
         exit 1
     fi
+}
+
+# wait_bound udp|tcp IP:PORT... : wait (at most 5 s) until SIPp listens
+# there; on a loaded machine SIPp can take longer than the usual 0.3 s.
+wait_bound() {
+    local proto=$1 addr i
+    shift
+    for addr in "$@"; do
+        for i in $(seq 50); do
+            if [[ $proto == tcp ]]; then
+                ss -Hltn "src $addr" | grep -q . && break
+            else
+                ss -Hlun "src $addr" | grep -q . && break
+            fi
+            sleep 0.1
+        done
+    done
 }
 
 # capture_start FILE FORMAT FILTER : FORMAT is pcap (tcpdump) or pcapng (dumpcap).
@@ -252,6 +270,8 @@ transfer() {
         -key target "sip:carol@$CAROL:5064" -key target_host $CAROL -key target_port 5064
     bob=$LAST_PID
     sleep 0.3
+    wait_bound udp $BOB:5062
+    [[ $carol_xml == - ]] || wait_bound udp $CAROL:5064
     sipp_start alice -sf "$SCEN/$alice_xml" -i $ALICE -p 5060 -s bob \
         -cid_str "$name-%u@sipxfer.test" $BOB:5062
     alice=$LAST_PID
@@ -274,5 +294,176 @@ transfer xfer-refer-rejected-udp xfer-rejected-alice.xml xfer-rejected-bob.xml -
 # NOTIFY/200, A-C INVITE 100 200 ACK, C-B BYE/200, NOTIFY/200, B-A BYE/200,
 # A-C BYE/200 = 26, three Call-IDs.
 transfer xfer-attended-replaces-udp xfer-attended-alice.xml xfer-attended-bob.xml xfer-attended-carol.xml 26 3
+
+# e. Blind transfer completed over TCP, all three phones on TCP (SIPp -t t1).
+#    One SIPp call cannot hold two TCP connections (setdest needs -t tn and
+#    drops the connection to Bob), so Alice is two SIPp instances in 3pcc
+#    extended mode: master "referred" (127.0.0.1:5060, the dialog with Bob)
+#    hands the Refer-To URI to slave "target" (127.0.0.1:5061, the call to
+#    Carol) and waits for its answer before the final NOTIFY. The control
+#    connection (127.0.0.1:7000/7001) is outside the capture filter.
+if want xfer-blind-completed-tcp; then
+    out="$HERE/xfer-blind-completed-tcp.pcap"
+    printf 'referred;127.0.0.1:7000\ntarget;127.0.0.1:7001\n' >"$WORK/twins.cfg"
+    capture_start "$out" pcap "tcp and portrange 5060-5064"
+    sipp_start carol -t t1 -max_socket 100 -sf "$SCEN/call-uas.xml" -i $CAROL -p 5064 -s carol
+    carol=$LAST_PID
+    sipp_start bob -t t1 -max_socket 100 -sf "$SCEN/xfer-blind-tcp-bob.xml" -i $BOB -p 5062 -s bob \
+        -key target "sip:carol@$CAROL:5064;transport=tcp"
+    bob=$LAST_PID
+    wait_bound tcp $BOB:5062 $CAROL:5064
+    sipp_start alice-target -t t1 -max_socket 100 -sf "$SCEN/xfer-blind-tcp-alice-target.xml" \
+        -i $ALICE -p 5061 -slave target -slave_cfg "$WORK/twins.cfg" -s carol $CAROL:5064
+    alice_target=$LAST_PID
+    sleep 0.3
+    wait_bound tcp $ALICE:7001
+    sipp_start alice -t t1 -max_socket 100 -sf "$SCEN/xfer-blind-tcp-alice.xml" \
+        -i $ALICE -p 5060 -master referred -slave_cfg "$WORK/twins.cfg" -s bob \
+        -cid_str 'xfer-blind-completed-tcp-%u@sipxfer.test' $BOB:5062
+    alice=$LAST_PID
+    sipp_wait $alice alice
+    sipp_wait $alice_target alice-target
+    sipp_wait $bob bob
+    sipp_wait $carol carol
+    capture_stop "$out"
+    # The same 20 messages as xfer-blind-completed-udp, two Call-IDs.
+    check "$out" 20 2
+fi
+
+# More phones for the captures below: Dave 127.0.0.4:5066, Erin
+# 127.0.0.5:5068, Frank 127.0.0.6:5070.
+DAVE=127.0.0.4
+ERIN=127.0.0.5
+FRANK=127.0.0.6
+
+# trio TAG TRANSFEREE_XML TRANSFEROR_XML TARGET_XML|- CALL_ID
+#      TRANSFEREE_IP:PORT TRANSFEROR_IP:PORT:NAME TARGET_IP:PORT:NAME [SIPP-ARGS...]
+# One transfer between three SIPp phones (no capture of its own): the
+# transferee calls the transferor, who refers it to the target. Extra SIPp
+# arguments go to the transferor (e.g. -key for its scenario).
+trio() {
+    local tag=$1 ee_xml=$2 or_xml=$3 target_xml=$4 cid=$5 ee=$6 or=$7 target=$8 pid_target=""
+    shift 8
+    local ee_ip=${ee%:*} ee_port=${ee#*:}
+    local or_ip or_port or_name t_ip t_port t_name
+    IFS=: read -r or_ip or_port or_name <<<"$or"
+    IFS=: read -r t_ip t_port t_name <<<"$target"
+    if [[ $target_xml != - ]]; then
+        sipp_start "$tag-target" -sf "$SCEN/$target_xml" -i "$t_ip" -p "$t_port" -s "$t_name"
+        pid_target=$LAST_PID
+    fi
+    sipp_start "$tag-transferor" -sf "$SCEN/$or_xml" -i "$or_ip" -p "$or_port" -s "$or_name" \
+        -key target "sip:$t_name@$t_ip:$t_port" -key target_host "$t_ip" -key target_port "$t_port" "$@"
+    local pid_or=$LAST_PID
+    sleep 0.3
+    wait_bound udp "$or_ip:$or_port"
+    [[ -z $pid_target ]] || wait_bound udp "$t_ip:$t_port"
+    sipp_start "$tag-transferee" -sf "$SCEN/$ee_xml" -i "$ee_ip" -p "$ee_port" -s "$or_name" \
+        -cid_str "$cid" "$or_ip:$or_port"
+    local pid_ee=$LAST_PID
+    sipp_wait "$pid_ee" "$tag-transferee"
+    sipp_wait "$pid_or" "$tag-transferor"
+    [[ -z $pid_target ]] || sipp_wait "$pid_target" "$tag-target"
+}
+
+# f. Two independent transfers in one capture: Alice-Bob, Bob transfers
+#    Alice to Carol (completed, as xfer-blind-completed-udp); then Dave
+#    calls Erin, Erin REFERs Dave to Frank, Dave refuses it (403), Erin
+#    retries the REFER, Dave accepts (202), Frank answers 200.
+if want xfer-two-transfers-udp; then
+    out="$HERE/xfer-two-transfers-udp.pcap"
+    capture_start "$out" pcap "udp and portrange 5060-5070"
+    trio first xfer-blind-alice.xml xfer-blind-bob.xml call-uas.xml \
+        'xfer-two-transfers-udp-ab-%u@sipxfer.test' $ALICE:5060 $BOB:5062:bob $CAROL:5064:carol
+    sleep 0.5
+    trio second xfer-retry-dave.xml xfer-retry-erin.xml call-uas.xml \
+        'xfer-two-transfers-udp-de-%u@sipxfer.test' $DAVE:5066 $ERIN:5068:erin $FRANK:5070:frank
+    capture_stop "$out"
+    # 20 (as xfer-blind-completed-udp) + 22 (the same plus REFER/403).
+    check "$out" 42 4
+fi
+
+# g. Blind transfer completed through a real proxy: kamailio (Debian
+#    package) on 127.0.0.9:5060, stateless, record-routing, forwarding by
+#    Request-URI (kamailio-proxy.cfg). Alice uses it as outbound proxy
+#    (SIPp -rsa); Bob and Carol answer to where the request came from, the
+#    proxy. Every message crosses the proxy: seen twice, same Call-ID.
+if want xfer-blind-via-proxy-udp; then
+    command -v kamailio >/dev/null || {
+        echo "make-samples: missing kamailio (apt-get install -y kamailio)" >&2
+        exit 2
+    }
+    out="$HERE/xfer-blind-via-proxy-udp.pcap"
+    PROXY=127.0.0.9
+    capture_start "$out" pcap "udp and portrange 5060-5064"
+    mkdir -p "$WORK/kamailio"
+    kamailio -f "$HERE/kamailio-proxy.cfg" -DD -E -Y "$WORK/kamailio" -w "$WORK/kamailio" \
+        -P "$WORK/kamailio/kamailio.pid" >"$WORK/kamailio.log" 2>&1 &
+    kamailio_pid=$!
+    track $kamailio_pid
+    sleep 1
+    kill -0 $kamailio_pid 2>/dev/null || {
+        echo "make-samples: kamailio did not start" >&2
+        tail -n 20 "$WORK/kamailio.log" >&2
+        exit 1
+    }
+    sipp_start carol -sf "$SCEN/call-uas-rr.xml" -i $CAROL -p 5064 -s carol
+    carol=$LAST_PID
+    sipp_start bob -sf "$SCEN/xfer-proxy-bob.xml" -i $BOB -p 5062 -s bob -key target "sip:carol@$CAROL:5064"
+    bob=$LAST_PID
+    sleep 0.3
+    wait_bound udp $BOB:5062 $CAROL:5064 $PROXY:5060
+    sipp_start alice -sf "$SCEN/xfer-proxy-alice.xml" -i $ALICE -p 5060 -s bob -rsa $PROXY:5060 \
+        -cid_str 'xfer-blind-via-proxy-udp-%u@sipxfer.test' $BOB:5062
+    alice=$LAST_PID
+    sipp_wait $alice alice
+    sipp_wait $bob bob
+    sipp_wait $carol carol
+    capture_stop "$out"
+    end_pid $kamailio_pid
+    wait $kamailio_pid 2>/dev/null || true
+    # The 20 messages of xfer-blind-completed-udp, each twice.
+    check "$out" 40 2
+fi
+
+# h. REFER without implicit subscription (RFC 4488): "Refer-Sub: false" and
+#    "Supported: norefersub" in the REFER, "Refer-Sub: false" in the 202, no
+#    NOTIFY; the transfer completes. A-B call 5, REFER/202, A-C INVITE 100
+#    180 200 ACK, BYE/200 (Bob), BYE/200 (Alice to Carol) = 16.
+transfer xfer-refer-sub-false-udp xfer-norefersub-alice.xml xfer-norefersub-bob.xml call-uas.xml 16 2
+
+# i. Blind transfer to an unknown target: Refer-To sip:nobody@127.0.0.3:5064
+#    answers 404; final NOTIFY "SIP/2.0 404 Not Found"; Bob keeps the call a
+#    second, then hangs up. 5 + 2 + 2 + 4 (INVITE 100 404 ACK) + 2 + 2 = 17.
+if want xfer-blind-failed-404-udp; then
+    out="$HERE/xfer-blind-failed-404-udp.pcap"
+    capture_start "$out" pcap "udp and portrange 5060-5064"
+    trio main xfer-blind-failed-404-alice.xml xfer-blind-keep-bob.xml notfound-uas.xml \
+        'xfer-blind-failed-404-udp-%u@sipxfer.test' $ALICE:5060 $BOB:5062:bob $CAROL:5064:nobody
+    capture_stop "$out"
+    check "$out" 17 2
+fi
+
+# j. The transferor hangs up early: Bob BYEs Alice 50 ms after the first
+#    NOTIFY, while Carol is still trying; Carol rings, then answers 486;
+#    Alice's final NOTIFY (486) is answered 481 by Bob, who has forgotten
+#    the dialog. Alice is left with no call. A-B call 5, REFER/202,
+#    NOTIFY/200, BYE/200, A-C INVITE 100 180 486 ACK, NOTIFY/481 = 18.
+if want xfer-transferor-hangs-up-early-udp; then
+    out="$HERE/xfer-transferor-hangs-up-early-udp.pcap"
+    capture_start "$out" pcap "udp and portrange 5060-5064"
+    trio main xfer-early-bye-alice.xml xfer-early-bye-bob.xml ring-busy-uas.xml \
+        'xfer-transferor-hangs-up-early-udp-%u@sipxfer.test' $ALICE:5060 $BOB:5062:bob $CAROL:5064:carol
+    capture_stop "$out"
+    check "$out" 18 2
+fi
+
+# k. Semi-attended transfer: Bob's consultation call to Carol is still
+#    ringing (180, early dialog) when Bob REFERs Alice with Replaces naming
+#    it; Alice's INVITE with Replaces is answered by Carol, who ends the
+#    early dialog with 487 (Bob ACKs). A-B call 5, B-C INVITE 100 180,
+#    REFER/202, NOTIFY/200, A-C INVITE 100 200 ACK, 487/ACK, NOTIFY/200,
+#    BYE/200 (Bob), BYE/200 (Alice to Carol) = 24, three Call-IDs.
+transfer xfer-semi-attended-udp xfer-attended-alice.xml xfer-semi-bob.xml xfer-semi-carol.xml 24 3
 
 echo "make-samples: done"
