@@ -152,6 +152,8 @@ pub struct TransferJson<'a> {
     pub released: Option<ReleaseJson>,
     pub outcome_frame: Option<FrameJson>,
     pub note: Option<&'a str>,
+    /// The id of the rejected transfer this one retries.
+    pub retry_of: Option<usize>,
     pub findings: Vec<FindingJson<'a>>,
 }
 
@@ -258,6 +260,7 @@ impl<'a> TransferJson<'a> {
                 time: time(f),
             }),
             note: t.note.as_deref(),
+            retry_of: t.retry_of,
             findings: findings_json(t),
         }
     }
@@ -321,9 +324,13 @@ pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
         Outcome::Failed | Outcome::Rejected | Outcome::Abandoned => palette.bad(&outcome),
         Outcome::Unknown => palette.warn(&outcome),
     };
+    let retry = t
+        .retry_of
+        .map(|id| format!("   retries transfer {id}"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{}  {}  {}   REFER frame {} at {}",
+        "{}  {}  {}   REFER frame {} at {}{retry}",
         palette.bold(&format!("Transfer {}", t.id)),
         t.kind.as_str(),
         outcome,
@@ -380,7 +387,13 @@ pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
                     (Some(s), None) => format!(", {}", escape_str(s)),
                     _ => String::new(),
                 };
-                format!("{what} ({}{state})", frame(n.frame))
+                let answer = match n.response {
+                    Some((f, status)) if status >= 300 => {
+                        format!(", answered {status} at {}", frame(f))
+                    }
+                    _ => String::new(),
+                };
+                format!("{what} ({}{state}{answer})", frame(n.frame))
             })
             .collect();
         let _ = writeln!(out, "  NOTIFY      {}", list.join(" → "));

@@ -200,6 +200,9 @@ pub struct Transfer {
     /// When the outcome became known (the new call's final response, or the final
     /// sipfrag, or the REFER's rejection).
     pub outcome_frame: Option<FrameRef>,
+    /// The earlier transfer this one retries: a REFER of the same transferor in the
+    /// same dialog that was rejected.
+    pub retry_of: Option<usize>,
 }
 
 /// A dialog's identity.
@@ -305,6 +308,8 @@ pub struct Linker {
     /// Transfers emitted so far (the next one's id follows).
     emitted: usize,
     used_invites: Vec<usize>,
+    /// The last rejected REFERs (Call-ID, transferor tag, transfer id), to tell a retry.
+    rejected: Vec<(String, String, usize)>,
 }
 
 impl Linker {
@@ -375,6 +380,25 @@ impl Linker {
             }
             self.used_invites = used;
             self.done += group.len();
+            let mut transfer = transfer;
+            transfer.retry_of = self
+                .rejected
+                .iter()
+                .rev()
+                .find(|(call_id, tag, _)| {
+                    *call_id == r.request.call_id && *tag == r.request.from_tag
+                })
+                .map(|(_, _, id)| *id);
+            if transfer.outcome == Outcome::Rejected {
+                if self.rejected.len() >= 64 {
+                    self.rejected.remove(0);
+                }
+                self.rejected.push((
+                    r.request.call_id.clone(),
+                    r.request.from_tag.clone(),
+                    transfer.id,
+                ));
+            }
             transfers.push(transfer);
         }
         self.emitted += transfers.len();
@@ -652,6 +676,7 @@ fn build(
         note,
         findings: Vec::new(),
         outcome_frame,
+        retry_of: None,
     };
     transfer.phases = phase::phases(&transfer, r, original, consultation, new_dialog, collector);
     let facts = crate::rules::check::TransferFacts {
@@ -661,10 +686,16 @@ fn build(
         original,
         consultation,
         new_call: new_dialog,
+        // Only an earlier REFER that was accepted made a subscription the NOTIFYs
+        // must be told apart from (RFC 3515 §2.4.6).
         earlier_refer_in_dialog: collector.refers.iter().any(|other| {
             other.request.call_id == req.call_id
                 && other.request.first_frame() < refer_frame
                 && !group.iter().any(|g| std::ptr::eq(*g, other))
+                && other
+                    .request
+                    .final_response()
+                    .is_some_and(|f| (200..300).contains(&f.status))
         }),
     };
     transfer.findings = crate::rules::check::transfer(&transfer, &facts, config);
