@@ -340,3 +340,244 @@ fn public_transfers_match_the_independent_reading() {
     eprintln!("checked {checked} public captures");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// One sample's expected analysis: (kind, outcome, status, REFER frame, REFER response
+/// (frame, status), NOTIFYs (frame, sipfrag status), new-call INVITE frame, released
+/// by (role, frame, before the outcome)).
+struct Expect {
+    file: &'static str,
+    kind: Kind,
+    outcome: Outcome,
+    status: Option<u16>,
+    refer: u64,
+    response: (u64, u16),
+    notifies: &'static [(u64, u16)],
+    new_call: Option<u64>,
+    released: (RoleName, u64, bool),
+    phases: &'static [(u8, u64, u64)],
+}
+
+fn check_sample(e: &Expect, t: &Transfer) {
+    let name = e.file;
+    assert_eq!(
+        (t.kind, t.outcome, t.status),
+        (e.kind, e.outcome, e.status),
+        "{name}"
+    );
+    assert_eq!(t.refer.frame.number, e.refer, "{name}: REFER");
+    assert_eq!(
+        t.refer.response.map(|(f, s)| (f.number, s)),
+        Some(e.response),
+        "{name}"
+    );
+    let notifies: Vec<(u64, u16)> = t
+        .notifies
+        .iter()
+        .map(|n| (n.frame.number, n.status.unwrap_or_default()))
+        .collect();
+    assert_eq!(notifies, e.notifies, "{name}: NOTIFYs");
+    assert_eq!(
+        t.new_call.as_ref().map(|n| n.invite.number),
+        e.new_call,
+        "{name}: new call"
+    );
+    let released = t.released.as_ref().expect("released");
+    assert_eq!(
+        (released.by, released.frame.number, released.before_outcome),
+        (Some(e.released.0), e.released.1, e.released.2),
+        "{name}: release"
+    );
+    assert_eq!(phase_frames(t), e.phases.to_vec(), "{name}: phases");
+}
+
+#[test]
+fn more_samples_field_by_field() {
+    let samples = [
+        Expect {
+            file: "xfer-blind-completed-tcp.pcap",
+            kind: Kind::Blind,
+            outcome: Outcome::Completed,
+            status: None,
+            refer: 17,
+            response: (18, 202),
+            notifies: &[(20, 100), (32, 200)],
+            new_call: Some(23),
+            released: (RoleName::Transferor, 36, false),
+            phases: &[
+                (1, 7, 15),
+                (2, 17, 18),
+                (3, 23, 31),
+                (4, 20, 33),
+                (5, 36, 38),
+                (6, 42, 44),
+            ],
+        },
+        Expect {
+            file: "xfer-blind-via-proxy-udp.pcap",
+            kind: Kind::Blind,
+            outcome: Outcome::Completed,
+            status: None,
+            refer: 11,
+            response: (13, 202),
+            notifies: &[(15, 100), (29, 200)],
+            new_call: Some(19),
+            released: (RoleName::Transferor, 33, false),
+            phases: &[
+                (1, 1, 9),
+                (2, 11, 13),
+                (3, 19, 27),
+                (4, 15, 31),
+                (5, 33, 35),
+                (6, 37, 39),
+            ],
+        },
+        Expect {
+            file: "xfer-refer-sub-false-udp.pcap",
+            kind: Kind::Blind,
+            outcome: Outcome::Completed,
+            status: None,
+            refer: 6,
+            response: (7, 202),
+            notifies: &[],
+            new_call: Some(8),
+            released: (RoleName::Transferor, 13, false),
+            phases: &[
+                (1, 1, 5),
+                (2, 6, 7),
+                (3, 8, 12),
+                (4, 0, 0),
+                (5, 13, 14),
+                (6, 15, 16),
+            ],
+        },
+        Expect {
+            file: "xfer-semi-attended-udp.pcap",
+            kind: Kind::SemiAttended,
+            outcome: Outcome::Completed,
+            status: None,
+            refer: 9,
+            response: (10, 202),
+            notifies: &[(11, 100), (19, 200)],
+            new_call: Some(13),
+            released: (RoleName::Transferor, 21, false),
+            phases: &[
+                (1, 1, 5),
+                (2, 9, 10),
+                (3, 13, 16),
+                (4, 11, 20),
+                (5, 21, 22),
+                (6, 23, 24),
+                (7, 6, 18),
+                (8, 17, 18),
+            ],
+        },
+        Expect {
+            file: "xfer-blind-failed-404-udp.pcap",
+            kind: Kind::Blind,
+            outcome: Outcome::Failed,
+            status: Some(404),
+            refer: 6,
+            response: (7, 202),
+            notifies: &[(8, 100), (14, 404)],
+            new_call: Some(10),
+            released: (RoleName::Transferor, 16, false),
+            phases: &[
+                (1, 1, 5),
+                (2, 6, 7),
+                (3, 10, 13),
+                (4, 8, 15),
+                (5, 16, 17),
+                (6, 12, 13),
+            ],
+        },
+        Expect {
+            file: "xfer-transferor-hangs-up-early-udp.pcap",
+            kind: Kind::Blind,
+            outcome: Outcome::Failed,
+            status: Some(486),
+            refer: 6,
+            response: (7, 202),
+            notifies: &[(8, 100), (17, 486)],
+            new_call: Some(10),
+            released: (RoleName::Transferor, 12, true),
+            phases: &[
+                (1, 1, 5),
+                (2, 6, 7),
+                (3, 10, 16),
+                (4, 8, 18),
+                (5, 12, 13),
+                (6, 15, 16),
+            ],
+        },
+    ];
+    for e in &samples {
+        let a = analyse(&sample(e.file));
+        check_sample(e, only_transfer(&a));
+    }
+}
+
+#[test]
+fn through_a_proxy_every_message_is_seen_twice_and_counted_once() {
+    let a = analyse(&sample("xfer-blind-via-proxy-udp.pcap"));
+    let t = only_transfer(&a);
+    assert_eq!(t.refer.hops, 2, "phone → proxy and proxy → phone");
+    assert_eq!(
+        address(&t.transferor),
+        "127.0.0.2:5062",
+        "the phone, not the proxy"
+    );
+    assert_eq!(address(&t.transferee), "127.0.0.1:5060");
+    assert_eq!(address(&t.target), "127.0.0.3:5064");
+    assert_eq!(a.dialogs.len(), 2, "one dialog per call, both hops in it");
+}
+
+#[test]
+fn a_refer_rejected_then_retried_is_two_transfers_linked() {
+    let a = analyse(&sample("xfer-two-transfers-udp.pcap"));
+    let summary: Vec<(Kind, Outcome, Option<u16>, u64, Option<usize>)> = a
+        .transfers
+        .iter()
+        .map(|t| {
+            (
+                t.kind,
+                t.outcome,
+                t.status,
+                t.refer.frame.number,
+                t.retry_of,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (Kind::Blind, Outcome::Completed, None, 6, None),
+            (Kind::Blind, Outcome::Rejected, Some(403), 26, None),
+            (Kind::Blind, Outcome::Completed, None, 28, Some(2)),
+        ]
+    );
+    let retry = &a.transfers[2];
+    assert_eq!(notify_frames(retry), vec![(30, Some(100)), (37, Some(200))]);
+    assert_eq!(retry.new_call.as_ref().map(|n| n.invite.number), Some(32));
+    assert!(
+        retry.findings.iter().all(|f| f.rule.code != "X308"),
+        "the rejected REFER made no subscription: no ;id= needed"
+    );
+}
+
+#[test]
+fn jsonl_prints_one_transfer_per_line() {
+    let path = sample("xfer-two-transfers-udp.pcap");
+    let out = sipxfer(["analyze", "--format", "jsonl", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
+    let full = json(&sipxfer([
+        "analyze",
+        "--format",
+        "json",
+        path.to_str().unwrap(),
+    ]));
+    assert_eq!(serde_json::Value::Array(lines), full["transfers"]);
+}

@@ -363,10 +363,12 @@ impl Linker {
                 r,
                 group,
                 limit,
-                collector,
-                dialogs,
+                &Sources {
+                    collector,
+                    dialogs,
+                    config,
+                },
                 &mut used,
-                config,
             );
             let linked = [
                 transfer.new_call.as_ref().map(|n| n.call_id.as_str()),
@@ -406,16 +408,26 @@ impl Linker {
     }
 }
 
+/// What every transfer is built from.
+struct Sources<'a> {
+    collector: &'a Collector,
+    dialogs: &'a [Dialog],
+    config: &'a Config,
+}
+
 fn build(
     id: usize,
     r: &ReferRecord,
     group: &[&ReferRecord],
     limit: Option<FrameRef>,
-    collector: &Collector,
-    dialogs: &[Dialog],
+    sources: &Sources<'_>,
     used_invites: &mut Vec<usize>,
-    config: &Config,
 ) -> Transfer {
+    let Sources {
+        collector,
+        dialogs,
+        config,
+    } = *sources;
     let last_leg = group.last().copied().unwrap_or(r);
     let req = &r.request;
     let refer_frame = req.first_frame();
