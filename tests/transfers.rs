@@ -534,7 +534,8 @@ fn through_a_proxy_every_message_is_seen_twice_and_counted_once() {
 #[test]
 fn a_refer_rejected_then_retried_is_two_transfers_linked() {
     let a = analyse(&sample("xfer-two-transfers-udp.pcap"));
-    let summary: Vec<(Kind, Outcome, Option<u16>, u64, Option<usize>)> = a
+    type Row = (Kind, Outcome, Option<u16>, u64, Option<usize>);
+    let summary: Vec<Row> = a
         .transfers
         .iter()
         .map(|t| {
