@@ -1,0 +1,182 @@
+//! The rules as a CI pipeline uses them: `check` and its exit codes, rule levels from
+//! the command line and from sipxfer.toml, `explain` and `rules`. The captures are the
+//! SIPp samples (samples/README.md) and, for each rule, the SIPp fault captures in
+//! samples/faults/ (samples/faults/README.md says how each was made).
+
+mod common;
+
+use common::{json, sample, sipxfer, stderr, stdout};
+
+fn codes(doc: &serde_json::Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter_map(|x| x["rule"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn check_exit_codes_follow_fail_on() {
+    let clean = sample("xfer-blind-completed-udp.pcap");
+    let clean = clean.to_str().unwrap();
+    // Its only finding is X107 (202 to REFER), at info level.
+    let out = sipxfer(["check", clean]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("X107"));
+    assert_eq!(
+        sipxfer(["check", "--fail-on", "info", clean]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        sipxfer(["check", "--deny", "X107", clean]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        sipxfer([
+            "check",
+            "--fail-on",
+            "info",
+            "--allow",
+            "refer-accepted-202",
+            clean
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let lost = sample("xfer-transferor-hangs-up-early-udp.pcap");
+    let lost = lost.to_str().unwrap();
+    assert_eq!(
+        sipxfer(["check", lost]).status.code(),
+        Some(0),
+        "X501 is a warning"
+    );
+    let out = sipxfer(["check", "--fail-on", "warning", lost]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("X501") && stdout(&out).contains("FAIL"));
+    // Bad usage and unreadable input are 2, never 1.
+    assert_eq!(
+        sipxfer(["check", "--deny", "X999", clean]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        sipxfer(["check", "/nonexistent.pcap"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn check_json_is_the_analyze_document() {
+    let path = sample("xfer-transferor-hangs-up-early-udp.pcap");
+    let check = sipxfer(["check", "--format", "json", path.to_str().unwrap()]);
+    let analyze = sipxfer(["analyze", "--format", "json", path.to_str().unwrap()]);
+    assert_eq!(json(&check), json(&analyze));
+    let doc = json(&check);
+    assert_eq!(codes(&doc), vec!["X107", "X501"]);
+    let lost = &doc["findings"][1];
+    assert_eq!(lost["severity"], "warning");
+    assert_eq!(lost["rfc"], "RFC 5589 §6, §7");
+    assert_eq!(lost["frames"], serde_json::json!([12, 15]));
+    assert_eq!(lost["transfer"], 1);
+    assert_eq!(doc["transfers"][0]["findings"][1]["rule"], "X501");
+}
+
+#[test]
+fn the_config_file_sets_levels_and_trusted_domains() {
+    let dir = std::env::temp_dir().join(format!("sipxfer-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("sipxfer.toml");
+    let path = sample("xfer-blind-completed-udp.pcap");
+    let path = path.to_str().unwrap();
+
+    std::fs::write(&config, "trusted-domains = [\"example.com\"]\n").expect("write");
+    let doc = json(&sipxfer([
+        "check",
+        "--format",
+        "json",
+        "--config",
+        config.to_str().unwrap(),
+        path,
+    ]));
+    assert!(
+        codes(&doc).contains(&"X701".to_string()),
+        "{:?}",
+        codes(&doc)
+    );
+
+    std::fs::write(
+        &config,
+        "trusted-domains = [\"127.0.0.0/8\"]\nallow = [\"X107\"]\nfail-on = \"info\"\n",
+    )
+    .expect("write");
+    // Run where the file is, as sipxfer.toml in the current directory.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipxfer"))
+        .args(["check", path])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("X701") && !stdout(&out).contains("X107"));
+
+    std::fs::write(&config, "deny = [\"X107\"\n").expect("write");
+    let out = sipxfer(["check", "--config", config.to_str().unwrap(), path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("sipxfer.toml: line 1"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_rule_is_listed_and_explained() {
+    let list = json(&sipxfer(["rules", "--format", "json"]));
+    let rules = list["rules"].as_array().expect("rules");
+    assert!(rules.len() >= 30);
+    let text = stdout(&sipxfer(["rules"]));
+    for r in rules {
+        let code = r["code"].as_str().expect("code");
+        assert!(text.contains(code));
+        let out = sipxfer(["explain", code]);
+        assert!(out.status.success());
+        let explained = stdout(&out);
+        assert!(explained.starts_with(code), "{explained}");
+        assert!(explained.contains(r["rfc"].as_str().expect("rfc")));
+        assert!(explained.contains("Usual cause:") && explained.contains("Fix or work around:"));
+        let by_name = sipxfer(["explain", r["name"].as_str().expect("name")]);
+        assert_eq!(stdout(&by_name), explained);
+    }
+    let unknown = sipxfer(["explain", "X000"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("sipxfer rules"));
+}
+
+#[test]
+fn clean_samples_raise_no_error() {
+    for file in [
+        "xfer-blind-completed-udp.pcap",
+        "xfer-blind-failed-target-busy-udp.pcap",
+        "xfer-attended-replaces-udp.pcap",
+        "xfer-blind-via-proxy-udp.pcap",
+        "xfer-blind-completed-tcp.pcap",
+        "xfer-semi-attended-udp.pcap",
+        "xfer-refer-sub-false-udp.pcap",
+        "calls-mixed-udp.pcapng",
+        "basic-call-tcp.pcap",
+        "tcp-pipelined-segments.pcap",
+    ] {
+        let doc = json(&sipxfer([
+            "check",
+            "--format",
+            "json",
+            sample(file).to_str().unwrap(),
+        ]));
+        let unexpected: Vec<String> = codes(&doc).into_iter().filter(|c| c != "X107").collect();
+        assert!(unexpected.is_empty(), "{file}: {unexpected:?}");
+    }
+}
