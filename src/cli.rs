@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::{self, Options, Quiet};
 use crate::capture::Input;
+use crate::report::progress::Progress;
 use crate::report::{self, Palette};
 use crate::rules::{Config as RulesConfig, Level, Severity};
 
@@ -204,6 +205,14 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Runs an analysis whose output comes at the end, with the progress line meanwhile.
+fn run_quietly(inputs: Vec<Input>, options: &Options) -> analysis::Analysis {
+    let mut progress = Progress::new(Quiet);
+    let analysis = analysis::run(inputs, options, &mut progress);
+    progress.finish();
+    analysis
+}
+
 fn open_all(files: &[String]) -> Result<Vec<Input>, ExitCode> {
     let mut inputs = Vec::with_capacity(files.len());
     for (i, path) in files.iter().enumerate() {
@@ -274,7 +283,7 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
                 Ok(i) => i,
                 Err(code) => return Ok(code),
             };
-            let analysis = analysis::run(inputs, &options, &mut Quiet);
+            let analysis = run_quietly(inputs, &options);
             match common.format {
                 Format::Json | Format::Jsonl => {
                     serde_json::to_writer_pretty(&mut out, &report::transfer::json(&analysis))
@@ -314,24 +323,25 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
             };
             match common.format {
                 Format::Json => {
-                    let analysis = analysis::run(inputs, &options, &mut Quiet);
+                    let analysis = run_quietly(inputs, &options);
                     serde_json::to_writer_pretty(&mut out, &report::transfer::json(&analysis))
                         .map_err(io::Error::other)?;
                     writeln!(out)?;
                 }
                 Format::Jsonl => {
-                    let mut lines = report::transfer::JsonLines::new(&mut out);
+                    let mut lines = Progress::new(report::transfer::JsonLines::new(&mut out));
                     analysis::run(inputs, &options, &mut lines);
-                    lines.finish()?;
+                    lines.finish().finish()?;
                 }
                 Format::Text => {
                     let palette = common.color.palette();
-                    let mut rows = report::ladder::Rows::default();
+                    let mut rows = Progress::new(report::ladder::Rows::default());
                     let analysis = if args.ladder {
                         analysis::run(inputs, &options, &mut rows)
                     } else {
-                        analysis::run(inputs, &options, &mut Quiet)
+                        run_quietly(inputs, &options)
                     };
+                    let rows = rows.finish();
                     let ladder = args.ladder.then_some(&rows);
                     out.write_all(report::transfer::text(&analysis, palette, ladder).as_bytes())?;
                     writeln!(out)?;
@@ -348,7 +358,7 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
                 Ok(i) => i,
                 Err(code) => return Ok(code),
             };
-            let analysis = analysis::run(inputs, &options, &mut Quiet);
+            let analysis = run_quietly(inputs, &options);
             match common.format {
                 Format::Json | Format::Jsonl => {
                     serde_json::to_writer_pretty(&mut out, &report::calls::json(&analysis))

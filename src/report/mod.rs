@@ -13,6 +13,7 @@
 pub mod calls;
 pub mod ladder;
 pub mod messages;
+pub mod progress;
 pub mod rules;
 pub mod summary;
 pub mod transfer;
