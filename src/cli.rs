@@ -205,6 +205,27 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Writes one JSON document, pretty-printed, with a final newline.
+fn write_json(out: &mut impl Write, value: &impl serde::Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// The options of a run with rules: the config file and the command line, or the
+/// error already printed and exit code 2.
+fn rule_options(args: &RuleArgs) -> Result<Options, ExitCode> {
+    match rules_config(args) {
+        Ok(rules) => Ok(Options {
+            rules,
+            ..Options::default()
+        }),
+        Err(e) => {
+            eprintln!("sipxfer: {}", report::escape_str(&e));
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 /// Runs an analysis whose output comes at the end, with the progress line meanwhile.
 fn run_quietly(inputs: Vec<Input>, options: &Options) -> analysis::Analysis {
     let mut progress = Progress::new(Quiet);
@@ -245,8 +266,7 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
             match args.format {
                 Format::Text => out.write_all(report::rules::explain(rule).as_bytes())?,
                 Format::Json | Format::Jsonl => {
-                    serde_json::to_writer_pretty(&mut out, rule).map_err(io::Error::other)?;
-                    writeln!(out)?;
+                    write_json(&mut out, rule)?;
                 }
             }
         }
@@ -257,28 +277,20 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
                     "schema_version": report::SCHEMA_VERSION,
                     "rules": crate::rules::RULES,
                 });
-                serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::other)?;
-                writeln!(out)?;
+                write_json(&mut out, &doc)?;
             }
         },
         Command::Check(args) => {
             let common = args.common;
-            let rules = match rules_config(&args.rules) {
-                Ok(rules) => rules,
-                Err(e) => {
-                    eprintln!("sipxfer: {}", report::escape_str(&e));
-                    return Ok(ExitCode::from(2));
-                }
+            let options = match rule_options(&args.rules) {
+                Ok(o) => o,
+                Err(code) => return Ok(code),
             };
             let fail_on = args
                 .fail_on
                 .map(SeverityArg::severity)
-                .or(rules.fail_on)
+                .or(options.rules.fail_on)
                 .unwrap_or(Severity::Error);
-            let options = Options {
-                rules,
-                ..Options::default()
-            };
             let inputs = match open_all(&common.files) {
                 Ok(i) => i,
                 Err(code) => return Ok(code),
@@ -286,9 +298,7 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
             let analysis = run_quietly(inputs, &options);
             match common.format {
                 Format::Json | Format::Jsonl => {
-                    serde_json::to_writer_pretty(&mut out, &report::transfer::json(&analysis))
-                        .map_err(io::Error::other)?;
-                    writeln!(out)?;
+                    write_json(&mut out, &report::transfer::json(&analysis))?;
                 }
                 Format::Text => {
                     let palette = common.color.palette();
@@ -307,15 +317,9 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
         }
         Command::Analyze(args) => {
             let common = args.common;
-            let options = match rules_config(&args.rules) {
-                Ok(rules) => Options {
-                    rules,
-                    ..Options::default()
-                },
-                Err(e) => {
-                    eprintln!("sipxfer: {}", report::escape_str(&e));
-                    return Ok(ExitCode::from(2));
-                }
+            let options = match rule_options(&args.rules) {
+                Ok(o) => o,
+                Err(code) => return Ok(code),
             };
             let inputs = match open_all(&common.files) {
                 Ok(i) => i,
@@ -324,9 +328,7 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
             match common.format {
                 Format::Json => {
                     let analysis = run_quietly(inputs, &options);
-                    serde_json::to_writer_pretty(&mut out, &report::transfer::json(&analysis))
-                        .map_err(io::Error::other)?;
-                    writeln!(out)?;
+                    write_json(&mut out, &report::transfer::json(&analysis))?;
                 }
                 Format::Jsonl => {
                     let mut lines = Progress::new(report::transfer::JsonLines::new(&mut out));
@@ -361,9 +363,7 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
             let analysis = run_quietly(inputs, &options);
             match common.format {
                 Format::Json | Format::Jsonl => {
-                    serde_json::to_writer_pretty(&mut out, &report::calls::json(&analysis))
-                        .map_err(io::Error::other)?;
-                    writeln!(out)?;
+                    write_json(&mut out, &report::calls::json(&analysis))?;
                 }
                 Format::Text => {
                     let palette = common.color.palette();
