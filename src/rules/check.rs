@@ -134,33 +134,32 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         );
     }
 
-    // REFER retransmitted after its final response (RFC 3261 §17.1.2.2).
+    // REFER retransmitted after its final response was sent back on the same hop
+    // (RFC 3261 §17.1.2.2: a client transaction that has its final response stops).
     for r in facts.refers {
-        if let Some(final_response) = r.request.final_response() {
-            let late: Vec<FrameRef> = r
-                .request
-                .retransmitted_at
+        let late = r.request.retransmitted_at.iter().find_map(|s| {
+            r.request
+                .responses
                 .iter()
-                .filter(|s| {
-                    s.frame > final_response.frame
-                        && r.request.responses.iter().any(|resp| {
-                            resp.status >= 200
-                                && resp.frame < s.frame
-                                && resp.flow.src == s.flow.dst
-                        })
+                .filter(|resp| {
+                    resp.status >= 200
+                        && resp.frame < s.frame
+                        && resp.flow.src == s.flow.dst
+                        && resp.flow.dst == s.flow.src
                 })
-                .map(|s| s.frame)
-                .collect();
-            if let Some(&at) = late.first() {
-                out.add(
-                    "X106",
-                    late.clone(),
-                    format!(
-                        "REFER sent again at frame {} after its final response {} reached the sender (frame {})",
-                        at.number, final_response.status, final_response.frame.number
-                    ),
-                );
-            }
+                .min_by_key(|resp| resp.frame)
+                .map(|resp| (s.frame, resp))
+        });
+        if let Some((again, resp)) = late {
+            let after = again.ts_ns.saturating_sub(resp.frame.ts_ns) as f64 / 1e9;
+            out.add(
+                "X106",
+                vec![again, resp.frame],
+                format!(
+                    "REFER sent again at frame {}, {after:.1} s after its final response {} was sent back to the sender (frame {}): the sender did not get it, or ignored it",
+                    again.number, resp.status, resp.frame.number
+                ),
+            );
         }
     }
 
