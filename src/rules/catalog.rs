@@ -421,6 +421,38 @@ pub static RULES: &[Rule] = &[
             without Refer-Sub: false so the subscription exists.",
     },
     Rule {
+        code: "X313",
+        name: "notify-unanswered",
+        severity: Severity::Warning,
+        rfc: "RFC 6665 §4.1.3",
+        summary: "the transferor never answered a NOTIFY, so the transferee keeps resending it",
+        requirement: "A subscriber that receives a NOTIFY matching its subscription MUST \
+            answer it 200 (RFC 6665 §4.1.3); without an answer the notifier retransmits and \
+            finally treats the subscription as failed.",
+        causes: "Transferors that drop NOTIFYs they do not expect (wrong Request-URI or \
+            Contact behind NAT, a firewall, a proxy that does not route in-dialog requests), \
+            or that already tore the dialog down.",
+        fix: "Check that in-dialog requests reach the transferor (Contact, Record-Route, \
+            NAT); make the transferor answer every NOTIFY of the refer event package.",
+    },
+    Rule {
+        code: "X314",
+        name: "no-final-notify",
+        severity: Severity::Warning,
+        rfc: "RFC 3515 §2.4.5, §2.4.7",
+        summary: "the outcome of the transfer is never reported: no NOTIFY with a final status",
+        requirement: "The NOTIFYs of a REFER report how the referenced request went; the \
+            RFC expects the last one to carry the final response and terminate the \
+            subscription (RFC 3515 §2.4.5, §2.4.7) but states no MUST that it be sent, \
+            hence a warning. The transferor relies on it to learn whether the transfer \
+            worked.",
+        causes: "PBXs and phones that send only `100 Trying` and never the final sipfrag, \
+            or that stop after an unanswered NOTIFY; the transferor then waits until its \
+            subscription expires.",
+        fix: "Send a NOTIFY with the target's final response (200 OK or the error) and \
+            `Subscription-State: terminated;reason=noresource` as soon as it is known.",
+    },
+    Rule {
         code: "X401",
         name: "referred-by-not-copied",
         severity: Severity::Info,
@@ -703,7 +735,8 @@ mod tests {
             [
                 "X101", "X102", "X103", "X104", "X105", "X106", "X107", "X201", "X202", "X203",
                 "X204", "X205", "X206", "X301", "X302", "X303", "X304", "X305", "X306", "X307",
-                "X308", "X309", "X310", "X311", "X312", "X401", "X501", "X601", "X602", "X701",
+                "X308", "X309", "X310", "X311", "X312", "X313", "X314", "X401", "X501", "X601",
+                "X602", "X701",
             ]
         );
     }

@@ -341,6 +341,50 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         );
     }
 
+    // NOTIFYs the transferor never answered: the capture saw the notifier resend them
+    // (RFC 6665 §4.1.3).
+    if let Some(n) = facts
+        .notifies
+        .iter()
+        .find(|n| n.request.responses.is_empty() && n.request.retransmissions > 0)
+    {
+        let mut frames = vec![n.request.first_frame()];
+        frames.extend(n.request.retransmitted_at.last().map(|s| s.frame));
+        out.add(
+            "X313",
+            frames,
+            format!(
+                "NOTIFY (CSeq {}) got no answer; it was sent {} more times",
+                n.request.cseq, n.request.retransmissions
+            ),
+        );
+    }
+
+    // The outcome was known but never reported (RFC 3515 §2.4.5, §2.4.7).
+    let reported = facts.notifies.iter().any(|n| {
+        n.sipfrag_status.is_some_and(|s| s >= 200)
+            || n.subscription_state
+                .as_ref()
+                .is_some_and(|s| s.state == "terminated")
+    });
+    if accepted
+        && !facts.notifies.is_empty()
+        && !reported
+        && let Some(decided) = facts
+            .new_call
+            .filter(|d| matches!(d.answer, Answer::Answered | Answer::Rejected))
+            .and_then(|d| d.answered.or(d.ended))
+    {
+        out.add(
+            "X314",
+            vec![decided],
+            format!(
+                "the new call's outcome was known at frame {}, but no NOTIFY reports a final status",
+                decided.number
+            ),
+        );
+    }
+
     // The sipfrag against what the transferee really got (RFC 3515 §2.4.5).
     if let (Some(n), Some(final_notify)) = (
         facts.new_call,
