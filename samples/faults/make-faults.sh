@@ -152,6 +152,7 @@ fault() {
         busy) a=xfer-blind-failed-alice.xml b=xfer-blind-bob.xml c=busy-uas.xml ;;
         attended) a=xfer-attended-alice.xml b=xfer-attended-bob.xml c=xfer-attended-carol.xml ;;
         rejected) a=xfer-rejected-alice.xml b=xfer-rejected-bob.xml c=- ;;
+        early-bye) a=xfer-early-bye-alice.xml b=xfer-early-bye-bob.xml c=ring-busy-uas.xml ;;
     esac
     local out="$HERE/$name.pcap"
     CURRENT_OUT=$out
@@ -209,5 +210,13 @@ fault x201-replaces-without-tags attended 26 3
 fault x202-replaces-empty-tags attended 26 3
 fault x204-replaces-multiple attended 26 3
 fault x205-replaces-ignored attended 24 3
+
+# Two REFERs in one dialog: the busy transfer without the BYE (15), then REFER/202, NOTIFY
+# 100/200, INVITE 100 180 200 ACK, NOTIFY 200/200, BYE/200, BYE/200 (Carol)
+# = 15 + 15 = 30 messages; Call-IDs: A-B, target///, target2/// = 3.
+fault x308-notify-without-id blind 30 3
+# The flow of ../xfer-transferor-hangs-up-early-udp.pcap, remade under this
+# name (same scenarios): Bob BYEs Alice before Carol answers 486. 18 messages.
+fault x501-released-before-outcome-caller-lost early-bye 18 2
 
 echo "make-faults: done"
