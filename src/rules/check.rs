@@ -222,11 +222,18 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
             "REFER accepted, but no NOTIFY of its subscription is in the capture".to_string(),
         );
     }
-    if no_subscription && let Some(n) = facts.notifies.first() {
+    if no_subscription && !facts.notifies.is_empty() {
         out.add(
             "X312",
-            vec![n.request.first_frame()],
-            "NOTIFY sent although Refer-Sub: false was agreed".to_string(),
+            facts
+                .notifies
+                .iter()
+                .map(|n| n.request.first_frame())
+                .collect(),
+            format!(
+                "{} NOTIFY sent although Refer-Sub: false was agreed",
+                facts.notifies.len()
+            ),
         );
     }
     let mut terminated_at: Option<FrameRef> = None;
