@@ -186,7 +186,9 @@ fn clean_samples_raise_no_error() {
 /// X107, which the 202 of their base flow carries.
 #[test]
 fn every_rule_fires_on_its_fault_capture() {
-    let expected: &[(&str, &[(&str, &[u64])])] = &[
+    /// A rule code and the frames it points at.
+    type Fired = (&'static str, &'static [u64]);
+    let expected: &[(&str, &[Fired])] = &[
         ("ok107-refer-answered-200", &[]),
         ("x101-refer-to-missing", &[("X101", &[6])]),
         ("x102-refer-to-multiple", &[("X102", &[6])]),
