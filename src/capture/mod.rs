@@ -28,6 +28,7 @@
 mod merge;
 mod pcap;
 mod pcapng;
+pub mod read_ahead;
 mod stream;
 pub mod write;
 
@@ -227,12 +228,44 @@ fn read_u32(bytes: &[u8], at: usize, big_endian: bool) -> Option<u32> {
     })
 }
 
+/// Which inputs are read on a thread of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Threads {
+    Always,
+    Gzip,
+    Never,
+}
+
 impl Input {
     /// Opens `path` (or standard input for `-`), detecting gzip and the capture format
     /// from the first bytes.
     pub fn open(path: &str, index: u32) -> Result<Input, OpenError> {
+        Self::open_with(path, index, false)
+    }
+
+    /// [`Input::open`], reading the file on a thread of its own when `read_ahead` is
+    /// set (see [`read_ahead`]); gzip input is always read ahead, as decompression is
+    /// the costly part. The frames are the same either way.
+    pub fn open_with(path: &str, index: u32, read_ahead: bool) -> Result<Input, OpenError> {
+        Self::open_threaded(
+            path,
+            index,
+            if read_ahead {
+                Threads::Always
+            } else {
+                Threads::Gzip
+            },
+        )
+    }
+
+    /// [`Input::open`] with every byte read on the calling thread, gzip included.
+    pub fn open_in_place(path: &str, index: u32) -> Result<Input, OpenError> {
+        Self::open_threaded(path, index, Threads::Never)
+    }
+
+    fn open_threaded(path: &str, index: u32, threads: Threads) -> Result<Input, OpenError> {
         if path == "-" {
-            return Self::from_source(path, index, Box::new(std::io::stdin()), None);
+            return Self::from_source(path, index, Box::new(std::io::stdin()), None, threads);
         }
         let file = File::open(path).map_err(|e| OpenError {
             file: path.to_string(),
@@ -243,7 +276,7 @@ impl Input {
             .ok()
             .filter(|m| m.is_file())
             .map(|m| m.len());
-        Self::from_source(path, index, Box::new(file), file_size)
+        Self::from_source(path, index, Box::new(file), file_size, threads)
     }
 
     /// Reads a capture from any reader; `name` is what errors and reports call it.
@@ -252,7 +285,7 @@ impl Input {
         index: u32,
         reader: Box<dyn Read + Send>,
     ) -> Result<Input, OpenError> {
-        Self::from_source(name, index, reader, None)
+        Self::from_source(name, index, reader, None, Threads::Gzip)
     }
 
     fn from_source(
@@ -260,6 +293,7 @@ impl Input {
         index: u32,
         reader: Box<dyn Read + Send>,
         file_size: Option<u64>,
+        threads: Threads,
     ) -> Result<Input, OpenError> {
         let fail = |message: String| OpenError {
             file: name.to_string(),
@@ -279,6 +313,16 @@ impl Input {
             Box::new(MultiGzDecoder::new(prefix.chain(raw)))
         } else {
             Box::new(prefix.chain(raw))
+        };
+        let ahead = match threads {
+            Threads::Always => true,
+            Threads::Gzip => gzip,
+            Threads::Never => false,
+        };
+        let source = if ahead {
+            read_ahead::ReadAhead::spawn(source)
+        } else {
+            source
         };
         let mut stream = ByteStream::new(source);
         let read_failure = match stream.request(pcap::FILE_HEADER_LEN) {
