@@ -19,6 +19,9 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 const CHUNK: usize = 1 << 20;
 /// Chunks that may wait between the threads.
 const CHUNKS_AHEAD: usize = 4;
+/// Bytes asked of the source per read: a decoder that fails inside a read drops what
+/// it decoded in that read, so reads stay as small as the in-place reader's.
+const READ: usize = 64 * 1024;
 
 /// What the reader thread sends: bytes, or the error that ended the stream.
 type Piece = Result<Vec<u8>, (io::ErrorKind, String)>;
@@ -74,7 +77,8 @@ fn fill(mut source: Box<dyn Read + Send>, send: &SyncSender<Piece>, recycled: &R
         let mut filled = 0;
         let mut failure = None;
         while filled < CHUNK {
-            match chunk.get_mut(filled..).map(|rest| source.read(rest)) {
+            let until = filled.saturating_add(READ).min(CHUNK);
+            match chunk.get_mut(filled..until).map(|rest| source.read(rest)) {
                 Some(Ok(0)) | None => break,
                 Some(Ok(n)) => filled += n,
                 Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -146,7 +150,7 @@ mod tests {
             let rest = &self.data[self.at..];
             if rest.is_empty() {
                 return if self.fail_at_end {
-                    Err(io::Error::new(io::ErrorKind::Other, "disk on fire"))
+                    Err(io::Error::other("disk on fire"))
                 } else {
                     Ok(0)
                 };
