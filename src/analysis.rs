@@ -134,7 +134,9 @@ pub struct Analysis {
     pub stats: Stats,
     /// Every INVITE dialog, in order of its INVITE.
     pub dialogs: Vec<Dialog>,
-    /// Every transfer session, in REFER order (each with its own findings).
+    /// Every transfer session, in REFER order (each with its own findings). When the
+    /// observer streams transfers, those already streamed are not kept here, and the
+    /// calls long over are let go from `dialogs`: memory stays flat.
     pub transfers: Vec<Transfer>,
     /// Findings about the capture, tied to no transfer.
     pub findings: Vec<crate::rules::Finding>,
@@ -387,6 +389,11 @@ impl<O: Observer> Sink for SipStage<'_, O> {
     }
 }
 
+/// How long, in capture time, a finished call is kept while transfers stream: twice
+/// the window in which a REFER's triggered INVITE may come, plus the grace time.
+const STREAM_KEEP_NS: i64 =
+    2 * crate::transfer::record::TRIGGER_WINDOW_NS + crate::dialog::GRACE_NS;
+
 /// How often progress is reported, in frames.
 const PROGRESS_EVERY: u64 = 1 << 14;
 
@@ -418,6 +425,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let mut transfers = Vec::new();
     while let Some(frame) = merge.next_frame() {
         let frame_ts = frame.ts_ns;
+        let frame_ref = frame.reference();
         frames += 1;
         bytes += frame.data.len() as u64;
         if start_ns.is_none() {
@@ -440,8 +448,18 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
                 );
                 for t in ready {
                     stage.observer.transfer(stage.zero_ns, &t);
-                    transfers.push(t);
                 }
+                // Streaming keeps memory flat: a call over long enough that no REFER
+                // still to be linked can name it is not needed any more (the streamed
+                // output has no call list).
+                // Records older than every REFER still to come or to link are of no
+                // more use.
+                let cutoff = linker.oldest_pending(&stage.transfers).unwrap_or(frame_ref);
+                stage.transfers.forget_before(cutoff);
+                let keep_after = frame_ts.saturating_sub(STREAM_KEEP_NS);
+                let pending = linker.pending_call_ids(&stage.transfers);
+                dialogs
+                    .retain(|d| d.last.ts_ns >= keep_after || pending.contains(d.call_id.as_str()));
             }
             let read = merge.inputs().iter().map(Input::bytes_read).sum();
             stage.observer.progress(read, total);
@@ -461,8 +479,9 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let (mut rest, dialog_stats) = tracker.finish();
     dialogs.append(&mut rest);
     dialogs.sort_by_key(|d| (d.invite, d.first));
+    let streaming = observer.streams_transfers();
     for t in linker.ready(&collector, &dialogs, &|_| false, i64::MAX, &options.rules) {
-        if observer.streams_transfers() {
+        if streaming {
             observer.transfer(zero_ns, &t);
         }
         transfers.push(t);

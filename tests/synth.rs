@@ -163,10 +163,15 @@ fn transfers_stream_before_the_end_and_match_the_final_result() {
             "0.4",
         ],
     );
-    let mut stream = Stream::default();
-    let a = analyse(&pcap, &mut stream);
+    let a = analyse(&pcap, &mut Quiet);
     check_against_truth(&a, &truth);
+    let mut stream = Stream::default();
+    let streamed = analyse(&pcap, &mut stream);
     assert_eq!(stream.streamed.len(), a.transfers.len());
+    assert!(
+        streamed.dialogs.len() < a.dialogs.len(),
+        "while streaming, calls long over are let go"
+    );
     let (early_at, _) = stream.streamed.first().expect("a transfer was streamed");
     assert!(
         *early_at < stream.total / 2,

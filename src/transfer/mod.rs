@@ -313,6 +313,35 @@ pub struct Linker {
 }
 
 impl Linker {
+    /// The first frame of the oldest REFER not yet linked.
+    pub fn oldest_pending(&self, collector: &Collector) -> Option<FrameRef> {
+        collector
+            .refers
+            .get(self.done)
+            .map(|r| r.request.first_frame())
+    }
+
+    /// Call-IDs that REFERs not yet linked may need: their own, and those their
+    /// Replaces name.
+    pub fn pending_call_ids<'c>(
+        &self,
+        collector: &'c Collector,
+    ) -> std::collections::HashSet<&'c str> {
+        collector
+            .refers
+            .get(self.done..)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|r| {
+                let replaced = r
+                    .targets
+                    .iter()
+                    .filter_map(|t| t.replaces.as_ref().and_then(|rp| rp.call_id.as_deref()));
+                std::iter::once(r.request.call_id.as_str()).chain(replaced)
+            })
+            .collect()
+    }
+
     /// The transfers that can no longer change, in REFER order: every dialog they link
     /// is over (`is_live` says no for its Call-ID) and the capture time `now_ns` is past
     /// the window in which a triggered INVITE could still come.
@@ -747,7 +776,7 @@ fn find_new_call<'c>(
     let transferee_aor = Aor::parse(&req.to.uri);
     let transferor_aor = Aor::parse(&req.from.uri);
     let mut best: Option<(u32, usize, Vec<&'static str>)> = None;
-    for (index, invite) in collector.invites.iter().enumerate() {
+    for (index, invite) in collector.invites_with_serials() {
         let frame = invite.request.first_frame();
         if frame <= refer_frame
             || limit.is_some_and(|l| frame >= l)
@@ -810,5 +839,5 @@ fn find_new_call<'c>(
     }
     let (_, index, evidence) = best?;
     used.push(index);
-    collector.invites.get(index).map(|i| (i, evidence))
+    collector.invite(index).map(|i| (i, evidence))
 }

@@ -208,7 +208,12 @@ pub struct Collector {
     pub invites: Vec<InviteRecord>,
     /// Requests other than INVITE that carry a Replaces header (the first few).
     pub stray_replaces: Vec<StrayReplaces>,
+    /// Each request's record: its kind and its serial (position counted from the first
+    /// record ever made of that kind, so it survives [`Collector::forget_before`]).
     index: HashMap<Key, (u8, usize)>,
+    /// NOTIFY and INVITE records let go from the front of their lists.
+    forgotten_notifies: usize,
+    forgotten_invites: usize,
     /// Capture time of the last REFER seen.
     last_refer_ns: Option<i64>,
 }
@@ -249,6 +254,64 @@ fn request(msg: &Message<'_>, sighting: Sighting) -> Request {
 }
 
 impl Collector {
+    fn request_mut(&mut self, kind: u8, serial: usize) -> Option<&mut Request> {
+        match kind {
+            REFER => self.refers.get_mut(serial).map(|r| &mut r.request),
+            NOTIFY => {
+                let at = serial.checked_sub(self.forgotten_notifies)?;
+                self.notifies.get_mut(at).map(|r| &mut r.request)
+            }
+            _ => {
+                let at = serial.checked_sub(self.forgotten_invites)?;
+                self.invites.get_mut(at).map(|r| &mut r.request)
+            }
+        }
+    }
+
+    /// The INVITE records with their serials (stable across [`Collector::forget_before`]).
+    pub fn invites_with_serials(&self) -> impl Iterator<Item = (usize, &InviteRecord)> {
+        let first = self.forgotten_invites;
+        self.invites
+            .iter()
+            .enumerate()
+            .map(move |(i, r)| (first + i, r))
+    }
+
+    /// The INVITE record with this serial, unless it was let go.
+    pub fn invite(&self, serial: usize) -> Option<&InviteRecord> {
+        self.invites
+            .get(serial.checked_sub(self.forgotten_invites)?)
+    }
+
+    /// Lets go of the NOTIFY and INVITE records first seen before `frame`: no REFER
+    /// from `frame` on can use them (its NOTIFYs and its new call come after it).
+    /// REFER records stay: they are few, and later checks look back at them.
+    pub fn forget_before(&mut self, frame: FrameRef) {
+        let notifies = self
+            .notifies
+            .iter()
+            .take_while(|n| n.request.first_frame() < frame)
+            .count();
+        let invites = self
+            .invites
+            .iter()
+            .take_while(|i| i.request.first_frame() < frame)
+            .count();
+        if notifies == 0 && invites == 0 {
+            return;
+        }
+        self.notifies.drain(..notifies);
+        self.invites.drain(..invites);
+        self.forgotten_notifies += notifies;
+        self.forgotten_invites += invites;
+        let (first_notify, first_invite) = (self.forgotten_notifies, self.forgotten_invites);
+        self.index.retain(|_, (kind, serial)| match *kind {
+            NOTIFY => *serial >= first_notify,
+            INVITE => *serial >= first_invite,
+            _ => true,
+        });
+    }
+
     /// Takes one SIP message into account.
     pub fn observe(&mut self, msg: &Message<'_>, sighting: Sighting) {
         let method = match msg.method().or(msg.cseq().map(|c| c.method)) {
@@ -289,11 +352,7 @@ impl Collector {
                 refer_sub: msg.refer_sub(),
                 to_tag: msg.to().and_then(|t| t.tag()).map(text),
             };
-            let request = match kind {
-                REFER => self.refers.get_mut(at).map(|r| &mut r.request),
-                NOTIFY => self.notifies.get_mut(at).map(|r| &mut r.request),
-                _ => self.invites.get_mut(at).map(|r| &mut r.request),
-            };
+            let request = self.request_mut(kind, at);
             if let Some(request) = request {
                 // A response retransmitted on the same hop adds nothing.
                 let again = request
@@ -309,11 +368,7 @@ impl Collector {
 
     fn request(&mut self, msg: &Message<'_>, key: Key, method: u8, sighting: Sighting) {
         if let Some(&(kind, at)) = self.index.get(&key) {
-            let request = match kind {
-                REFER => self.refers.get_mut(at).map(|r| &mut r.request),
-                NOTIFY => self.notifies.get_mut(at).map(|r| &mut r.request),
-                _ => self.invites.get_mut(at).map(|r| &mut r.request),
-            };
+            let request = self.request_mut(kind, at);
             if let Some(request) = request {
                 if request.sightings.iter().any(|s| s.flow == sighting.flow) {
                     request.retransmissions = request.retransmissions.saturating_add(1);
@@ -375,7 +430,8 @@ impl Collector {
                     sipfrag_status: sipfrag.and_then(|s| s.status),
                     sipfrag_line: sipfrag.map(|s| text(s.first_line)),
                 };
-                self.index.insert(key, (NOTIFY, self.notifies.len()));
+                self.index
+                    .insert(key, (NOTIFY, self.forgotten_notifies + self.notifies.len()));
                 self.notifies.push(record);
             }
             _ => {
@@ -402,7 +458,8 @@ impl Collector {
                     replaces,
                     referred_by,
                 };
-                self.index.insert(key, (INVITE, self.invites.len()));
+                self.index
+                    .insert(key, (INVITE, self.forgotten_invites + self.invites.len()));
                 self.invites.push(record);
             }
         }
