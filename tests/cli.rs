@@ -300,3 +300,21 @@ fn no_color_means_no_escape_codes() {
     ]);
     assert!(stdout(&forced).contains('\x1b'));
 }
+
+#[test]
+fn gzip_read_on_its_own_thread_gives_the_same_answer_as_in_place() {
+    let bytes = std::fs::read(sample("xfer-attended-replaces-udp.pcap")).expect("sample");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &bytes).expect("gzip");
+    let dir = std::env::temp_dir().join(format!("sipxfer-gz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("capture.pcap.gz");
+    std::fs::write(&path, gz.finish().expect("gzip")).expect("write");
+    let path = path.to_str().unwrap();
+    let threaded = sipxfer(["analyze", "--format", "json", path, path]);
+    let in_place = sipxfer(["analyze", "--format", "json", "--single-thread", path, path]);
+    assert!(threaded.status.success() && in_place.status.success());
+    assert_eq!(stdout(&threaded), stdout(&in_place));
+    assert_eq!(json(&threaded)["inputs"][1]["gzip"], true);
+    let _ = std::fs::remove_dir_all(&dir);
+}
