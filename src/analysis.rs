@@ -389,11 +389,6 @@ impl<O: Observer> Sink for SipStage<'_, O> {
     }
 }
 
-/// How long, in capture time, a finished call is kept while transfers stream: twice
-/// the window in which a REFER's triggered INVITE may come, plus the grace time.
-const STREAM_KEEP_NS: i64 =
-    2 * crate::transfer::record::TRIGGER_WINDOW_NS + crate::dialog::GRACE_NS;
-
 /// How often progress is reported, in frames.
 const PROGRESS_EVERY: u64 = 1 << 14;
 
@@ -456,7 +451,9 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
                 // more use.
                 let cutoff = linker.oldest_pending(&stage.transfers).unwrap_or(frame_ref);
                 stage.transfers.forget_before(cutoff);
-                let keep_after = frame_ts.saturating_sub(STREAM_KEEP_NS);
+                // A finished call is still needed by a REFER not yet linked: as its
+                // own dialog, its consultation, or its new call (which comes after it).
+                let keep_after = cutoff.ts_ns.min(frame_ts);
                 let pending = linker.pending_call_ids(&stage.transfers);
                 dialogs
                     .retain(|d| d.last.ts_ns >= keep_after || pending.contains(d.call_id.as_str()));
