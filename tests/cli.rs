@@ -318,3 +318,36 @@ fn gzip_read_on_its_own_thread_gives_the_same_answer_as_in_place() {
     assert_eq!(json(&threaded)["inputs"][1]["gzip"], true);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// README.md shows real output: each `$ sipxfer ...` block in it must be what the
+/// command prints today (the ladder block shows only its ladder part).
+#[test]
+fn the_readme_shows_real_output() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
+    let mut checked = 0;
+    for block in readme.split("```\n$ sipxfer ").skip(1) {
+        let Some((command, rest)) = block.split_once('\n') else {
+            continue;
+        };
+        let Some(shown) = rest.split("```").next() else {
+            continue;
+        };
+        if shown.starts_with("...") {
+            continue;
+        }
+        let args: Vec<&str> = command.split_whitespace().collect();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipxfer"))
+            .args(&args)
+            .current_dir(common::root())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs");
+        assert_eq!(
+            stdout(&out).trim_end(),
+            shown.trim_end(),
+            "README block `sipxfer {command}`"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "README blocks checked: {checked}");
+}
