@@ -364,8 +364,9 @@ fn apply(
     match (msg.method(), msg.status()) {
         (Some(Method::Invite), _) if to_tag.is_none() => {
             let seq = cseq.map_or(0, |c| c.seq);
-            let leg = match call.legs.iter_mut().position(|l| *l.from_tag == *from_tag) {
-                Some(i) => &mut call.legs[i],
+            let known = call.legs.iter().position(|l| *l.from_tag == *from_tag);
+            let leg = match known.and_then(|i| call.legs.get_mut(i)) {
+                Some(leg) => leg,
                 None => {
                     stats.dialogs += 1;
                     let dialog = new_dialog(
