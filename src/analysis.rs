@@ -300,7 +300,7 @@ impl<O: Observer> SipStage<'_, O> {
             let payload: &[u8] = message;
             match datagram_message(payload) {
                 Some(sip) if looks_like_sip(sip) => {
-                    if self.deliver(frame, flow, Transport::Tcp, sip, false) {
+                    if self.deliver(frame, flow, Transport::Ws, sip, false) {
                         self.streams.entry(flow).or_default().messages += 1;
                     }
                 }

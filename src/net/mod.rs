@@ -40,6 +40,9 @@ pub enum Transport {
     Udp,
     Tcp,
     Sctp,
+    /// WebSocket over TCP (RFC 7118); the SIP stage recognises it, the net stage
+    /// delivers it as TCP.
+    Ws,
 }
 
 impl Transport {
@@ -48,6 +51,7 @@ impl Transport {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
             Transport::Sctp => "sctp",
+            Transport::Ws => "ws",
         }
     }
 }
