@@ -466,4 +466,12 @@ fi
 #    BYE/200 (Bob), BYE/200 (Alice to Carol) = 24, three Call-IDs.
 transfer xfer-semi-attended-udp xfer-attended-alice.xml xfer-semi-bob.xml xfer-semi-carol.xml 24 3
 
+# l. Blind transfer by an out-of-dialog REFER (RFC 4538 Target-Dialog): Bob
+#    REFERs Alice outside their call (Call-ID "refer///<D1>", no To tag,
+#    Target-Dialog naming D1, Require: tdialog); Alice's 202 adds a To tag
+#    and both NOTIFYs travel in that new dialog. A-B call 5, REFER/202,
+#    NOTIFY/200, A-C INVITE 100 180 200 ACK, NOTIFY/200, BYE/200 (Bob on
+#    D1), BYE/200 (Alice to Carol) = 20, three Call-IDs.
+transfer xfer-out-of-dialog-refer-udp xfer-tdialog-alice.xml xfer-tdialog-bob.xml call-uas.xml 20 3
+
 echo "make-samples: done"
