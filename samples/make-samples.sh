@@ -466,4 +466,43 @@ fi
 #    BYE/200 (Bob), BYE/200 (Alice to Carol) = 24, three Call-IDs.
 transfer xfer-semi-attended-udp xfer-attended-alice.xml xfer-semi-bob.xml xfer-semi-carol.xml 24 3
 
+# l. Blind transfer by an out-of-dialog REFER (RFC 4538 Target-Dialog): Bob
+#    REFERs Alice outside their call (Call-ID "refer///<D1>", no To tag,
+#    Target-Dialog naming D1, Require: tdialog); Alice's 202 adds a To tag
+#    and both NOTIFYs travel in that new dialog. A-B call 5, REFER/202,
+#    NOTIFY/200, A-C INVITE 100 180 200 ACK, NOTIFY/200, BYE/200 (Bob on
+#    D1), BYE/200 (Alice to Carol) = 20, three Call-IDs.
+transfer xfer-out-of-dialog-refer-udp xfer-tdialog-alice.xml xfer-tdialog-bob.xml call-uas.xml 20 3
+
+# m. Chained blind transfers A->B->C->D: Alice calls Bob; Bob REFERs Alice
+#    to Carol (completed, Bob hangs up); then Carol REFERs Alice, in the
+#    Alice-Carol call, to Dave (completed, Carol hangs up); Alice later ends
+#    the call with Dave. The second transfer's original call is the first
+#    one's new call. 18 (as xfer-blind-completed-udp without the last BYE)
+#    + REFER/202, NOTIFY/200, A-D INVITE 100 180 200 ACK, NOTIFY/200,
+#    BYE/200 (Carol), BYE/200 (Alice to Dave) = 33, three Call-IDs.
+if want xfer-chained-udp; then
+    out="$HERE/xfer-chained-udp.pcap"
+    capture_start "$out" pcap "udp and portrange 5060-5066"
+    sipp_start dave -sf "$SCEN/call-uas.xml" -i $DAVE -p 5066 -s dave
+    dave=$LAST_PID
+    sipp_start carol -sf "$SCEN/xfer-chain-carol.xml" -i $CAROL -p 5064 -s carol \
+        -key target "sip:dave@$DAVE:5066"
+    carol=$LAST_PID
+    sipp_start bob -sf "$SCEN/xfer-blind-bob.xml" -i $BOB -p 5062 -s bob \
+        -key target "sip:carol@$CAROL:5064"
+    bob=$LAST_PID
+    sleep 0.3
+    wait_bound udp $BOB:5062 $CAROL:5064 $DAVE:5066
+    sipp_start alice -sf "$SCEN/xfer-chain-alice.xml" -i $ALICE -p 5060 -s bob \
+        -cid_str 'xfer-chained-udp-%u@sipxfer.test' $BOB:5062
+    alice=$LAST_PID
+    sipp_wait $alice alice
+    sipp_wait $bob bob
+    sipp_wait $carol carol
+    sipp_wait $dave dave
+    capture_stop "$out"
+    check "$out" 33 3
+fi
+
 echo "make-samples: done"
