@@ -491,6 +491,25 @@ fn more_samples_field_by_field() {
             ],
         },
         Expect {
+            file: "xfer-out-of-dialog-refer-udp.pcap",
+            kind: Kind::Blind,
+            outcome: Outcome::Completed,
+            status: None,
+            refer: 6,
+            response: (7, 202),
+            notifies: &[(8, 100), (15, 200)],
+            new_call: Some(10),
+            released: (RoleName::Transferor, 17, false),
+            phases: &[
+                (1, 1, 5),
+                (2, 6, 7),
+                (3, 10, 14),
+                (4, 8, 16),
+                (5, 17, 18),
+                (6, 19, 20),
+            ],
+        },
+        Expect {
             file: "xfer-transferor-hangs-up-early-udp.pcap",
             kind: Kind::Blind,
             outcome: Outcome::Failed,
@@ -581,4 +600,55 @@ fn jsonl_prints_one_transfer_per_line() {
         path.to_str().unwrap(),
     ]));
     assert_eq!(serde_json::Value::Array(lines), full["transfers"]);
+}
+
+#[test]
+fn a_refer_outside_the_dialog_finds_its_call_by_target_dialog() {
+    let a = analyse(&sample("xfer-out-of-dialog-refer-udp.pcap"));
+    let t = only_transfer(&a);
+    assert!(t.refer.out_of_dialog);
+    let original = t.original_call.as_ref().expect("Target-Dialog names it");
+    assert_eq!(
+        original.call_id,
+        "xfer-out-of-dialog-refer-udp-1@sipxfer.test"
+    );
+    assert_eq!(
+        a.dialogs.len(),
+        2,
+        "the REFER's subscription dialog is no call"
+    );
+}
+
+#[test]
+fn chained_transfers_say_which_they_follow() {
+    let a = analyse(&sample("xfer-chained-udp.pcap"));
+    assert_eq!(a.transfers.len(), 2);
+    let (first, second) = (&a.transfers[0], &a.transfers[1]);
+    assert_eq!(
+        (first.refer.frame.number, second.refer.frame.number),
+        (6, 19)
+    );
+    assert!(first.outcome == Outcome::Completed && second.outcome == Outcome::Completed);
+    let first_new = first.new_call.as_ref().expect("new call").call_id.clone();
+    assert_eq!(
+        second.original_call.as_ref().map(|o| o.call_id.clone()),
+        Some(first_new)
+    );
+    assert_eq!((first.follows, second.follows), (None, Some(1)));
+    assert_eq!(
+        notify_frames(second),
+        vec![(21, Some(100)), (28, Some(200))]
+    );
+    assert_eq!(second.new_call.as_ref().map(|n| n.invite.number), Some(23));
+    assert_eq!(
+        phase_frames(second),
+        vec![
+            (1, 10, 14),
+            (2, 19, 20),
+            (3, 23, 27),
+            (4, 21, 29),
+            (5, 30, 31),
+            (6, 32, 33)
+        ]
+    );
 }

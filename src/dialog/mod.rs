@@ -621,12 +621,18 @@ fn in_dialog(
         Some(d) => d,
         None => {
             // Only INVITE dialogs are tracked: a dialog whose INVITE is not in the
-            // capture is recognised by a request that only INVITE dialogs carry.
-            let method = msg.method().or(msg.cseq().map(|c| c.method));
-            if !matches!(
-                method,
-                Some(Method::Invite | Method::Ack | Method::Bye | Method::Refer)
-            ) {
+            // capture is recognised by a request that only INVITE dialogs carry, or a
+            // response to a re-INVITE or BYE. A REFER's 2xx creates a subscription
+            // dialog of its own (RFC 3515 §2.4.4, RFC 6665), not a call.
+            let invite_dialog = match (msg.method(), msg.cseq().map(|c| c.method)) {
+                (Some(m), _) => matches!(
+                    m,
+                    Method::Invite | Method::Ack | Method::Bye | Method::Refer
+                ),
+                (None, Some(m)) => matches!(m, Method::Invite | Method::Bye),
+                (None, None) => false,
+            };
+            if !invite_dialog {
                 return false;
             }
             stats.dialogs += 1;

@@ -154,6 +154,8 @@ pub struct TransferJson<'a> {
     pub note: Option<&'a str>,
     /// The id of the rejected transfer this one retries.
     pub retry_of: Option<usize>,
+    /// The id of the transfer whose new call is this one's original call.
+    pub follows: Option<usize>,
     pub findings: Vec<FindingJson<'a>>,
 }
 
@@ -261,6 +263,7 @@ impl<'a> TransferJson<'a> {
             }),
             note: t.note.as_deref(),
             retry_of: t.retry_of,
+            follows: t.follows,
             findings: findings_json(t),
         }
     }
@@ -324,10 +327,13 @@ pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
         Outcome::Failed | Outcome::Rejected | Outcome::Abandoned => palette.bad(&outcome),
         Outcome::Unknown => palette.warn(&outcome),
     };
-    let retry = t
+    let mut retry = t
         .retry_of
         .map(|id| format!("   retries transfer {id}"))
         .unwrap_or_default();
+    if let Some(id) = t.follows {
+        retry.push_str(&format!("   follows transfer {id} (chained)"));
+    }
     let _ = writeln!(
         out,
         "{}  {}  {}   REFER frame {} at {}{retry}",

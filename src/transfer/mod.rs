@@ -203,6 +203,9 @@ pub struct Transfer {
     /// The earlier transfer this one retries: a REFER of the same transferor in the
     /// same dialog that was rejected.
     pub retry_of: Option<usize>,
+    /// The earlier transfer whose new call is this one's original call (a chained
+    /// transfer: A is moved to B, then on to C).
+    pub follows: Option<usize>,
 }
 
 /// A dialog's identity.
@@ -310,6 +313,8 @@ pub struct Linker {
     used_invites: Vec<usize>,
     /// The last rejected REFERs (Call-ID, transferor tag, transfer id), to tell a retry.
     rejected: Vec<(String, String, usize)>,
+    /// The last new calls (Call-ID, transfer id), to tell a chained transfer.
+    new_calls: Vec<(String, usize)>,
 }
 
 impl Linker {
@@ -420,6 +425,19 @@ impl Linker {
                     *call_id == r.request.call_id && *tag == r.request.from_tag
                 })
                 .map(|(_, _, id)| *id);
+            transfer.follows = transfer.original_call.as_ref().and_then(|o| {
+                self.new_calls
+                    .iter()
+                    .rev()
+                    .find(|(call_id, _)| *call_id == o.call_id)
+                    .map(|(_, id)| *id)
+            });
+            if let Some(n) = &transfer.new_call {
+                if self.new_calls.len() >= 64 {
+                    self.new_calls.remove(0);
+                }
+                self.new_calls.push((n.call_id.clone(), transfer.id));
+            }
             if transfer.outcome == Outcome::Rejected {
                 if self.rejected.len() >= 64 {
                     self.rejected.remove(0);
@@ -663,11 +681,22 @@ fn build(
         }
         let frame = o.ended?;
         let by = o.ended_by.map(|side| {
-            let sender_tag = match side {
-                Side::Caller => o.from_tag.as_str(),
-                Side::Callee => o.to_tag.as_deref().unwrap_or_default(),
+            let (sender_tag, sender) = match side {
+                Side::Caller => (o.from_tag.as_str(), &o.caller),
+                Side::Callee => (o.to_tag.as_deref().unwrap_or_default(), &o.callee),
             };
-            if sender_tag == req.from_tag {
+            // In the dialog, the REFER's From tag is the transferor's own. A REFER
+            // outside the dialog has a tag of its own: then the party's URI tells.
+            let in_dialog = !outside_dialog(req)
+                && (o.from_tag == req.from_tag
+                    || o.to_tag.as_deref() == Some(req.from_tag.as_str()));
+            let is_transferor = if in_dialog {
+                sender_tag == req.from_tag
+            } else {
+                let aor = |uri: &str| Aor::parse(uri.trim_start_matches('<').trim_end_matches('>'));
+                aor(&sender.uri).is_some() && aor(&sender.uri) == aor(&req.from.uri)
+            };
+            if is_transferor {
                 RoleName::Transferor
             } else {
                 RoleName::Transferee
@@ -718,6 +747,7 @@ fn build(
         findings: Vec::new(),
         outcome_frame,
         retry_of: None,
+        follows: None,
     };
     transfer.phases = phase::phases(&transfer, r, original, consultation, new_dialog, collector);
     let facts = crate::rules::check::TransferFacts {
@@ -741,6 +771,11 @@ fn build(
     };
     transfer.findings = crate::rules::check::transfer(&transfer, &facts, config);
     transfer
+}
+
+/// Whether a REFER travels outside any dialog (no To tag).
+fn outside_dialog(req: &record::Request) -> bool {
+    req.to_tag.is_none()
 }
 
 /// The outcome a final sipfrag reports when the new call itself is not in the capture.
