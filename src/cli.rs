@@ -192,7 +192,7 @@ impl Color {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(with_default_command(std::env::args_os().collect())) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -207,6 +207,25 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `sipxfer capture.pcapng` means `sipxfer analyze capture.pcapng`: when the first
+/// argument is no command and no option, `analyze` is put before it.
+pub fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
+    let first = args.get(1).and_then(|a| a.to_str()).map(str::to_string);
+    if let Some(first) = first {
+        let command = Cli::command();
+        let known = command
+            .get_subcommands()
+            .any(|c| c.get_name() == first || c.get_all_aliases().any(|a| a == first))
+            || first == "help";
+        let option = first.starts_with('-') && first != "-";
+        if !known && !option {
+            args.insert(1, "analyze".into());
+        }
+    }
+    args
 }
 
 /// Writes one JSON document, pretty-printed, with a final newline.

@@ -351,3 +351,21 @@ fn the_readme_shows_real_output() {
     }
     assert!(checked >= 2, "README blocks checked: {checked}");
 }
+
+#[test]
+fn a_capture_alone_means_analyze() {
+    let path = sample("xfer-blind-completed-udp.pcap");
+    let plain = sipxfer([path.to_str().unwrap()]);
+    let analyze = sipxfer(["analyze", path.to_str().unwrap()]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    assert_eq!(stdout(&plain), stdout(&analyze));
+    // Options still need their command; a typo of a command is still an error.
+    assert_eq!(
+        sipxfer(["--format", "json", path.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(sipxfer(["nosuchfile.pcap"]).status.code(), Some(2));
+    assert!(stdout(&sipxfer(["--help"])).contains("analyze"));
+}
