@@ -496,25 +496,7 @@ fn build(
         .min_by_key(|f| f.frame);
     let granted = final_response.and_then(|f| f.refer_sub);
 
-    // The original call: the REFER's dialog, or the one Target-Dialog names.
-    let original = match &req.to_tag {
-        Some(to) => dialogs
-            .iter()
-            .find(|d| same_dialog(d, &req.call_id, &req.from_tag, Some(to))),
-        None => r
-            .target_dialog
-            .as_ref()
-            .and_then(|(call_id, local, remote)| {
-                dialogs.iter().find(|d| {
-                    same_dialog(
-                        d,
-                        call_id,
-                        local.as_deref().unwrap_or_default(),
-                        remote.as_deref(),
-                    )
-                })
-            }),
-    };
+    let original = original_dialog(r, dialogs);
 
     let transferor = Role {
         name: req.from.name.clone(),
@@ -527,47 +509,8 @@ fn build(
         address: last_leg.request.receiver(),
     };
 
-    // NOTIFYs of this REFER's subscription: sent by the transferee, to the
-    // transferor's tag, in the same Call-ID, after the REFER (RFC 3515 §2.4.4).
-    let notify_records: Vec<&NotifyRecord> = {
-        let mut n: Vec<&NotifyRecord> = collector
-            .notifies
-            .iter()
-            .filter(|n| {
-                let nr = &n.request;
-                let frame = nr.first_frame();
-                nr.call_id == req.call_id
-                    && nr.to_tag.as_deref() == Some(req.from_tag.as_str())
-                    && frame > refer_frame
-                    && limit.is_none_or(|l| frame < l)
-                    && n.event.as_ref().is_none_or(|(package, id)| {
-                        package == "refer"
-                            && id
-                                .as_deref()
-                                .is_none_or(|id| id.trim() == req.cseq.to_string())
-                    })
-            })
-            .collect();
-        n.sort_by_key(|n| n.request.first_frame());
-        n
-    };
-    let notifies: Vec<Notify> = notify_records
-        .iter()
-        .map(|n| {
-            let state = n.subscription_state.as_ref();
-            Notify {
-                frame: n.request.first_frame(),
-                cseq: n.request.cseq,
-                status: n.sipfrag_status,
-                sipfrag: n.sipfrag_line.clone(),
-                subscription_state: state.map(|s| s.state.clone()),
-                reason: state.and_then(|s| s.reason.clone()),
-                event_id: n.event.as_ref().and_then(|(_, id)| id.clone()),
-                response: n.request.final_response().map(|f| (f.frame, f.status)),
-                retransmissions: n.request.retransmissions,
-            }
-        })
-        .collect();
+    let notify_records = subscription_notifies(collector, req, limit);
+    let notifies: Vec<Notify> = notify_records.iter().map(|n| Notify::of(n)).collect();
 
     // The new call.
     let rejected = final_response.is_some_and(|f| f.status >= 300);
@@ -578,136 +521,28 @@ fn build(
             .iter()
             .find_map(|g| find_new_call(g, &transferee, limit, collector, used_invites))
     };
-    let new_dialog = new_call.as_ref().and_then(|(invite, _)| {
-        let mut matching = dialogs.iter().filter(|d| {
-            d.call_id == invite.request.call_id && d.from_tag == invite.request.from_tag
-        });
-        let first = matching.next();
-        let answered = dialogs.iter().find(|d| {
-            d.call_id == invite.request.call_id
-                && d.from_tag == invite.request.from_tag
-                && d.answer == Answer::Answered
-        });
-        answered.or(first)
-    });
+    let new_dialog = new_call
+        .as_ref()
+        .and_then(|(invite, _)| dialog_of_invite(dialogs, invite));
 
     // The consultation call (attended transfers) and the kind.
     let consultation = replaces
         .as_ref()
         .and_then(|rp| replaced_dialog(dialogs, rp));
-    let mut note = None;
-    let kind = match (&replaces, consultation) {
-        (None, _) => Kind::Blind,
-        (Some(_), Some(c)) => match c.answered {
-            Some(answered) if answered < refer_frame => Kind::Attended,
-            _ => Kind::SemiAttended,
-        },
-        (Some(rp), None) => {
-            let target_aor = target.and_then(|t| t.aor.clone());
-            let leg_between = dialogs.iter().any(|d| {
-                let parties = [&d.caller.uri, &d.callee.uri];
-                let has = |uri: &str| {
-                    let aor = Aor::parse(uri.trim_start_matches('<').trim_end_matches('>'));
-                    parties
-                        .iter()
-                        .any(|p| Aor::parse(p.trim_start_matches('<').trim_end_matches('>')) == aor)
-                };
-                has(&req.from.uri)
-                    && target_aor
-                        .as_ref()
-                        .is_some_and(|t| parties.iter().any(|p| Aor::parse(p).as_ref() == Some(t)))
-            });
-            note = Some(if leg_between {
-                format!(
-                    "Replaces names Call-ID {} which is not in the capture, but a call between the transferor and the target is: the capture misses a leg, or a B2BUA changed the Call-ID",
-                    rp.call_id.as_deref().unwrap_or("(none)")
-                )
-            } else {
-                format!(
-                    "Replaces names Call-ID {} which is not in the capture, and no call between the transferor and the target is: a remote attended transfer (the consultation dialog lives on another server), or the capture misses that leg",
-                    rp.call_id.as_deref().unwrap_or("(none)")
-                )
-            });
-            Kind::RemoteAttended
-        }
-    };
+    let (kind, note) = kind_of(replaces.as_ref(), consultation, dialogs, req, target);
 
     // The target: named by the Refer-To; its address from the new call's last hop.
     let target_role = Role {
         name: target.and_then(|t| t.name.clone()),
         uri: target.map(|t| strip_headers(&t.uri)).unwrap_or_default(),
-        // The leg's last INVITE (an authenticated retry after a 401/407 is a new
-        // request) reaches the target's phone on its last hop.
-        address: new_call.as_ref().and_then(|(i, _)| {
-            collector
-                .invites
-                .iter()
-                .filter(|o| {
-                    o.request.call_id == i.request.call_id
-                        && o.request.from_tag == i.request.from_tag
-                })
-                .flat_map(|o| o.request.sightings.iter())
-                .max_by_key(|s| s.frame)
-                .map(|s| s.flow.dst)
-        }),
+        address: new_call
+            .as_ref()
+            .and_then(|(invite, _)| target_address(collector, invite)),
     };
 
-    // Outcome.
-    let final_notify = notifies.iter().find(|n| n.status.is_some_and(|s| s >= 200));
-    let (outcome, status, outcome_frame) =
-        if let Some(f) = final_response.filter(|f| f.status >= 300) {
-            (Outcome::Rejected, Some(f.status), Some(f.frame))
-        } else if let Some(d) = new_dialog {
-            match d.answer {
-                Answer::Answered | Answer::BeforeCapture => {
-                    (Outcome::Completed, None, d.answered.or(Some(d.first)))
-                }
-                Answer::Rejected => (Outcome::Failed, d.status, d.ended),
-                Answer::Cancelled => (Outcome::Abandoned, d.status, d.ended),
-                Answer::Pending => match final_notify {
-                    Some(n) => sipfrag_outcome(n),
-                    None => (Outcome::Unknown, None, None),
-                },
-            }
-        } else if let Some(n) = final_notify {
-            sipfrag_outcome(n)
-        } else {
-            (Outcome::Unknown, None, None)
-        };
+    let (outcome, status, outcome_frame) = outcome_of(final_response, new_dialog, &notifies);
 
-    let released = original.and_then(|o| {
-        if o.ending != Some(Ending::Bye) {
-            return None;
-        }
-        let frame = o.ended?;
-        let by = o.ended_by.map(|side| {
-            let (sender_tag, sender) = match side {
-                Side::Caller => (o.from_tag.as_str(), &o.caller),
-                Side::Callee => (o.to_tag.as_deref().unwrap_or_default(), &o.callee),
-            };
-            // In the dialog, the REFER's From tag is the transferor's own. A REFER
-            // outside the dialog has a tag of its own: then the party's URI tells.
-            let in_dialog = !outside_dialog(req)
-                && (o.from_tag == req.from_tag
-                    || o.to_tag.as_deref() == Some(req.from_tag.as_str()));
-            let is_transferor = if in_dialog {
-                sender_tag == req.from_tag
-            } else {
-                let aor = |uri: &str| Aor::parse(uri.trim_start_matches('<').trim_end_matches('>'));
-                aor(&sender.uri).is_some() && aor(&sender.uri) == aor(&req.from.uri)
-            };
-            if is_transferor {
-                RoleName::Transferor
-            } else {
-                RoleName::Transferee
-            }
-        });
-        Some(Release {
-            by,
-            frame,
-            before_outcome: outcome_frame.is_none_or(|o| frame < o),
-        })
-    });
+    let released = original.and_then(|o| release_of(o, req, outcome_frame));
 
     let refer = Refer {
         frame: refer_frame,
@@ -757,20 +592,237 @@ fn build(
         original,
         consultation,
         new_call: new_dialog,
-        // Only an earlier REFER that was accepted made a subscription the NOTIFYs
-        // must be told apart from (RFC 3515 §2.4.6).
-        earlier_refer_in_dialog: collector.refers.iter().any(|other| {
-            other.request.call_id == req.call_id
-                && other.request.first_frame() < refer_frame
-                && !group.iter().any(|g| std::ptr::eq(*g, other))
-                && other
-                    .request
-                    .final_response()
-                    .is_some_and(|f| (200..300).contains(&f.status))
-        }),
+        earlier_refer_in_dialog: accepted_refer_before(collector, req, group),
     };
     transfer.findings = crate::rules::check::transfer(&transfer, &facts, config);
     transfer
+}
+
+/// The original call: the REFER's dialog, or the one its Target-Dialog names
+/// (RFC 4538) when the REFER travels outside any dialog.
+fn original_dialog<'d>(r: &ReferRecord, dialogs: &'d [Dialog]) -> Option<&'d Dialog> {
+    let req = &r.request;
+    match &req.to_tag {
+        Some(to) => dialogs
+            .iter()
+            .find(|d| same_dialog(d, &req.call_id, &req.from_tag, Some(to))),
+        None => r
+            .target_dialog
+            .as_ref()
+            .and_then(|(call_id, local, remote)| {
+                dialogs.iter().find(|d| {
+                    same_dialog(
+                        d,
+                        call_id,
+                        local.as_deref().unwrap_or_default(),
+                        remote.as_deref(),
+                    )
+                })
+            }),
+    }
+}
+
+/// The NOTIFYs of a REFER's subscription: sent by the transferee to the transferor's
+/// tag, in the REFER's Call-ID, after the REFER and before the next one of the same
+/// dialog, `Event: refer` with `id` equal to the REFER's CSeq when present
+/// (RFC 3515 §2.4.4, §2.4.6). In order.
+fn subscription_notifies<'c>(
+    collector: &'c Collector,
+    req: &record::Request,
+    limit: Option<FrameRef>,
+) -> Vec<&'c NotifyRecord> {
+    let refer_frame = req.first_frame();
+    let mut n: Vec<&NotifyRecord> = collector
+        .notifies
+        .iter()
+        .filter(|n| {
+            let nr = &n.request;
+            let frame = nr.first_frame();
+            nr.call_id == req.call_id
+                && nr.to_tag.as_deref() == Some(req.from_tag.as_str())
+                && frame > refer_frame
+                && limit.is_none_or(|l| frame < l)
+                && n.event.as_ref().is_none_or(|(package, id)| {
+                    package == "refer"
+                        && id
+                            .as_deref()
+                            .is_none_or(|id| id.trim() == req.cseq.to_string())
+                })
+        })
+        .collect();
+    n.sort_by_key(|n| n.request.first_frame());
+    n
+}
+
+impl Notify {
+    fn of(n: &NotifyRecord) -> Notify {
+        let state = n.subscription_state.as_ref();
+        Notify {
+            frame: n.request.first_frame(),
+            cseq: n.request.cseq,
+            status: n.sipfrag_status,
+            sipfrag: n.sipfrag_line.clone(),
+            subscription_state: state.map(|s| s.state.clone()),
+            reason: state.and_then(|s| s.reason.clone()),
+            event_id: n.event.as_ref().and_then(|(_, id)| id.clone()),
+            response: n.request.final_response().map(|f| (f.frame, f.status)),
+            retransmissions: n.request.retransmissions,
+        }
+    }
+}
+
+/// The dialog an initial INVITE created: the answered one when it forked.
+fn dialog_of_invite<'d>(dialogs: &'d [Dialog], invite: &InviteRecord) -> Option<&'d Dialog> {
+    let mut matching = dialogs
+        .iter()
+        .filter(|d| d.call_id == invite.request.call_id && d.from_tag == invite.request.from_tag);
+    let first = matching.next();
+    let answered = std::iter::once(first)
+        .flatten()
+        .chain(matching)
+        .find(|d| d.answer == Answer::Answered);
+    answered.or(first)
+}
+
+/// The kind of a transfer, and for a Replaces naming a dialog the capture lacks, what
+/// that most likely means.
+fn kind_of(
+    replaces: Option<&Replaces>,
+    consultation: Option<&Dialog>,
+    dialogs: &[Dialog],
+    req: &record::Request,
+    target: Option<&record::ReferTarget>,
+) -> (Kind, Option<String>) {
+    let refer_frame = req.first_frame();
+    match (replaces, consultation) {
+        (None, _) => (Kind::Blind, None),
+        (Some(_), Some(c)) => match c.answered {
+            Some(answered) if answered < refer_frame => (Kind::Attended, None),
+            _ => (Kind::SemiAttended, None),
+        },
+        (Some(rp), None) => {
+            let target_aor = target.and_then(|t| t.aor.clone());
+            let leg_between = dialogs.iter().any(|d| {
+                let parties = [&d.caller.uri, &d.callee.uri];
+                let has = |uri: &str| {
+                    let aor = Aor::parse(uri.trim_start_matches('<').trim_end_matches('>'));
+                    parties
+                        .iter()
+                        .any(|p| Aor::parse(p.trim_start_matches('<').trim_end_matches('>')) == aor)
+                };
+                has(&req.from.uri)
+                    && target_aor
+                        .as_ref()
+                        .is_some_and(|t| parties.iter().any(|p| Aor::parse(p).as_ref() == Some(t)))
+            });
+            let call_id = rp.call_id.as_deref().unwrap_or("(none)");
+            let note = if leg_between {
+                format!(
+                    "Replaces names Call-ID {call_id} which is not in the capture, but a call between the transferor and the target is: the capture misses a leg, or a B2BUA changed the Call-ID"
+                )
+            } else {
+                format!(
+                    "Replaces names Call-ID {call_id} which is not in the capture, and no call between the transferor and the target is: a remote attended transfer (the consultation dialog lives on another server), or the capture misses that leg"
+                )
+            };
+            (Kind::RemoteAttended, Some(note))
+        }
+    }
+}
+
+/// The target's address: where the new call leg's last INVITE (an authenticated
+/// retry after a 401/407 is a new request) goes on its last hop.
+fn target_address(collector: &Collector, invite: &InviteRecord) -> Option<std::net::SocketAddr> {
+    collector
+        .invites
+        .iter()
+        .filter(|o| {
+            o.request.call_id == invite.request.call_id
+                && o.request.from_tag == invite.request.from_tag
+        })
+        .flat_map(|o| o.request.sightings.iter())
+        .max_by_key(|s| s.frame)
+        .map(|s| s.flow.dst)
+}
+
+/// The outcome, the status that decided it, and when it became known: the REFER's
+/// rejection, else the new call's answer, else the final sipfrag.
+fn outcome_of(
+    final_response: Option<&record::Response>,
+    new_dialog: Option<&Dialog>,
+    notifies: &[Notify],
+) -> (Outcome, Option<u16>, Option<FrameRef>) {
+    let final_notify = notifies.iter().find(|n| n.status.is_some_and(|s| s >= 200));
+    if let Some(f) = final_response.filter(|f| f.status >= 300) {
+        return (Outcome::Rejected, Some(f.status), Some(f.frame));
+    }
+    match (new_dialog, final_notify) {
+        (Some(d), _) if matches!(d.answer, Answer::Answered | Answer::BeforeCapture) => {
+            (Outcome::Completed, None, d.answered.or(Some(d.first)))
+        }
+        (Some(d), _) if d.answer == Answer::Rejected => (Outcome::Failed, d.status, d.ended),
+        (Some(d), _) if d.answer == Answer::Cancelled => (Outcome::Abandoned, d.status, d.ended),
+        (_, Some(n)) => sipfrag_outcome(n),
+        _ => (Outcome::Unknown, None, None),
+    }
+}
+
+/// Who released the original call with a BYE, and whether before the outcome.
+fn release_of(
+    o: &Dialog,
+    req: &record::Request,
+    outcome_frame: Option<FrameRef>,
+) -> Option<Release> {
+    if o.ending != Some(Ending::Bye) {
+        return None;
+    }
+    let frame = o.ended?;
+    let by = o.ended_by.map(|side| {
+        let (sender_tag, sender) = match side {
+            Side::Caller => (o.from_tag.as_str(), &o.caller),
+            Side::Callee => (o.to_tag.as_deref().unwrap_or_default(), &o.callee),
+        };
+        // In the dialog, the REFER's From tag is the transferor's own. A REFER
+        // outside the dialog has a tag of its own: then the party's URI tells.
+        let in_dialog = !outside_dialog(req)
+            && (o.from_tag == req.from_tag || o.to_tag.as_deref() == Some(req.from_tag.as_str()));
+        let is_transferor = if in_dialog {
+            sender_tag == req.from_tag
+        } else {
+            let aor = |uri: &str| Aor::parse(uri.trim_start_matches('<').trim_end_matches('>'));
+            aor(&sender.uri).is_some() && aor(&sender.uri) == aor(&req.from.uri)
+        };
+        if is_transferor {
+            RoleName::Transferor
+        } else {
+            RoleName::Transferee
+        }
+    });
+    Some(Release {
+        by,
+        frame,
+        before_outcome: outcome_frame.is_none_or(|o| frame < o),
+    })
+}
+
+/// Whether an earlier REFER in the same Call-ID (not a copy of this one) was accepted:
+/// only then is there another subscription the NOTIFYs must be told apart from
+/// (RFC 3515 §2.4.6).
+fn accepted_refer_before(
+    collector: &Collector,
+    req: &record::Request,
+    group: &[&ReferRecord],
+) -> bool {
+    let refer_frame = req.first_frame();
+    collector.refers.iter().any(|other| {
+        other.request.call_id == req.call_id
+            && other.request.first_frame() < refer_frame
+            && !group.iter().any(|g| std::ptr::eq(*g, other))
+            && other
+                .request
+                .final_response()
+                .is_some_and(|f| (200..300).contains(&f.status))
+    })
 }
 
 /// Whether a REFER travels outside any dialog (no To tag).
