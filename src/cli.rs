@@ -155,7 +155,8 @@ pub struct Common {
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
     /// Read every input on the analysis thread. By default gzip files are
-    /// decompressed on threads of their own; the result is the same either way.
+    /// decompressed on threads of their own, and several files are each read on a
+    /// thread of their own; the result is the same either way.
     #[arg(long)]
     pub single_thread: bool,
 }
@@ -249,6 +250,16 @@ fn rule_options(args: &RuleArgs) -> Result<Options, ExitCode> {
     }
 }
 
+impl Options {
+    /// These options, reading inputs on threads of their own unless `--single-thread`.
+    fn threads(self, common: &Common) -> Options {
+        Options {
+            threads: !common.single_thread,
+            ..self
+        }
+    }
+}
+
 /// Runs an analysis whose output comes at the end, with the progress line meanwhile.
 fn run_quietly(inputs: Vec<Input>, options: &Options) -> analysis::Analysis {
     let mut progress = Progress::new(Quiet);
@@ -315,7 +326,7 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
         Command::Check(args) => {
             let common = args.common;
             let options = match rule_options(&args.rules) {
-                Ok(o) => o,
+                Ok(o) => o.threads(&common),
                 Err(code) => return Ok(code),
             };
             let fail_on = args
@@ -350,7 +361,7 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
         Command::Analyze(args) => {
             let common = args.common;
             let options = match rule_options(&args.rules) {
-                Ok(o) => o,
+                Ok(o) => o.threads(&common),
                 Err(code) => return Ok(code),
             };
             let inputs = match open_all(&common) {
@@ -392,7 +403,7 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
                 Ok(i) => i,
                 Err(code) => return Ok(code),
             };
-            let analysis = run_quietly(inputs, &options);
+            let analysis = run_quietly(inputs, &options.threads(&common));
             match common.format {
                 Format::Json | Format::Jsonl => {
                     write_json(&mut out, &report::calls::json(&analysis))?;
@@ -410,6 +421,7 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
                 Ok(i) => i,
                 Err(code) => return Ok(code),
             };
+            let options = options.threads(&common);
             match common.format {
                 Format::Jsonl => {
                     let mut lines = report::messages::JsonLines::new(&mut out);

@@ -3,8 +3,9 @@
 
 mod common;
 
-use common::{json, sample, sipxfer, sipxfer_stdin, snapshot, stderr, stdout};
+use common::{json, root, sample, sipxfer, sipxfer_stdin, snapshot, stderr, stdout};
 use sipxfer::capture::write::PcapWriter;
+use std::path::PathBuf;
 
 #[test]
 fn calls_lists_every_call_with_its_state() {
@@ -317,6 +318,49 @@ fn gzip_read_on_its_own_thread_gives_the_same_answer_as_in_place() {
     assert_eq!(stdout(&threaded), stdout(&in_place));
     assert_eq!(json(&threaded)["inputs"][1]["gzip"], true);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Several files are each read on a thread of their own (the plain RTP set aside
+/// there), and the answer is byte for byte the one of a single thread: for all the
+/// samples at once (a ring buffer of sorts: their times do not overlap), for captures
+/// whose times overlap, and for every public capture at once when they are present.
+#[test]
+fn several_files_read_on_threads_give_the_same_answer_as_one_thread() {
+    let mut runs: Vec<Vec<PathBuf>> = Vec::new();
+    let mut samples: Vec<PathBuf> = std::fs::read_dir(root().join("samples"))
+        .expect("samples")
+        .chain(std::fs::read_dir(root().join("samples/faults")).expect("faults"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .collect();
+    samples.sort();
+    assert!(samples.len() > 30, "{samples:?}");
+    runs.push(samples);
+    let one = sample("xfer-two-transfers-udp.pcap");
+    runs.push(vec![one.clone(), sample("calls-mixed-udp.pcapng"), one]);
+    let public = common::public_captures();
+    if !public.is_empty() {
+        runs.push(public);
+    }
+    for files in &runs {
+        let files: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+        for command in [
+            &["analyze", "--format", "json"][..],
+            &["analyze", "--ladder"],
+            &["calls", "--format", "json"],
+            &["messages", "--format", "json"],
+        ] {
+            let threaded = sipxfer(command.iter().chain(&files));
+            let single = sipxfer(command.iter().chain(&["--single-thread"]).chain(&files));
+            assert!(threaded.status.success(), "{}", stderr(&threaded));
+            assert_eq!(
+                stdout(&threaded),
+                stdout(&single),
+                "{command:?} over {} files",
+                files.len()
+            );
+        }
+    }
 }
 
 /// README.md shows real output: each `$ sipxfer ...` block in it must be what the

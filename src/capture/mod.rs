@@ -89,6 +89,17 @@ impl Frame<'_> {
     }
 }
 
+/// Bytes read so far from one input, readable from any thread (see
+/// [`Input::bytes_read_handle`]).
+#[derive(Clone)]
+pub struct BytesRead(Arc<ReadCounters>);
+
+impl BytesRead {
+    pub fn get(&self) -> u64 {
+        self.0.bytes.load(Ordering::Relaxed)
+    }
+}
+
 /// A file that could not be opened as a capture.
 #[derive(Debug)]
 pub struct OpenError {
@@ -493,6 +504,12 @@ impl Input {
     /// Bytes of the file read so far (compressed bytes for gzip), for progress.
     pub fn bytes_read(&self) -> u64 {
         self.counters.bytes.load(Ordering::Relaxed)
+    }
+
+    /// A handle that tells [`Input::bytes_read`] from another thread, for progress
+    /// while the input is read on a thread of its own.
+    pub fn bytes_read_handle(&self) -> BytesRead {
+        BytesRead(Arc::clone(&self.counters))
     }
 
     /// Size of the file on disk, when known (not for standard input).

@@ -207,15 +207,27 @@ impl Decoder {
             frame: frame.reference(),
             depth: 0,
         };
-        if frame.linktype == link::LINKTYPE_ETHERNET
-            && let Some((flow, payload)) = fast_udp(frame.data)
-        {
+        if let Some((flow, payload)) = fast_path(frame) {
             self.stats.udp_datagrams += 1;
             sink.datagram(at.frame, flow, Transport::Udp, payload);
             return;
         }
         let link = link::frame(frame.linktype, frame.data);
         self.link(link, at, sink);
+    }
+
+    /// The UDP payload of a frame that takes the fast path: a plain UDP datagram whose
+    /// decoding needs no state. A reader that sets such frames aside before they reach
+    /// the decoder counts them with [`Decoder::count_udp_datagrams`]; the result is
+    /// then the same as if [`Decoder::decode`] had seen them.
+    pub fn stateless_udp_payload<'f>(frame: &Frame<'f>) -> Option<&'f [u8]> {
+        fast_path(frame).map(|(_, payload)| payload)
+    }
+
+    /// Counts UDP datagrams set aside by the reader (see
+    /// [`Decoder::stateless_udp_payload`]).
+    pub fn count_udp_datagrams(&mut self, n: u64) {
+        self.stats.udp_datagrams += n;
     }
 
     /// End of input: reports streams with unconsumed bytes and counts fragments that
@@ -582,6 +594,14 @@ impl Decoder {
             self.stats.malformed_frames += 1;
         }
     }
+}
+
+/// [`fast_udp`] for the frames it applies to: Ethernet link type.
+fn fast_path<'f>(frame: &Frame<'f>) -> Option<(Flow, &'f [u8])> {
+    if frame.linktype != link::LINKTYPE_ETHERNET {
+        return None;
+    }
+    fast_udp(frame.data)
 }
 
 /// The common case decoded by hand: Ethernet II, IPv4 without options and not

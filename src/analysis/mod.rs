@@ -9,7 +9,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::capture::{Damage, Format, FrameRef, Input, Merge};
+mod parallel;
+
+use crate::capture::{Damage, Format, Frame, FrameRef, Input, Merge};
 use crate::dialog::{Dialog, DialogStats, Observed, Tracker};
 use crate::net::{Decoder, Flow, Limits, NetStats, Sink, Transport};
 use crate::sip::framing::{StreamFrame, datagram_message, frame_stream};
@@ -26,6 +28,9 @@ pub struct Options {
     pub grace_ns: i64,
     /// Rule levels and trusted domains for the findings.
     pub rules: crate::rules::Config,
+    /// Read several inputs on threads of their own (see [`parallel`]); the result is
+    /// the same either way.
+    pub threads: bool,
 }
 
 impl Default for Options {
@@ -34,6 +39,7 @@ impl Default for Options {
             limits: Limits::default(),
             grace_ns: crate::dialog::GRACE_NS,
             rules: crate::rules::Config::default(),
+            threads: true,
         }
     }
 }
@@ -333,14 +339,10 @@ impl<O: Observer> SipStage<'_, O> {
 
 impl<O: Observer> Sink for SipStage<'_, O> {
     fn datagram(&mut self, frame: FrameRef, flow: Flow, transport: Transport, payload: &[u8]) {
-        // The cheap first-bytes check: most datagrams are RTP.
-        if !looks_like_sip(payload) {
-            if !payload.is_empty() && payload.iter().all(|b| matches!(b, b'\r' | b'\n')) {
-                self.stats.keepalives += 1;
-            } else {
-                self.stats.non_sip_datagrams += 1;
-            }
-            return;
+        match plain_datagram(payload) {
+            Some(Plain::Keepalive) => return self.stats.keepalives += 1,
+            Some(Plain::NotSip) => return self.stats.non_sip_datagrams += 1,
+            None => {}
         }
         match datagram_message(payload) {
             Some(message) => {
@@ -389,6 +391,59 @@ impl<O: Observer> Sink for SipStage<'_, O> {
     }
 }
 
+/// A datagram the SIP stage only counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plain {
+    /// Not SIP: RTP, DNS, ...
+    NotSip,
+    /// Only CRLF keep-alives (RFC 5626 §4.4.1).
+    Keepalive,
+}
+
+/// What a datagram is when it is not SIP, by the cheap first-bytes check that most
+/// datagrams (RTP) fail; `None` when it may be SIP.
+fn plain_datagram(payload: &[u8]) -> Option<Plain> {
+    if looks_like_sip(payload) {
+        return None;
+    }
+    Some(
+        if !payload.is_empty() && payload.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+            Plain::Keepalive
+        } else {
+            Plain::NotSip
+        },
+    )
+}
+
+/// Where the frames come from: one thread merging the inputs, or a reader thread per
+/// input (see [`parallel`]).
+enum Frames {
+    Serial(Merge),
+    Parallel(parallel::Parallel),
+}
+
+impl Frames {
+    fn bytes_read(&self) -> u64 {
+        match self {
+            Frames::Serial(merge) => merge.inputs().iter().map(Input::bytes_read).sum(),
+            Frames::Parallel(p) => p.bytes_read(),
+        }
+    }
+
+    fn into_inputs(self) -> Vec<Input> {
+        match self {
+            Frames::Serial(merge) => merge.into_inputs(),
+            Frames::Parallel(p) => p.into_inputs(),
+        }
+    }
+}
+
+/// Decodes one frame, telling the SIP stage whether the capture cut it.
+fn decode<O: Observer>(decoder: &mut Decoder, frame: &Frame<'_>, stage: &mut SipStage<'_, O>) {
+    stage.cut = (frame.data.len() < frame.orig_len as usize).then(|| frame.reference());
+    decoder.decode(frame, stage);
+}
+
 /// How often progress is reported, in frames.
 const PROGRESS_EVERY: u64 = 1 << 14;
 
@@ -398,7 +453,11 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         .iter()
         .map(Input::file_size)
         .try_fold(0u64, |sum, size| size.map(|s| sum.saturating_add(s)));
-    let mut merge = Merge::new(inputs);
+    let mut frames_in = if options.threads && inputs.len() > 1 {
+        Frames::Parallel(parallel::Parallel::new(inputs))
+    } else {
+        Frames::Serial(Merge::new(inputs))
+    };
     let mut decoder = Decoder::new(options.limits.clone());
     let mut stage = SipStage {
         tracker: Tracker::new(options.grace_ns),
@@ -415,10 +474,40 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let mut frames = 0u64;
     let mut bytes = 0u64;
     let mut start_ns = None;
-    let mut end_ns = None;
+    let mut end_ns: Option<i64> = None;
+    if let Frames::Parallel(p) = &frames_in {
+        // Plain frames never reach this thread, so time zero is known up front.
+        start_ns = p.first_ts();
+        stage.zero_ns = start_ns.unwrap_or_default();
+    }
     let mut linker = transfer::Linker::default();
     let mut transfers = Vec::new();
-    while let Some(frame) = merge.next_frame() {
+    let mut next_tick = PROGRESS_EVERY;
+    loop {
+        // The frame to decode, if any, and the plain frames a reader thread counted
+        // before it.
+        let (frame, plain) = match &mut frames_in {
+            Frames::Serial(merge) => match merge.next_frame() {
+                Some(frame) => (Some(frame), None),
+                None => break,
+            },
+            Frames::Parallel(p) => match p.next() {
+                Some(parallel::Item::Frame(frame, plain)) => (Some(frame), Some(plain)),
+                Some(parallel::Item::Plain(plain)) => (None, Some(plain)),
+                None => break,
+            },
+        };
+        if let Some(plain) = plain {
+            frames += plain.frames;
+            bytes += plain.bytes;
+            decoder.count_udp_datagrams(plain.frames);
+            stage.stats.non_sip_datagrams += plain.not_sip;
+            stage.stats.keepalives += plain.keepalives;
+            if let Some(latest) = plain.latest_ts {
+                end_ns = Some(end_ns.map_or(latest, |e| e.max(latest)));
+            }
+        }
+        let Some(frame) = frame else { continue };
         let frame_ts = frame.ts_ns;
         let frame_ref = frame.reference();
         frames += 1;
@@ -427,10 +516,10 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             start_ns = Some(frame.ts_ns);
             stage.zero_ns = frame.ts_ns;
         }
-        end_ns = Some(end_ns.map_or(frame.ts_ns, |e: i64| e.max(frame.ts_ns)));
-        stage.cut = (frame.data.len() < frame.orig_len as usize).then(|| frame.reference());
-        decoder.decode(&frame, &mut stage);
-        if frames.is_multiple_of(PROGRESS_EVERY) {
+        end_ns = Some(end_ns.map_or(frame.ts_ns, |e| e.max(frame.ts_ns)));
+        decode(&mut decoder, &frame, &mut stage);
+        if frames >= next_tick {
+            next_tick = frames.saturating_add(PROGRESS_EVERY);
             dialogs.append(&mut stage.tracker.take_finished());
             if stage.observer.streams_transfers() {
                 let tracker = &stage.tracker;
@@ -458,8 +547,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
                 dialogs
                     .retain(|d| d.last.ts_ns >= keep_after || pending.contains(d.call_id.as_str()));
             }
-            let read = merge.inputs().iter().map(Input::bytes_read).sum();
-            stage.observer.progress(read, total);
+            stage.observer.progress(frames_in.bytes_read(), total);
         }
     }
     decoder.finish(&mut stage);
@@ -483,7 +571,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         }
         transfers.push(t);
     }
-    let inputs = merge
+    let inputs = frames_in
         .into_inputs()
         .iter()
         .map(|input| InputSummary {

@@ -1,0 +1,571 @@
+//! Several inputs read on threads of their own, merged back into one stream of frames.
+//!
+//! Each input gets a reader thread. It reads the input's frames and sets aside the plain
+//! traffic the pipeline would only count: Ethernet/IPv4/UDP datagrams that are not SIP
+//! (RTP, mostly), recognised by the same stateless checks the decoder and the SIP stage
+//! make ([`Decoder::stateless_udp_payload`], [`super::plain_datagram`]). Every other
+//! frame (SIP, TCP, fragments, tunnels, other link types) is copied into a batch and
+//! sent to the analysis thread, with the counts of the plain frames read before it.
+//! With two files the analysis thread is left with a few per cent of the frames and the
+//! reading is shared by both cores.
+//!
+//! Guarantees:
+//! - The frames handed on come in exactly the order [`crate::capture::Merge`] delivers
+//!   them, so the analysis is identical to a run on one thread. Why: that merge always
+//!   takes the input whose next frame has the earliest timestamp, so a frame no later
+//!   than one already taken from its input is taken at once, and the frames come out
+//!   ordered by (the latest timestamp of their input so far, input index, position).
+//!   Each frame sent carries that key, computed over every frame of its input, the
+//!   plain ones included; the plain frames need no place in the order.
+//! - Memory is bounded: a reader runs ahead by at most [`CHANNEL_BATCHES`] batches of at
+//!   most [`BATCH_BYTES`] (4 MiB of frames sent on: SIP, TCP, ...), and an
+//!   input is started only when the merge reaches its first frame or when it is the next
+//!   by first timestamp and a core is free (a ring buffer: the next file is read while
+//!   this one is analysed).
+//! - Nothing is lost: the plain frames' counts, each input's own counts and damage, and
+//!   the bytes read (for progress) all reach the analysis.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use crate::capture::{BytesRead, Frame, Input};
+use crate::net::Decoder;
+
+use super::{Plain, plain_datagram};
+
+/// Frame bytes one batch holds before it is sent.
+const BATCH_BYTES: usize = 256 * 1024;
+/// Frames one batch holds before it is sent.
+const BATCH_FRAMES: usize = 4096;
+/// Batches a reader may have sent and not yet had taken: how far it runs ahead. A
+/// ring-buffer file read ahead gets this far (a few hundred MB of capture at the usual
+/// share of SIP) before it waits for the analysis.
+const CHANNEL_BATCHES: usize = 16;
+/// Inputs started before the merge reaches their first frame, at most.
+const STARTED_AHEAD: usize = 1;
+
+/// Plain frames an input had since its previous frame that was sent on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlainCounts {
+    pub frames: u64,
+    /// Captured bytes of those frames.
+    pub bytes: u64,
+    /// Datagrams that are not SIP.
+    pub not_sip: u64,
+    /// Datagrams holding only CRLF keep-alives.
+    pub keepalives: u64,
+    /// The latest timestamp among those frames.
+    pub latest_ts: Option<i64>,
+}
+
+impl PlainCounts {
+    fn add(&mut self, ts_ns: i64, bytes: usize, plain: Plain) {
+        self.frames += 1;
+        self.bytes += bytes as u64;
+        self.latest_ts = Some(self.latest_ts.map_or(ts_ns, |t| t.max(ts_ns)));
+        match plain {
+            Plain::NotSip => self.not_sip += 1,
+            Plain::Keepalive => self.keepalives += 1,
+        }
+    }
+}
+
+/// A frame sent on, without its bytes (they are in the batch's `data`).
+struct Sent {
+    /// Merge key: the latest timestamp of the input up to and including this frame.
+    key: i64,
+    number: u64,
+    ts_ns: i64,
+    linktype: u32,
+    orig_len: u32,
+    len: usize,
+    plain_before: PlainCounts,
+}
+
+/// What a reader sends: frames in file order, and after the last frame the counts of
+/// the plain frames that followed it.
+#[derive(Default)]
+struct Batch {
+    frames: Vec<Sent>,
+    data: Vec<u8>,
+    /// Set on the input's last batch.
+    tail: Option<PlainCounts>,
+}
+
+impl Batch {
+    fn full(&self) -> bool {
+        self.frames.len() >= BATCH_FRAMES || self.data.len() >= BATCH_BYTES
+    }
+}
+
+/// Reads `input` to its end, sending on every frame the pipeline must decode. Returns
+/// the input, with its counts and damage, once it is read.
+fn read(mut input: Input, to_analysis: SyncSender<Batch>) -> Input {
+    let mut batch = Batch::default();
+    let mut plain = PlainCounts::default();
+    let mut key = i64::MIN;
+    while let Some(frame) = input.next_frame() {
+        key = key.max(frame.ts_ns);
+        if let Some(kind) = Decoder::stateless_udp_payload(&frame).and_then(plain_datagram) {
+            plain.add(frame.ts_ns, frame.data.len(), kind);
+            continue;
+        }
+        batch.frames.push(Sent {
+            key,
+            number: frame.number,
+            ts_ns: frame.ts_ns,
+            linktype: frame.linktype,
+            orig_len: frame.orig_len,
+            len: frame.data.len(),
+            plain_before: std::mem::take(&mut plain),
+        });
+        batch.data.extend_from_slice(frame.data);
+        if batch.full() && to_analysis.send(std::mem::take(&mut batch)).is_err() {
+            // The analysis stopped listening: nothing more to do.
+            return input;
+        }
+    }
+    batch.tail = Some(plain);
+    let _ = to_analysis.send(batch);
+    input
+}
+
+/// Where one input's reading stands.
+enum State {
+    /// Not started: its first frame is not reached yet.
+    Waiting(Input),
+    Reading {
+        from_reader: Receiver<Batch>,
+        reader: JoinHandle<Input>,
+        batch: Batch,
+        /// Next frame of `batch`, and where its bytes start.
+        next: usize,
+        offset: usize,
+    },
+    Done(Input),
+    /// Only while changing state.
+    Moving,
+}
+
+struct Source {
+    state: State,
+    index: u32,
+    bytes_read: BytesRead,
+    first_ts: Option<i64>,
+    /// Whether the merge has reached the input's first frame.
+    reached: bool,
+}
+
+/// What [`Parallel::next`] hands on.
+pub enum Item<'a> {
+    /// A frame to decode, and the plain frames its input had before it.
+    Frame(Frame<'a>, PlainCounts),
+    /// Plain frames at the end of an input.
+    Plain(PlainCounts),
+}
+
+/// Several inputs, each read on a thread of its own, merged by timestamp.
+pub struct Parallel {
+    sources: Vec<Source>,
+    /// Merge keys of the next frame of every input being read, or the first timestamp
+    /// of an input not started: earliest first, ties by index.
+    heads: BinaryHeap<Reverse<(i64, usize)>>,
+    /// Inputs not started yet, by first timestamp; `next_start` is the next of them.
+    start_order: Vec<usize>,
+    next_start: usize,
+    /// Inputs started before the merge reached them.
+    started_ahead: usize,
+    /// Readers that may run at once besides the analysis.
+    threads: usize,
+    /// The input whose frame was handed on last: its next key is looked up at the next
+    /// call, once that frame is no longer borrowed.
+    refill: Option<usize>,
+    delivered: u64,
+}
+
+impl Parallel {
+    pub fn new(inputs: Vec<Input>) -> Parallel {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut sources: Vec<Source> = inputs
+            .into_iter()
+            .map(|mut input| Source {
+                index: input.index(),
+                bytes_read: input.bytes_read_handle(),
+                first_ts: input.peek_ts(),
+                reached: false,
+                state: State::Waiting(input),
+            })
+            .collect();
+        let mut heads = BinaryHeap::new();
+        let mut start_order = Vec::new();
+        for (i, source) in sources.iter_mut().enumerate() {
+            match source.first_ts {
+                Some(ts) => {
+                    heads.push(Reverse((ts, i)));
+                    start_order.push(i);
+                }
+                // Nothing to read: done as it is.
+                None => source.finish(),
+            }
+        }
+        start_order.sort_by_key(|&i| (sources.get(i).and_then(|s| s.first_ts), i));
+        Parallel {
+            sources,
+            heads,
+            start_order,
+            next_start: 0,
+            started_ahead: 0,
+            threads,
+            refill: None,
+            delivered: 0,
+        }
+    }
+
+    /// The timestamp of the first frame the merge delivers: time zero.
+    pub fn first_ts(&self) -> Option<i64> {
+        self.sources
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.first_ts.map(|ts| (ts, i)))
+            .min()
+            .map(|(ts, _)| ts)
+    }
+
+    /// Bytes read so far from every input.
+    pub fn bytes_read(&self) -> u64 {
+        self.sources.iter().map(|s| s.bytes_read.get()).sum()
+    }
+
+    /// The next frame in merge order, or the plain frames that ended an input.
+    pub fn next(&mut self) -> Option<Item<'_>> {
+        if let Some(i) = self.refill.take()
+            && let Some(tail) = self.refill_head(i)
+        {
+            return Some(Item::Plain(tail));
+        }
+        // The input whose next frame comes first, once every input whose first frame
+        // the merge reaches is started.
+        let i = loop {
+            let Reverse((_, i)) = self.heads.pop()?;
+            let source = self.sources.get_mut(i)?;
+            if source.reached {
+                break i;
+            }
+            // The merge reached an input's first frame: start its reader unless it was
+            // started ahead, then put its first frame's key in place.
+            source.reached = true;
+            if !source.start() {
+                self.started_ahead = self.started_ahead.saturating_sub(1);
+            }
+            self.start_ahead();
+            if let Some(tail) = self.refill_head(i) {
+                return Some(Item::Plain(tail));
+            }
+        };
+        self.refill = Some(i);
+        let source = self.sources.get_mut(i)?;
+        let State::Reading {
+            batch,
+            next,
+            offset,
+            ..
+        } = &mut source.state
+        else {
+            return None;
+        };
+        let sent = batch.frames.get(*next)?;
+        let data = batch
+            .data
+            .get(*offset..offset.saturating_add(sent.len))
+            .unwrap_or_default();
+        *next += 1;
+        *offset += sent.len;
+        self.delivered += sent.plain_before.frames + 1;
+        let frame = Frame {
+            seq: self.delivered,
+            file: source.index,
+            number: sent.number,
+            ts_ns: sent.ts_ns,
+            linktype: sent.linktype,
+            data,
+            orig_len: sent.orig_len,
+        };
+        Some(Item::Frame(frame, sent.plain_before))
+    }
+
+    /// Puts the key of input `i`'s next frame on the heap, waiting for its reader when
+    /// the batch in hand is used up. At the input's end, returns the plain frames that
+    /// followed its last frame.
+    fn refill_head(&mut self, i: usize) -> Option<PlainCounts> {
+        loop {
+            let source = self.sources.get_mut(i)?;
+            let State::Reading {
+                from_reader,
+                batch,
+                next,
+                offset,
+                ..
+            } = &mut source.state
+            else {
+                return None;
+            };
+            if let Some(sent) = batch.frames.get(*next) {
+                self.heads.push(Reverse((sent.key, i)));
+                return None;
+            }
+            if let Some(tail) = batch.tail.take() {
+                source.finish();
+                self.delivered += tail.frames;
+                self.start_ahead();
+                return Some(tail);
+            }
+            match from_reader.recv() {
+                Ok(b) => {
+                    *batch = b;
+                    *next = 0;
+                    *offset = 0;
+                    // A reader may have finished meanwhile, freeing a core.
+                    self.start_ahead();
+                }
+                // The reader ended without its last batch: it panicked. That is a bug of
+                // ours, not of the input; let it surface.
+                Err(_) => {
+                    source.finish();
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Starts the next inputs by first timestamp while fewer than [`STARTED_AHEAD`]
+    /// run ahead of the merge and a core is free.
+    fn start_ahead(&mut self) {
+        while self.started_ahead < STARTED_AHEAD {
+            let running = self
+                .sources
+                .iter()
+                .filter(
+                    |s| matches!(&s.state, State::Reading { reader, .. } if !reader.is_finished()),
+                )
+                .count();
+            if running >= self.threads {
+                return;
+            }
+            let Some(&i) = self.start_order.get(self.next_start) else {
+                return;
+            };
+            self.next_start += 1;
+            if let Some(source) = self.sources.get_mut(i)
+                && !source.reached
+                && source.start()
+            {
+                self.started_ahead += 1;
+            }
+        }
+    }
+
+    /// Every input, read to its end or to where it stopped, in command-line order.
+    pub fn into_inputs(self) -> Vec<Input> {
+        self.sources
+            .into_iter()
+            .filter_map(|mut s| {
+                s.finish();
+                match s.state {
+                    State::Done(input) | State::Waiting(input) => Some(input),
+                    State::Reading { .. } | State::Moving => None,
+                }
+            })
+            .collect()
+    }
+}
+
+impl Source {
+    /// Starts reading on a thread of its own; false if it was started already.
+    fn start(&mut self) -> bool {
+        match std::mem::replace(&mut self.state, State::Moving) {
+            State::Waiting(input) => {
+                let (to_analysis, from_reader) = sync_channel(CHANNEL_BATCHES);
+                let reader = std::thread::Builder::new()
+                    .name(format!("read input {}", self.index))
+                    .spawn(move || read(input, to_analysis));
+                match reader {
+                    Ok(reader) => {
+                        self.state = State::Reading {
+                            from_reader,
+                            reader,
+                            batch: Batch::default(),
+                            next: 0,
+                            offset: 0,
+                        };
+                    }
+                    // No thread to be had: the input is lost with the closure, so say so
+                    // loudly rather than analyse less than the user gave.
+                    Err(e) => panic!("cannot start a reader thread: {e}"),
+                }
+                true
+            }
+            other => {
+                self.state = other;
+                false
+            }
+        }
+    }
+
+    /// Waits for the reader to hand its input back.
+    fn finish(&mut self) {
+        self.state = match std::mem::replace(&mut self.state, State::Moving) {
+            State::Reading {
+                reader,
+                from_reader,
+                ..
+            } => {
+                // A reader blocked on a full channel ends once the channel is gone.
+                drop(from_reader);
+                match reader.join() {
+                    Ok(input) => State::Done(input),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            other => other,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Merge;
+    use crate::capture::write::PcapWriter;
+    use etherparse::PacketBuilder;
+
+    /// A small deterministic generator (xorshift), so the test needs no crate.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    fn udp(payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        PacketBuilder::ethernet2([1; 6], [2; 6])
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5060, 5080)
+            .write(&mut out, payload)
+            .expect("write");
+        out
+    }
+
+    /// A capture of `frames` packets: mostly RTP-like, some SIP, keep-alives, and frames
+    /// that are not Ethernet/IPv4/UDP. Timestamps start at `start`, mostly go forward,
+    /// and sometimes jump back (as with several interfaces in one file).
+    fn capture(rng: &mut Rng, start: i64, frames: usize) -> Vec<u8> {
+        let mut w = PcapWriter::new(Vec::new(), 1).expect("header");
+        let mut ts = start;
+        for n in 0..frames {
+            ts += i64::try_from(rng.below(2_000)).unwrap_or(0);
+            if rng.below(50) == 0 {
+                ts -= i64::try_from(rng.below(30_000)).unwrap_or(0);
+            }
+            let data = match rng.below(100) {
+                0..=2 => udp(format!("OPTIONS sip:x SIP/2.0\r\nCall-ID: {n}\r\n\r\n").as_bytes()),
+                3 => udp(b"\r\n\r\n"),
+                4 => vec![0xff; 40], // not IPv4: takes the decoder's general path
+                _ => udp(&[0x80, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+            };
+            w.write_packet(ts, &data).expect("packet");
+        }
+        w.into_inner()
+    }
+
+    fn inputs(files: &[Vec<u8>]) -> Vec<Input> {
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, bytes)| {
+                let reader = Box::new(std::io::Cursor::new(bytes.clone()));
+                Input::from_reader(&format!("f{i}"), u32::try_from(i).unwrap_or(0), reader)
+                    .expect("input")
+            })
+            .collect()
+    }
+
+    fn is_plain(frame: &Frame<'_>) -> bool {
+        Decoder::stateless_udp_payload(frame)
+            .and_then(plain_datagram)
+            .is_some()
+    }
+
+    /// (file, frame number) of every frame decoded, and the number of frames in all.
+    fn serial(files: &[Vec<u8>]) -> (Vec<(u32, u64)>, u64) {
+        let mut merge = Merge::new(inputs(files));
+        let (mut order, mut all) = (Vec::new(), 0);
+        while let Some(frame) = merge.next_frame() {
+            all += 1;
+            if !is_plain(&frame) {
+                order.push((frame.file, frame.number));
+            }
+        }
+        (order, all)
+    }
+
+    fn parallel(files: &[Vec<u8>]) -> (Vec<(u32, u64)>, u64) {
+        let mut p = Parallel::new(inputs(files));
+        let (mut order, mut all) = (Vec::new(), 0);
+        let mut last_seq = 0;
+        while let Some(item) = p.next() {
+            match item {
+                Item::Frame(frame, plain) => {
+                    assert!(frame.seq > last_seq, "seq goes up");
+                    last_seq = frame.seq;
+                    assert!(!is_plain(&frame));
+                    all += plain.frames + 1;
+                    order.push((frame.file, frame.number));
+                }
+                Item::Plain(plain) => all += plain.frames,
+            }
+        }
+        let read: u64 = p.into_inputs().iter().map(|i| i.stats().frames).sum();
+        assert_eq!(read, all, "every frame is counted once");
+        (order, all)
+    }
+
+    #[test]
+    fn frames_come_in_the_order_of_the_one_thread_merge() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for round in 0..12 {
+            let files = 1 + rng.below(4) as usize;
+            let ring = round % 3 == 0;
+            let captures: Vec<Vec<u8>> = (0..files)
+                .map(|f| {
+                    let frames = rng.below(12_000) as usize;
+                    // A ring buffer: each file after the one before; else overlapping.
+                    let start = if ring {
+                        1_000_000_000 * i64::try_from(f).unwrap_or(0)
+                    } else {
+                        i64::try_from(rng.below(5_000_000)).unwrap_or(0)
+                    };
+                    capture(&mut rng, start, frames)
+                })
+                .collect();
+            assert_eq!(serial(&captures), parallel(&captures), "round {round}");
+        }
+    }
+
+    #[test]
+    fn an_empty_input_and_ties_keep_the_command_line_order() {
+        let mut rng = Rng(7);
+        let same = capture(&mut rng, 0, 500);
+        let empty = PcapWriter::new(Vec::new(), 1).expect("header").into_inner();
+        let captures = vec![same.clone(), empty, same];
+        assert_eq!(serial(&captures), parallel(&captures));
+    }
+}
