@@ -58,16 +58,19 @@ pub fn explain(rule: &Rule) -> String {
 
 /// Every rule, one line each.
 pub fn table() -> String {
+    // Columns as wide as their widest entry, so the summaries line up.
+    let name_width = RULES.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    let rfc_width = RULES.iter().map(|r| r.rfc.chars().count()).max().unwrap_or(0);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<5} {:<8} {:<38} {:<28} summary",
+        "{:<5} {:<8} {:<name_width$} {:<rfc_width$} summary",
         "code", "severity", "name", "RFC"
     );
     for r in RULES {
         let _ = writeln!(
             out,
-            "{:<5} {:<8} {:<38} {:<28} {}",
+            "{:<5} {:<8} {:<name_width$} {:<rfc_width$} {}",
             r.code,
             r.severity.as_str(),
             r.name,

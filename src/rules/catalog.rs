@@ -425,7 +425,7 @@ pub static RULES: &[Rule] = &[
         name: "notify-unanswered",
         severity: Severity::Warning,
         rfc: "RFC 6665 §4.1.3",
-        summary: "the transferor never answered a NOTIFY, so the transferee keeps resending it",
+        summary: "The transferor never answered a NOTIFY, so the transferee kept resending it",
         requirement: "A subscriber that receives a NOTIFY matching its subscription MUST \
             answer it 200 (RFC 6665 §4.1.3); without an answer the notifier retransmits and \
             finally treats the subscription as failed.",
@@ -440,7 +440,7 @@ pub static RULES: &[Rule] = &[
         name: "no-final-notify",
         severity: Severity::Warning,
         rfc: "RFC 3515 §2.4.5, §2.4.7",
-        summary: "the outcome of the transfer is never reported: no NOTIFY with a final status",
+        summary: "The outcome of the transfer was never reported: no NOTIFY with a final status",
         requirement: "The NOTIFYs of a REFER report how the referenced request went; the \
             RFC expects the last one to carry the final response and terminate the \
             subscription (RFC 3515 §2.4.5, §2.4.7) but states no MUST that it be sent, \
