@@ -269,33 +269,62 @@ fn every_rule_fires_on_its_fault_capture() {
 /// the notes of issue 4): pinned so a change of behaviour is a decision.
 #[test]
 fn public_captures_fire_the_rules_read_in_them() {
+    // Every capture in ../shared/captures/public, with the codes `check --format json`
+    // lists for it, in that order (tests/expected/public-findings.md checks each one
+    // against the capture).
     let expected: &[(&str, &[&str])] = &[
+        ("corrupt-mixed-endian-header.pcap", &[]),
+        ("gtp-ipv6-tcp-sll.pcap", &[]),
         ("invalid-content-length.pcap", &["X601", "X601"]),
+        ("ipip-tunnel-tcp.pcap", &[]),
+        ("ipv4-linktype228.pcap", &[]),
+        ("junk-before-request.pcap", &[]),
         ("pppoe-sip.pcap", &["X602", "X602", "X602"]),
+        ("rawip-linktype.pcap", &[]),
+        ("sctp-sip-sll.pcap", &[]),
+        ("tcp-sip-invite-over-3-segments.pcap", &[]),
+        ("tcp-sip-large-body-loopback.pcap", &[]),
+        ("tcp-sip-retransmissions-sll.pcap", &[]),
+        ("tcp-sip-split-segments-port6060.pcap", &[]),
+        ("udp-ipv4-frag-incomplete.pcap", &[]),
+        ("udp-ipv4-frag-invite.pcapng", &[]),
         ("udp-ipv6-frag-sll.pcap", &["X310"]),
+        ("udp-ipv6.pcap", &[]),
+        ("utf8-latin1-headers.pcap", &[]),
+        ("vlan-qinq-pppoe-gre-multiif.pcapng", &[]),
+        ("websocket-sip-tcp.pcap", &[]),
         ("xfer-2views-ethernet.pcapng", &["X107", "X307"]),
+        ("xfer-2views-loopback-truncated-records.pcapng", &[]),
         (
             "xfer-attended-opensips-3cx-sll.pcap",
             &["X107", "X304", "X401"],
         ),
+        ("xfer-attended-refer-rejected-erspan.pcapng", &[]),
         ("xfer-blind-device-vantage.pcapng", &["X107", "X301"]),
+        ("xfer-blind-linux-2if-enp2s0-lo.pcapng", &["X107", "X307"]),
+        ("xfer-blind-macos-2if-en0-lo0.pcapng", &["X107", "X307"]),
+        ("xfer-blind-npcap-2if-ipfrag.pcapng", &["X107", "X307"]),
+        ("xfer-blind-old-linphone-android.pcapng", &["X107", "X307"]),
         (
             "xfer-blind-opensips-3cx-sll.pcap",
             &["X107", "X304", "X401"],
         ),
+        ("xfer-blind-proxy-minimal.pcap", &["X107", "X307"]),
+        ("xfer-blind-proxy-vantage.pcapng", &["X107", "X307"]),
+        ("xfer-blind-zoiper-linphone.pcapng", &["X107", "X307"]),
+        ("xfer-blind-zoiper-small.pcap", &["X107", "X307"]),
         (
             "xfer-notify-stuck-100-loopback.pcapng",
             &["X107", "X313", "X314"],
         ),
         ("xfer-refer-no-notify-eth.pcapng", &["X107", "X301"]),
+        ("xfer-refer-no-notify-ipfrag.pcap", &["X107", "X301"]),
+        ("xfer-refer-retrans-202-storm.pcapng", &["X107", "X307"]),
         ("xfer-refer-retrans-lossy.pcap", &["X106", "X107", "X307"]),
         (
             "xfer-two-transfers-ipfrag.pcapng",
             &["X107", "X307", "X107", "X307"],
         ),
-        ("tcp-sip-split-segments-port6060.pcap", &[]),
-        ("websocket-sip-tcp.pcap", &[]),
-        ("xfer-attended-refer-rejected-erspan.pcapng", &[]),
     ];
     for (name, want) in expected {
         let Some(path) = common::public(name) else {
@@ -309,4 +338,43 @@ fn public_captures_fire_the_rules_read_in_them() {
         ]));
         assert_eq!(codes(&doc), *want, "{name}");
     }
+    for path in common::public_captures() {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        assert!(
+            expected.iter().any(|(pinned, _)| *pinned == name),
+            "{name} is in ../shared/captures/public but its codes are not pinned here"
+        );
+    }
+}
+
+/// README.md's rule table lists every rule, with the code, name, severity, RFC and
+/// summary `sipxfer rules --format json` gives, in catalog order.
+#[test]
+fn the_readme_rule_table_is_the_catalog() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
+    let rows: Vec<String> = readme
+        .lines()
+        .filter(|l| l.starts_with("| X"))
+        .map(str::to_string)
+        .collect();
+    let doc = json(&sipxfer(["rules", "--format", "json"]));
+    let want: Vec<String> = doc["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|r| {
+            format!(
+                "| {} | `{}` | {} | {} | {} |",
+                r["code"].as_str().unwrap_or_default(),
+                r["name"].as_str().unwrap_or_default(),
+                r["severity"].as_str().unwrap_or_default(),
+                r["rfc"].as_str().unwrap_or_default(),
+                r["summary"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, want);
 }

@@ -18,7 +18,8 @@
 //!   Each frame sent carries that key, computed over every frame of its input, the
 //!   plain ones included; the plain frames need no place in the order.
 //! - Memory is bounded: a reader runs ahead by at most [`CHANNEL_BATCHES`] batches of at
-//!   most [`BATCH_BYTES`] (4 MiB of frames sent on: SIP, TCP, ...), and an
+//!   most [`BATCH_BYTES`] (4 MiB of frames sent on: SIP, TCP, ...), fewer when many
+//!   inputs are read at once (16 MiB for all of them up to 32 inputs), and an
 //!   input is started only when the merge reaches its first frame or when it is the next
 //!   by first timestamp and a core is free (a ring buffer: the next file is read while
 //!   this one is analysed).
@@ -43,6 +44,9 @@ const BATCH_FRAMES: usize = 4096;
 /// ring-buffer file read ahead gets this far (a few hundred MB of capture at the usual
 /// share of SIP) before it waits for the analysis.
 const CHANNEL_BATCHES: usize = 16;
+/// Batches all readers together may hold when many inputs overlap in time (all read at
+/// once): each reader then gets its share, at least 2.
+const ALL_CHANNELS_BATCHES: usize = 64;
 /// Inputs started before the merge reaches their first frame, at most.
 const STARTED_AHEAD: usize = 1;
 
@@ -151,6 +155,8 @@ enum State {
 
 struct Source {
     state: State,
+    /// Capacity of the reader's channel, in batches.
+    channel_batches: usize,
     index: u32,
     bytes_read: BytesRead,
     first_ts: Option<i64>,
@@ -188,6 +194,8 @@ pub struct Parallel {
 impl Parallel {
     pub fn new(inputs: Vec<Input>) -> Parallel {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let channel_batches =
+            (ALL_CHANNELS_BATCHES / inputs.len().max(1)).clamp(2, CHANNEL_BATCHES);
         let mut sources: Vec<Source> = inputs
             .into_iter()
             .map(|mut input| Source {
@@ -195,6 +203,7 @@ impl Parallel {
                 bytes_read: input.bytes_read_handle(),
                 first_ts: input.peek_ts(),
                 reached: false,
+                channel_batches,
                 state: State::Waiting(input),
             })
             .collect();
@@ -206,8 +215,8 @@ impl Parallel {
                     heads.push(Reverse((ts, i)));
                     start_order.push(i);
                 }
-                // Nothing to read: done as it is.
-                None => source.finish(),
+                // Nothing to read: it stays as it is.
+                None => {}
             }
         }
         start_order.sort_by_key(|&i| (sources.get(i).and_then(|s| s.first_ts), i));
@@ -386,7 +395,7 @@ impl Source {
     fn start(&mut self) -> bool {
         match std::mem::replace(&mut self.state, State::Moving) {
             State::Waiting(input) => {
-                let (to_analysis, from_reader) = sync_channel(CHANNEL_BATCHES);
+                let (to_analysis, from_reader) = sync_channel(self.channel_batches);
                 let reader = std::thread::Builder::new()
                     .name(format!("read input {}", self.index))
                     .spawn(move || read(input, to_analysis));
