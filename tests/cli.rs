@@ -413,3 +413,34 @@ fn a_capture_alone_means_analyze() {
     assert_eq!(sipxfer(["nosuchfile.pcap"]).status.code(), Some(2));
     assert!(stdout(&sipxfer(["--help"])).contains("analyze"));
 }
+
+/// A message counts as cut by the capture only when its datagram runs past the bytes
+/// captured, not whenever a record claims a longer packet than it holds (as in
+/// xfer-2views-loopback-truncated-records.pcapng, whose complete datagrams are each
+/// recorded 28 bytes longer than they are).
+#[test]
+fn only_a_datagram_that_runs_past_the_captured_bytes_is_cut_by_the_capture() {
+    let options = "OPTIONS sip:bob@127.0.0.2 SIP/2.0\r\n\
+        Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKcut\r\n\
+        From: <sip:alice@127.0.0.1>;tag=1\r\n\
+        To: <sip:bob@127.0.0.2>\r\n\
+        Call-ID: cut-1\r\n\
+        CSeq: 1 OPTIONS\r\n\
+        Content-Length: 0\r\n\r\n";
+    let frame = udp_frame(options.as_bytes());
+    let long = u32::try_from(frame.len() + 28).expect("length");
+    let mut pcap = PcapWriter::new(Vec::new(), 1).expect("writer");
+    // Complete, though the record says 28 bytes more.
+    pcap.write_record(1_000_000_000, &frame, long)
+        .expect("record");
+    // Really cut: the headers' end is missing.
+    pcap.write_record(2_000_000_000, &frame[..frame.len() - 30], long)
+        .expect("record");
+    let out = sipxfer_stdin(&["messages", "--format", "json", "-"], &pcap.into_inner());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["stats"]["sip"]["messages"], 2);
+    assert_eq!(doc["stats"]["sip"]["cut_by_capture"], 1);
+    assert_eq!(doc["stats"]["net"]["truncated_packets"], 1);
+    assert_eq!(doc["inputs"][0]["snapped_frames"], 2);
+}

@@ -318,7 +318,9 @@ fn public_captures_fire_the_rules_read_in_them() {
             &["X107", "X313", "X314"],
         ),
         ("xfer-refer-no-notify-eth.pcapng", &["X107", "X301"]),
-        ("xfer-refer-no-notify-ipfrag.pcap", &["X107", "X301"]),
+        // No X301: the capture shows no in-dialog request of the transferee at all (not
+        // even the ACK of its new call), so a NOTIFY could have gone unseen.
+        ("xfer-refer-no-notify-ipfrag.pcap", &["X107"]),
         ("xfer-refer-retrans-202-storm.pcapng", &["X107", "X307"]),
         ("xfer-refer-retrans-lossy.pcap", &["X106", "X107", "X307"]),
         (
@@ -377,4 +379,55 @@ fn the_readme_rule_table_is_the_catalog() {
         })
         .collect();
     assert_eq!(rows, want);
+}
+
+/// X301 rests on what the capture can see: the NOTIFYs follow the dialog's route set,
+/// like every in-dialog request of the transferee. The same SIPp capture with the
+/// transferee's in-dialog requests taken out (its ACKs and its BYE: frames 5, 12 and 15,
+/// as when a Record-Route sends them through an interface not captured) shows no
+/// more that a NOTIFY is missing, and the progress phase says why.
+#[test]
+fn a_missing_notify_counts_only_where_the_transferees_requests_are_seen() {
+    let path = sample("faults/x301-refer-accepted-no-notify.pcap");
+    let whole = json(&sipxfer([
+        "check",
+        "--format",
+        "json",
+        path.to_str().unwrap(),
+    ]));
+    assert_eq!(codes(&whole), ["X107", "X301"]);
+
+    let mut input = sipxfer::capture::Input::open(path.to_str().unwrap(), 0).expect("sample");
+    let mut w = sipxfer::capture::write::PcapWriter::new(Vec::new(), 1).expect("header");
+    while let Some(frame) = input.next_frame() {
+        if ![5, 12, 15].contains(&frame.number) {
+            w.write_record(frame.ts_ns, frame.data, frame.orig_len)
+                .expect("record");
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("sipxfer-x301-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let cut = dir.join("x301-transferee-unseen.pcap");
+    std::fs::write(&cut, w.into_inner()).expect("write");
+    let doc = json(&sipxfer([
+        "check",
+        "--format",
+        "json",
+        cut.to_str().unwrap(),
+    ]));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(codes(&doc), ["X107"]);
+    let progress = doc["transfers"][0]["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .find(|p| p["number"] == 4)
+        .expect("phase 4")
+        .clone();
+    assert!(
+        progress["reason"]
+            .as_str()
+            .is_some_and(|m| m.contains("nor any in-dialog request of the transferee")),
+        "{progress}"
+    );
 }

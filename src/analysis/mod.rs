@@ -438,9 +438,10 @@ impl Frames {
     }
 }
 
-/// Decodes one frame, telling the SIP stage whether the capture cut it.
+/// Decodes one frame; the decoder tells the SIP stage when the capture cut a payload
+/// of it ([`Sink::payload_cut`]).
 fn decode<O: Observer>(decoder: &mut Decoder, frame: &Frame<'_>, stage: &mut SipStage<'_, O>) {
-    stage.cut = (frame.data.len() < frame.orig_len as usize).then(|| frame.reference());
+    stage.cut = None;
     decoder.decode(frame, stage);
 }
 

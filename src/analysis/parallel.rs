@@ -196,7 +196,7 @@ impl Parallel {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let channel_batches =
             (ALL_CHANNELS_BATCHES / inputs.len().max(1)).clamp(2, CHANNEL_BATCHES);
-        let mut sources: Vec<Source> = inputs
+        let sources: Vec<Source> = inputs
             .into_iter()
             .map(|mut input| Source {
                 index: input.index(),
@@ -209,14 +209,11 @@ impl Parallel {
             .collect();
         let mut heads = BinaryHeap::new();
         let mut start_order = Vec::new();
-        for (i, source) in sources.iter_mut().enumerate() {
-            match source.first_ts {
-                Some(ts) => {
-                    heads.push(Reverse((ts, i)));
-                    start_order.push(i);
-                }
-                // Nothing to read: it stays as it is.
-                None => {}
+        for (i, source) in sources.iter().enumerate() {
+            // An input with nothing to read stays as it is.
+            if let Some(ts) = source.first_ts {
+                heads.push(Reverse((ts, i)));
+                start_order.push(i);
             }
         }
         start_order.sort_by_key(|&i| (sources.get(i).and_then(|s| s.first_ts), i));

@@ -188,6 +188,10 @@ struct At {
     frame: FrameRef,
     /// Tunnel layers already removed.
     depth: u32,
+    /// Whether the capture kept fewer bytes than the packet had (snap length). Only
+    /// a payload whose IP length runs past the captured bytes was actually cut: a
+    /// record may claim a longer packet than its complete datagrams.
+    snapped: bool,
 }
 
 impl Decoder {
@@ -206,6 +210,7 @@ impl Decoder {
         let at = At {
             frame: frame.reference(),
             depth: 0,
+            snapped: frame.data.len() < frame.orig_len as usize,
         };
         if let Some((flow, payload)) = fast_path(frame) {
             self.stats.udp_datagrams += 1;
@@ -305,7 +310,11 @@ impl Decoder {
         let header_len = header.slice().len();
         let total = usize::from(header.total_len());
         let end = if total == 0 {
-            // Segmentation offload on the capturing host leaves the length 0.
+            // Segmentation offload on the capturing host leaves the length 0: then
+            // only the record says whether the end was lost.
+            if at.snapped {
+                sink.payload_cut(at.frame);
+            }
             data.len()
         } else if total < header_len {
             self.stats.malformed_frames += 1;
@@ -362,7 +371,11 @@ impl Decoder {
         let length = usize::from(header.payload_length());
         let available = data.len().saturating_sub(40);
         let length = if length == 0 {
-            // Jumbogram (RFC 2675) or offload: the captured bytes are the payload.
+            // Jumbogram (RFC 2675) or offload: the captured bytes are the payload, and
+            // only the record says whether the end was lost.
+            if at.snapped {
+                sink.payload_cut(at.frame);
+            }
             available
         } else if length > available {
             self.stats.truncated_packets += 1;

@@ -60,7 +60,11 @@ pub fn explain(rule: &Rule) -> String {
 pub fn table() -> String {
     // Columns as wide as their widest entry, so the summaries line up.
     let name_width = RULES.iter().map(|r| r.name.len()).max().unwrap_or(0);
-    let rfc_width = RULES.iter().map(|r| r.rfc.chars().count()).max().unwrap_or(0);
+    let rfc_width = RULES
+        .iter()
+        .map(|r| r.rfc.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -252,9 +252,15 @@ pub static RULES: &[Rule] = &[
         summary: "REFER was accepted with a 2xx but no NOTIFY ever followed",
         requirement: "Accepting a REFER creates a subscription, and the recipient MUST use \
             NOTIFY to tell the transferor how the reference went (RFC 3515 §2.4.4). The \
-            only exception is when REFER and 2xx both carry Refer-Sub: false (RFC 4488 §4).",
+            only exception is when REFER and 2xx both carry Refer-Sub: false (RFC 4488 §4). \
+            The NOTIFYs follow the dialog's route set, like every in-dialog request of the \
+            transferee, so the finding is made only when the capture shows such a request \
+            (its ACK, a BYE, ...): a capture that shows none may miss the path the NOTIFYs \
+            took, and the progress phase then says so instead.",
         causes: "PBXs and phones that accept the REFER and place the call but never \
-            report on it, or send NOTIFYs to an address the transferor never receives.",
+            report on it, or send NOTIFYs to an address the transferor never receives; a \
+            proxy that answers the NOTIFYs itself and never relays them (a capture on the \
+            transferee's side of the proxy shows them).",
         fix: "Enable transfer-progress NOTIFYs on the transferee, or negotiate Refer-Sub: \
             false (norefersub) when the transferor does not need them.",
     },

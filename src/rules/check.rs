@@ -26,6 +26,9 @@ pub struct TransferFacts<'a> {
     pub new_call: Option<&'a Dialog>,
     /// Another REFER was sent earlier in the same dialog.
     pub earlier_refer_in_dialog: bool,
+    /// The capture shows in-dialog requests of the transferee, so it would show its
+    /// NOTIFYs too.
+    pub transferee_requests_seen: bool,
 }
 
 struct Out<'c> {
@@ -214,7 +217,9 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         .response
         .is_some_and(|(_, s)| (200..300).contains(&s));
     let no_subscription = t.refer.refer_sub_granted == Some(false);
-    if accepted && facts.notifies.is_empty() && !no_subscription {
+    // Only where the capture shows the transferee's in-dialog requests does a missing
+    // NOTIFY show a missing NOTIFY (the phase says so otherwise).
+    if accepted && facts.notifies.is_empty() && !no_subscription && facts.transferee_requests_seen {
         let frames = t.refer.response.map(|(f, _)| vec![f]).unwrap_or_default();
         out.add(
             "X301",

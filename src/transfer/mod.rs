@@ -584,8 +584,17 @@ fn build(
         retry_of: None,
         follows: None,
     };
-    transfer.phases = phase::phases(&transfer, r, original, consultation, new_dialog, collector);
+    let transferee_sends_seen = transferee_requests_seen(req, original, new_dialog);
+    transfer.phases = phase::phases(
+        &transfer,
+        r,
+        original,
+        consultation,
+        new_dialog,
+        transferee_sends_seen,
+    );
     let facts = crate::rules::check::TransferFacts {
+        transferee_requests_seen: transferee_sends_seen,
         refers: group,
         notifies: &notify_records,
         invite: new_call.as_ref().map(|(invite, _)| *invite),
@@ -803,6 +812,42 @@ fn release_of(
         frame,
         before_outcome: outcome_frame.is_none_or(|o| frame < o),
     })
+}
+
+/// Whether the capture shows in-dialog requests sent by the transferee: in the original
+/// dialog (its ACK or any later request) or in the new call (its ACK, BYE, ...). Such
+/// requests follow the dialog's route set (RFC 3261 §12.2.1.1), as its NOTIFYs do
+/// (RFC 3515 §2.4.4); a capture that shows none of them may miss the path a NOTIFY took
+/// (a Record-Route through an interface not captured), so a missing NOTIFY there proves
+/// nothing.
+fn transferee_requests_seen(
+    req: &record::Request,
+    original: Option<&Dialog>,
+    new_call: Option<&Dialog>,
+) -> bool {
+    let in_original = original.is_some_and(|o| {
+        // The REFER's From tag is the transferor's; the other side is the transferee. A
+        // REFER outside the dialog does not say which side that is.
+        let transferee = if o.from_tag == req.from_tag {
+            Side::Callee
+        } else if o.to_tag.as_deref() == Some(req.from_tag.as_str()) {
+            Side::Caller
+        } else {
+            return false;
+        };
+        (transferee == Side::Caller && o.ack.is_some())
+            || o.requests
+                .iter()
+                .any(|r| r.by == transferee && r.frame != o.invite)
+    });
+    // The transferee is the new call's caller.
+    let in_new_call = new_call.is_some_and(|d| {
+        d.ack.is_some()
+            || d.requests
+                .iter()
+                .any(|r| r.by == Side::Caller && r.frame != d.invite)
+    });
+    in_original || in_new_call
 }
 
 /// Whether an earlier REFER in the same Call-ID (not a copy of this one) was accepted:

@@ -19,7 +19,7 @@
 use serde::Serialize;
 
 use super::record::{Aor, ReferRecord};
-use super::{Collector, Role, Transfer};
+use super::{Role, Transfer};
 use crate::capture::FrameRef;
 use crate::dialog::{Dialog, Ending, Side};
 use crate::sip::sdp::Direction;
@@ -176,7 +176,7 @@ pub(super) fn phases(
     original: Option<&Dialog>,
     consultation: Option<&Dialog>,
     new_call: Option<&Dialog>,
-    _collector: &Collector,
+    transferee_requests_seen: bool,
 ) -> Vec<Phase> {
     let mut phases = Vec::new();
     let refer = &t.refer;
@@ -276,8 +276,10 @@ pub(super) fn phases(
                 "the REFER was rejected: no subscription"
             } else if refer.refer_sub_granted == Some(false) {
                 "Refer-Sub: false was agreed: no NOTIFYs (RFC 4488)"
-            } else {
+            } else if transferee_requests_seen {
                 "no NOTIFY of the REFER's subscription is in the capture"
+            } else {
+                "no NOTIFY of the REFER's subscription is in the capture, nor any in-dialog request of the transferee (not even its ACK): the capture may not see the path they take"
             };
             phases.push(Phase::missing(
                 PhaseKind::Progress,
