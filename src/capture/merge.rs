@@ -50,12 +50,22 @@ impl Merge {
                 }
             }
         }
+        let mut next = None;
         if let Some(i) = self.refill.take()
             && let Some(ts) = self.inputs.get_mut(i).and_then(Input::peek_ts)
         {
-            self.heads.push(Reverse((ts, i)));
+            // The input just read from usually comes next again (the files of a ring
+            // buffer follow each other): then the heap would hand it straight back.
+            if self.heads.peek().is_none_or(|Reverse(top)| (ts, i) < *top) {
+                next = Some(i);
+            } else {
+                self.heads.push(Reverse((ts, i)));
+            }
         }
-        let Reverse((_, i)) = self.heads.pop()?;
+        let i = match next {
+            Some(i) => i,
+            None => self.heads.pop()?.0.1,
+        };
         self.refill = Some(i);
         let mut frame = self.inputs.get_mut(i).and_then(Input::next_frame)?;
         self.delivered += 1;
