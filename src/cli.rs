@@ -154,9 +154,9 @@ pub struct Common {
     /// When to colour text output (NO_COLOR turns `auto` off).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
-    /// Read every input on the analysis thread. By default gzip files are
-    /// decompressed on threads of their own, and several files are each read on a
-    /// thread of their own; the result is the same either way.
+    /// Read every input on the analysis thread. By default each file is read on a
+    /// thread of its own (and a gzip file decompressed on another); the result is the
+    /// same either way.
     #[arg(long)]
     pub single_thread: bool,
 }

@@ -320,12 +320,13 @@ fn gzip_read_on_its_own_thread_gives_the_same_answer_as_in_place() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Several files are each read on a thread of their own (the plain RTP set aside
-/// there), and the answer is byte for byte the one of a single thread: for all the
-/// samples at once (a ring buffer of sorts: their times do not overlap), for captures
-/// whose times overlap, and for every public capture at once when they are present.
+/// Every file is read on a thread of its own (the plain RTP set aside there), and the
+/// answer is byte for byte the one of a single thread: for each sample and public
+/// capture alone, for all the samples at once (a ring buffer of sorts: their times do
+/// not overlap), for captures whose times overlap, and for every public capture at once
+/// (the public ones when they are present).
 #[test]
-fn several_files_read_on_threads_give_the_same_answer_as_one_thread() {
+fn files_read_on_threads_give_the_same_answer_as_one_thread() {
     let mut runs: Vec<Vec<PathBuf>> = Vec::new();
     let mut samples: Vec<PathBuf> = std::fs::read_dir(root().join("samples"))
         .expect("samples")
@@ -335,10 +336,12 @@ fn several_files_read_on_threads_give_the_same_answer_as_one_thread() {
         .collect();
     samples.sort();
     assert!(samples.len() > 30, "{samples:?}");
+    let public = common::public_captures();
+    // Each capture alone, then all of them at once.
+    runs.extend(samples.iter().chain(&public).map(|p| vec![p.clone()]));
     runs.push(samples);
     let one = sample("xfer-two-transfers-udp.pcap");
     runs.push(vec![one.clone(), sample("calls-mixed-udp.pcapng"), one]);
-    let public = common::public_captures();
     if !public.is_empty() {
         runs.push(public);
     }

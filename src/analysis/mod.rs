@@ -28,7 +28,7 @@ pub struct Options {
     pub grace_ns: i64,
     /// Rule levels and trusted domains for the findings.
     pub rules: crate::rules::Config,
-    /// Read several inputs on threads of their own (see [`parallel`]); the result is
+    /// Read the inputs on threads of their own (see [`parallel`]); the result is
     /// the same either way.
     pub threads: bool,
 }
@@ -423,10 +423,11 @@ enum Frames {
 }
 
 impl Frames {
+    /// Bytes of the inputs read up to the frame being analysed, for progress.
     fn bytes_read(&self) -> u64 {
         match self {
             Frames::Serial(merge) => merge.inputs().iter().map(Input::bytes_read).sum(),
-            Frames::Parallel(p) => p.bytes_read(),
+            Frames::Parallel(p) => p.bytes_analysed(),
         }
     }
 
@@ -454,7 +455,8 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         .iter()
         .map(Input::file_size)
         .try_fold(0u64, |sum, size| size.map(|s| sum.saturating_add(s)));
-    let mut frames_in = if options.threads && inputs.len() > 1 {
+    // Even one input gains: its reading and the analysis then run side by side.
+    let mut frames_in = if options.threads && !inputs.is_empty() {
         Frames::Parallel(parallel::Parallel::new(inputs))
     } else {
         Frames::Serial(Merge::new(inputs))

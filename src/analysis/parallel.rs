@@ -1,4 +1,4 @@
-//! Several inputs read on threads of their own, merged back into one stream of frames.
+//! Inputs read on threads of their own, merged back into one stream of frames.
 //!
 //! Each input gets a reader thread. It reads the input's frames and sets aside the plain
 //! traffic the pipeline would only count: Ethernet/IPv4/UDP datagrams that are not SIP
@@ -6,8 +6,9 @@
 //! make ([`Decoder::stateless_udp_payload`], [`super::plain_datagram`]). Every other
 //! frame (SIP, TCP, fragments, tunnels, other link types) is copied into a batch and
 //! sent to the analysis thread, with the counts of the plain frames read before it.
-//! With two files the analysis thread is left with a few per cent of the frames and the
-//! reading is shared by both cores.
+//! The analysis thread is left with a few per cent of the frames: with one file the
+//! reading and the analysis run on both cores side by side (2 GB: 0.68 s against
+//! 1.02 s on one thread), with several files the reading too is shared.
 //!
 //! Guarantees:
 //! - The frames handed on come in exactly the order [`crate::capture::Merge`] delivers
@@ -86,6 +87,9 @@ struct Sent {
     orig_len: u32,
     len: usize,
     plain_before: PlainCounts,
+    /// Bytes of the input read when this frame was: how far the analysis has got once
+    /// it takes this frame (the reader itself runs ahead).
+    bytes_read: u64,
 }
 
 /// What a reader sends: frames in file order, and after the last frame the counts of
@@ -110,6 +114,7 @@ fn read(mut input: Input, to_analysis: SyncSender<Batch>) -> Input {
     let mut batch = Batch::default();
     let mut plain = PlainCounts::default();
     let mut key = i64::MIN;
+    let read = input.bytes_read_handle();
     while let Some(frame) = input.next_frame() {
         key = key.max(frame.ts_ns);
         if let Some(kind) = Decoder::stateless_udp_payload(&frame).and_then(plain_datagram) {
@@ -124,6 +129,7 @@ fn read(mut input: Input, to_analysis: SyncSender<Batch>) -> Input {
             orig_len: frame.orig_len,
             len: frame.data.len(),
             plain_before: std::mem::take(&mut plain),
+            bytes_read: read.get(),
         });
         batch.data.extend_from_slice(frame.data);
         if batch.full() && to_analysis.send(std::mem::take(&mut batch)).is_err() {
@@ -159,6 +165,8 @@ struct Source {
     channel_batches: usize,
     index: u32,
     bytes_read: BytesRead,
+    /// Bytes of the input read up to the frame the analysis took last.
+    analysed: u64,
     first_ts: Option<i64>,
     /// Whether the merge has reached the input's first frame.
     reached: bool,
@@ -172,7 +180,7 @@ pub enum Item<'a> {
     Plain(PlainCounts),
 }
 
-/// Several inputs, each read on a thread of its own, merged by timestamp.
+/// Inputs, each read on a thread of its own, merged by timestamp.
 pub struct Parallel {
     sources: Vec<Source>,
     /// Merge keys of the next frame of every input being read, or the first timestamp
@@ -201,6 +209,7 @@ impl Parallel {
             .map(|mut input| Source {
                 index: input.index(),
                 bytes_read: input.bytes_read_handle(),
+                analysed: 0,
                 first_ts: input.peek_ts(),
                 reached: false,
                 channel_batches,
@@ -239,9 +248,10 @@ impl Parallel {
             .map(|(ts, _)| ts)
     }
 
-    /// Bytes read so far from every input.
-    pub fn bytes_read(&self) -> u64 {
-        self.sources.iter().map(|s| s.bytes_read.get()).sum()
+    /// Bytes of every input read up to the frames analysed so far: what a progress
+    /// line shows (the readers themselves run ahead).
+    pub fn bytes_analysed(&self) -> u64 {
+        self.sources.iter().map(|s| s.analysed).sum()
     }
 
     /// The next frame in merge order, or the plain frames that ended an input.
@@ -288,6 +298,7 @@ impl Parallel {
             .unwrap_or_default();
         *next += 1;
         *offset += sent.len;
+        source.analysed = sent.bytes_read;
         self.delivered += sent.plain_before.frames + 1;
         let frame = Frame {
             seq: self.delivered,
@@ -323,6 +334,7 @@ impl Parallel {
             }
             if let Some(tail) = batch.tail.take() {
                 source.finish();
+                source.analysed = source.bytes_read.get();
                 self.delivered += tail.frames;
                 self.start_ahead();
                 return Some(tail);
