@@ -424,32 +424,42 @@ pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
         .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
         .force_no_tty()
         .set_header(vec!["  phase", "start", "end", "frames", "dialog"]);
-    // As they happened: by start time, overlaps and all; missing phases last.
+    // As they happened: by start time, overlaps and all; missing phases last, each on
+    // a line of its own after the table, so their reasons do not widen its columns.
     let mut phases: Vec<&crate::transfer::Phase> = t.phases.iter().collect();
     phases.sort_by_key(|p| (p.first.is_none(), p.first, p.kind.number()));
+    let label =
+        |p: &crate::transfer::Phase| format!("  {} {}", p.kind.number(), escape_str(&p.name));
+    let mut missing = Vec::new();
     for p in phases {
-        let (start, end, frames) = match (p.first, p.last) {
-            (Some(f), Some(l)) => (time(f), time(l), format!("{}-{}", frame(f), frame(l))),
-            _ => (
-                "-".to_string(),
-                "-".to_string(),
-                p.missing
-                    .as_deref()
-                    .map(|m| format!("missing: {m}"))
-                    .unwrap_or_default(),
-            ),
+        let (Some(f), Some(l)) = (p.first, p.last) else {
+            missing.push(p);
+            continue;
         };
         let dialog = p.dialog.as_deref().map(short_id).unwrap_or_default();
         table.add_row(vec![
-            format!("  {} {}", p.kind.number(), escape_str(&p.name)),
-            start,
-            end,
-            frames,
+            label(p),
+            time(f),
+            time(l),
+            format!("{}-{}", frame(f), frame(l)),
             dialog,
         ]);
     }
+    // The phase column as the table pads it: its widest cell, one space either side.
+    let width = t
+        .phases
+        .iter()
+        .filter(|p| p.first.is_some() && p.last.is_some())
+        .map(|p| label(p).chars().count())
+        .chain(std::iter::once("  phase".len()))
+        .max()
+        .unwrap_or_default();
     for line in table.to_string().lines() {
         let _ = writeln!(out, "{}", line.trim_end());
+    }
+    for p in missing {
+        let why = p.missing.as_deref().map(escape_str).unwrap_or_default();
+        let _ = writeln!(out, " {:<width$}  missing: {why}", label(p));
     }
     let _ = writeln!(out);
 
