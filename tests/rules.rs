@@ -266,7 +266,7 @@ fn every_rule_fires_on_its_fault_capture() {
 }
 
 /// Which rules fire on the public captures, each checked by reading the capture (see
-/// the notes of issue 4): pinned so a change of behaviour is a decision.
+/// tests/expected/public-findings.md): pinned so a change of behaviour is a decision.
 #[test]
 fn public_captures_fire_the_rules_read_in_them() {
     // Every capture in ../shared/captures/public, with the codes `check --format json`
