@@ -108,38 +108,112 @@ impl Batch {
     }
 }
 
-/// Reads `input` to its end, sending on every frame the pipeline must decode. Returns
-/// the input, with its counts and damage, once it is read.
-fn read(mut input: Input, to_analysis: SyncSender<Batch>) -> Input {
-    let mut batch = Batch::default();
-    let mut plain = PlainCounts::default();
-    let mut key = i64::MIN;
-    let read = input.bytes_read_handle();
-    while let Some(frame) = input.next_frame() {
-        key = key.max(frame.ts_ns);
-        if let Some(kind) = Decoder::stateless_udp_payload(&frame).and_then(plain_datagram) {
-            plain.add(frame.ts_ns, frame.data.len(), kind);
-            continue;
-        }
-        batch.frames.push(Sent {
-            key,
-            number: frame.number,
-            ts_ns: frame.ts_ns,
-            linktype: frame.linktype,
-            orig_len: frame.orig_len,
-            len: frame.data.len(),
-            plain_before: std::mem::take(&mut plain),
-            bytes_read: read.get(),
-        });
-        batch.data.extend_from_slice(frame.data);
-        if batch.full() && to_analysis.send(std::mem::take(&mut batch)).is_err() {
-            // The analysis stopped listening: nothing more to do.
-            return input;
+/// Reads one input into batches: the same code on a reader thread and, when no thread
+/// can be had, on the analysis thread itself.
+struct Reader {
+    input: Input,
+    bytes_read: BytesRead,
+    /// The latest timestamp so far: the merge key of the next frame sent on.
+    key: i64,
+}
+
+impl Reader {
+    fn new(input: Input) -> Reader {
+        Reader {
+            bytes_read: input.bytes_read_handle(),
+            input,
+            key: i64::MIN,
         }
     }
-    batch.tail = Some(plain);
-    let _ = to_analysis.send(batch);
-    input
+
+    /// The next batch of frames the pipeline must decode; at the input's end, one with
+    /// the `tail` set.
+    fn next_batch(&mut self) -> Batch {
+        let mut batch = Batch::default();
+        let mut plain = PlainCounts::default();
+        while let Some(frame) = self.input.next_frame() {
+            self.key = self.key.max(frame.ts_ns);
+            if let Some(kind) = Decoder::stateless_udp_payload(&frame).and_then(plain_datagram) {
+                plain.add(frame.ts_ns, frame.data.len(), kind);
+                continue;
+            }
+            batch.frames.push(Sent {
+                key: self.key,
+                number: frame.number,
+                ts_ns: frame.ts_ns,
+                linktype: frame.linktype,
+                orig_len: frame.orig_len,
+                len: frame.data.len(),
+                plain_before: std::mem::take(&mut plain),
+                bytes_read: self.bytes_read.get(),
+            });
+            batch.data.extend_from_slice(frame.data);
+            if batch.full() {
+                return batch;
+            }
+        }
+        batch.tail = Some(plain);
+        batch
+    }
+
+    /// Reads the input to its end on a thread of its own, sending every batch; returns
+    /// the input, with its counts and damage.
+    fn run(mut self, to_analysis: SyncSender<Batch>) -> Input {
+        loop {
+            let batch = self.next_batch();
+            let last = batch.tail.is_some();
+            // A send fails only when the analysis stopped listening.
+            if to_analysis.send(batch).is_err() || last {
+                return self.input;
+            }
+        }
+    }
+}
+
+/// Where the batches of an input being read come from.
+enum Batches {
+    Thread {
+        from_reader: Receiver<Batch>,
+        /// Gives the input back at the end (`None` only if the reader never reached
+        /// the thread, which then kept it here).
+        reader: JoinHandle<Option<Input>>,
+    },
+    /// No thread could be started: read on the analysis thread, batch by batch.
+    Here(Box<Reader>),
+}
+
+impl Batches {
+    /// The next batch; `None` when the reader thread ended without its last batch.
+    fn next(&mut self) -> Option<Batch> {
+        match self {
+            Batches::Thread { from_reader, .. } => from_reader.recv().ok(),
+            Batches::Here(reader) => Some(reader.next_batch()),
+        }
+    }
+
+    fn running(&self) -> bool {
+        matches!(self, Batches::Thread { reader, .. } if !reader.is_finished())
+    }
+
+    /// The input back, once read.
+    fn into_input(self) -> Option<Input> {
+        match self {
+            Batches::Thread {
+                from_reader,
+                reader,
+            } => {
+                // A reader blocked on a full channel ends once the channel is gone.
+                drop(from_reader);
+                match reader.join() {
+                    Ok(input) => input,
+                    // A panic on the reader thread is a bug of ours, not of the input:
+                    // let it surface as it would have on one thread.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            Batches::Here(reader) => Some(reader.input),
+        }
+    }
 }
 
 /// Where one input's reading stands.
@@ -147,8 +221,7 @@ enum State {
     /// Not started: its first frame is not reached yet.
     Waiting(Input),
     Reading {
-        from_reader: Receiver<Batch>,
-        reader: JoinHandle<Input>,
+        batches: Batches,
         batch: Batch,
         /// Next frame of `batch`, and where its bytes start.
         next: usize,
@@ -193,6 +266,8 @@ pub struct Parallel {
     started_ahead: usize,
     /// Readers that may run at once besides the analysis.
     threads: usize,
+    /// Whether readers get threads of their own (tests read on the calling thread too).
+    spawn: bool,
     /// The input whose frame was handed on last: its next key is looked up at the next
     /// call, once that frame is no longer borrowed.
     refill: Option<usize>,
@@ -233,6 +308,7 @@ impl Parallel {
             next_start: 0,
             started_ahead: 0,
             threads,
+            spawn: true,
             refill: None,
             delivered: 0,
         }
@@ -263,6 +339,7 @@ impl Parallel {
         }
         // The input whose next frame comes first, once every input whose first frame
         // the merge reaches is started.
+        let spawn = self.spawn;
         let i = loop {
             let Reverse((_, i)) = self.heads.pop()?;
             let source = self.sources.get_mut(i)?;
@@ -272,7 +349,7 @@ impl Parallel {
             // The merge reached an input's first frame: start its reader unless it was
             // started ahead, then put its first frame's key in place.
             source.reached = true;
-            if !source.start() {
+            if !source.start(spawn) {
                 self.started_ahead = self.started_ahead.saturating_sub(1);
             }
             self.start_ahead();
@@ -319,11 +396,10 @@ impl Parallel {
         loop {
             let source = self.sources.get_mut(i)?;
             let State::Reading {
-                from_reader,
+                batches,
                 batch,
                 next,
                 offset,
-                ..
             } = &mut source.state
             else {
                 return None;
@@ -339,17 +415,17 @@ impl Parallel {
                 self.start_ahead();
                 return Some(tail);
             }
-            match from_reader.recv() {
-                Ok(b) => {
+            match batches.next() {
+                Some(b) => {
                     *batch = b;
                     *next = 0;
                     *offset = 0;
                     // A reader may have finished meanwhile, freeing a core.
                     self.start_ahead();
                 }
-                // The reader ended without its last batch: it panicked. That is a bug of
-                // ours, not of the input; let it surface.
-                Err(_) => {
+                // The reader ended without its last batch: it panicked, and finishing
+                // lets that surface.
+                None => {
                     source.finish();
                     return None;
                 }
@@ -364,9 +440,7 @@ impl Parallel {
             let running = self
                 .sources
                 .iter()
-                .filter(
-                    |s| matches!(&s.state, State::Reading { reader, .. } if !reader.is_finished()),
-                )
+                .filter(|s| matches!(&s.state, State::Reading { batches, .. } if batches.running()))
                 .count();
             if running >= self.threads {
                 return;
@@ -377,7 +451,7 @@ impl Parallel {
             self.next_start += 1;
             if let Some(source) = self.sources.get_mut(i)
                 && !source.reached
-                && source.start()
+                && source.start(self.spawn)
             {
                 self.started_ahead += 1;
             }
@@ -400,28 +474,45 @@ impl Parallel {
 }
 
 impl Source {
-    /// Starts reading on a thread of its own; false if it was started already.
-    fn start(&mut self) -> bool {
+    /// Starts reading on a thread of its own (on this one when no thread can be had,
+    /// or `threads` is false); false if it was started already.
+    fn start(&mut self, threads: bool) -> bool {
         match std::mem::replace(&mut self.state, State::Moving) {
+            State::Waiting(input) if !threads => {
+                self.state = State::Reading {
+                    batches: Batches::Here(Box::new(Reader::new(input))),
+                    batch: Batch::default(),
+                    next: 0,
+                    offset: 0,
+                };
+                true
+            }
             State::Waiting(input) => {
+                let reader = Reader::new(input);
+                // The reader is handed over only once the thread runs, so a thread that
+                // cannot be started loses nothing.
+                let (hand_over, take_over) = sync_channel::<Reader>(1);
                 let (to_analysis, from_reader) = sync_channel(self.channel_batches);
-                let reader = std::thread::Builder::new()
+                let thread = std::thread::Builder::new()
                     .name(format!("read input {}", self.index))
-                    .spawn(move || read(input, to_analysis));
-                match reader {
-                    Ok(reader) => {
-                        self.state = State::Reading {
+                    .spawn(move || take_over.recv().ok().map(|r| r.run(to_analysis)));
+                let batches = match thread {
+                    Ok(thread) => match hand_over.send(reader) {
+                        Ok(()) => Batches::Thread {
                             from_reader,
-                            reader,
-                            batch: Batch::default(),
-                            next: 0,
-                            offset: 0,
-                        };
-                    }
-                    // No thread to be had: the input is lost with the closure, so say so
-                    // loudly rather than analyse less than the user gave.
-                    Err(e) => panic!("cannot start a reader thread: {e}"),
-                }
+                            reader: thread,
+                        },
+                        // The thread is gone already: read here.
+                        Err(back) => Batches::Here(Box::new(back.0)),
+                    },
+                    Err(_) => Batches::Here(Box::new(reader)),
+                };
+                self.state = State::Reading {
+                    batches,
+                    batch: Batch::default(),
+                    next: 0,
+                    offset: 0,
+                };
                 true
             }
             other => {
@@ -434,18 +525,10 @@ impl Source {
     /// Waits for the reader to hand its input back.
     fn finish(&mut self) {
         self.state = match std::mem::replace(&mut self.state, State::Moving) {
-            State::Reading {
-                reader,
-                from_reader,
-                ..
-            } => {
-                // A reader blocked on a full channel ends once the channel is gone.
-                drop(from_reader);
-                match reader.join() {
-                    Ok(input) => State::Done(input),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
+            State::Reading { batches, .. } => match batches.into_input() {
+                Some(input) => State::Done(input),
+                None => State::Moving,
+            },
             other => other,
         };
     }
@@ -536,7 +619,15 @@ mod tests {
     }
 
     fn parallel(files: &[Vec<u8>]) -> (Vec<(u32, u64)>, u64) {
+        let on_threads = parallel_with(files, true);
+        // Without threads (as when none can be had) the readers' code runs here.
+        assert_eq!(on_threads, parallel_with(files, false));
+        on_threads
+    }
+
+    fn parallel_with(files: &[Vec<u8>], spawn: bool) -> (Vec<(u32, u64)>, u64) {
         let mut p = Parallel::new(inputs(files));
+        p.spawn = spawn;
         let (mut order, mut all) = (Vec::new(), 0);
         let mut last_seq = 0;
         while let Some(item) = p.next() {
