@@ -715,9 +715,13 @@ fn in_dialog(
             if matches!(method, Method::Invite | Method::Update)
                 && let Some(direction) = sdp::direction(msg.body())
             {
+                // Each side holds and resumes on its own (RFC 3264 §8.4): a change is
+                // one from what this side offered last.
                 let last = dialog
                     .media
-                    .last()
+                    .iter()
+                    .rev()
+                    .find(|m| m.by == by)
                     .map_or(sdp::Direction::SendRecv, |m| m.direction);
                 if direction != last {
                     dialog.media.push(MediaChange {

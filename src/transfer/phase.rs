@@ -209,13 +209,14 @@ pub(super) fn phases(
         } else {
             Side::Callee
         };
-        let last = o.media.iter().rev().find(|m| m.frame < refer.frame)?;
+        let last = o
+            .media
+            .iter()
+            .rev()
+            .find(|m| m.frame < refer.frame && m.by == transferor_side)?;
         // A hold before the consultation call belongs to the consultation, not here.
         let before_consultation = consultation.is_some_and(|c| last.frame < c.invite);
-        (last.by == transferor_side
-            && last.direction != Direction::SendRecv
-            && !before_consultation)
-            .then_some(last.frame)
+        (last.direction != Direction::SendRecv && !before_consultation).then_some(last.frame)
     });
     let response = match refer.response {
         Some((_, status)) => status.to_string(),
