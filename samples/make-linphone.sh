@@ -31,29 +31,14 @@
 # KEEP_WORK=1 keeps the linphonec configs and logs (debug logs: -d 5).
 set -euo pipefail
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-OUT="$HERE/xfer-attended-linphone-udp.pcap"
-PIDFILE="${TMPDIR:-/tmp}/sipxfer-make-linphone.pids"
-PIDS=()
+ME=make-linphone
+OUT="$(cd "$(dirname "$0")" && pwd)/xfer-attended-linphone-udp.pcap"
+UA=linphonec
+NEEDS="linphonec tcpdump tshark timeout stdbuf ss"
+INSTALL="apt-get install -y linphone-cli tcpdump tshark"
+# shellcheck source=samples/real-ua.sh
+source "$(dirname "$0")/real-ua.sh"
 
-FORCE=0
-for arg in "$@"; do
-    case "$arg" in
-        --force) FORCE=1 ;;
-        *) echo "usage: make-linphone.sh [--force]" >&2; exit 2 ;;
-    esac
-done
-if [[ -e $OUT && $FORCE -eq 0 ]]; then
-    echo "make-linphone: $(basename "$OUT") exists (--force remakes it)"
-    exit 0
-fi
-
-for tool in linphonec tcpdump tshark timeout stdbuf ss; do
-    command -v "$tool" >/dev/null || {
-        echo "make-linphone: missing $tool (apt-get install -y linphone-cli tcpdump tshark)" >&2
-        exit 2
-    }
-done
 WAV=/usr/share/sounds/linphone/hello8000.wav # 16-bit PCM, 8000 Hz, mono
 [[ -f $WAV ]] || { echo "make-linphone: missing $WAV (package linphone-common)" >&2; exit 2; }
 VERSION=$({ linphonec -v 2>&1 || true; } | sed -n 's/^version: \([0-9.]*\).*/\1/p' | head -n 1)
@@ -61,37 +46,7 @@ if [[ $VERSION != 5.1.65 ]]; then
     echo "make-linphone: warning: linphonec $VERSION, samples/README.md describes 5.1.65" >&2
 fi
 
-end_pid() {
-    case "$(cat "/proc/$1/comm" 2>/dev/null || true)" in
-        linphonec | tcpdump | timeout) kill "$1" 2>/dev/null || true ;;
-    esac
-}
-# Leftovers of an interrupted run (only the processes it recorded).
-if [[ -f $PIDFILE ]]; then
-    while read -r pid; do [[ -n $pid ]] && end_pid "$pid"; done <"$PIDFILE"
-    rm -f "$PIDFILE"
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sipxfer-linphone.XXXXXX")
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do end_pid "$pid"; done
-    rm -f "$PIDFILE"
-    [[ -n ${KEEP_WORK:-} ]] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-track() { PIDS+=("$1"); echo "$1" >>"$PIDFILE"; }
-
-fail() {
-    echo "make-linphone: $*" >&2
-    local u
-    for u in alice bob carol; do
-        [[ -f $WORK/$u.log ]] || continue
-        echo "--- $u.log (tail)" >&2
-        grep -a -v -e 'soundcard with capabilities' -e '^$' "$WORK/$u.log" | tail -n 8 >&2 || true
-    done
-    exit 1
-}
+ua_log_tail() { grep -a -v -e 'soundcard with capabilities' -e '^$' "$WORK/$1.log" | tail -n 8; }
 
 # ua_config NAME IP PORT RTP_PORT : a HOME with a linphonerc: UDP only, SIP
 # and RTP bound to the UA's own address, identity sip:NAME@IP:PORT, no
@@ -155,39 +110,11 @@ enabled=0
 EOF
 }
 
-# ua_start NAME IP PORT : linphonec in the background (HOME of its own, -a:
-# auto answer), reading commands from a FIFO; FD_NAME is the write end; its
-# output is line buffered (stdbuf) as wait_log reads it. timeout bounds it.
+# ua_start NAME IP PORT : linphonec with a HOME of its own (-a: auto answer),
+# taking commands on its standard input (ua_run); timeout bounds it.
 ua_start() {
-    local name=$1 ip=$2 port=$3 fd i
-    mkfifo "$WORK/$name.fifo"
-    HOME=$WORK/$name timeout 45 stdbuf -oL -eL \
-        linphonec -c "$WORK/$name/linphonerc" -a -d 5 -l "$WORK/$name/debug.log" \
-        <"$WORK/$name.fifo" >"$WORK/$name.log" 2>&1 &
-    track $!
-    exec {fd}>"$WORK/$name.fifo"
-    printf -v "FD_$name" '%s' "$fd"
-    for i in $(seq 100); do
-        [[ -n $(ss -Hlun "src $ip:$port") ]] && return 0
-        sleep 0.1
-    done
-    fail "$name does not listen on $ip:$port"
-}
-
-# cmd NAME COMMAND : one linphonec command to that UA.
-cmd() {
-    local fd_var="FD_$1"
-    echo "$2" >&"${!fd_var}"
-}
-
-# wait_log NAME REGEX : wait (at most 5 s) until the UA's output matches.
-wait_log() {
-    local i
-    for i in $(seq 50); do
-        grep -a -q -E "$2" "$WORK/$1.log" && return 0
-        sleep 0.1
-    done
-    fail "$1: no '$2' within 5 s"
+    ua_run "$1" "$2" "$3" env HOME="$WORK/$1" timeout 45 \
+        linphonec -c "$WORK/$1/linphonerc" -a -d 5 -l "$WORK/$1/debug.log"
 }
 
 ALICE=127.0.0.1
@@ -198,17 +125,7 @@ ua_config alice $ALICE 5060 10000
 ua_config bob $BOB 5062 10010
 ua_config carol $CAROL 5060 10020
 
-rm -f "$OUT"
-tcpdump -i lo --immediate-mode -U -n -s 0 -w "$OUT" \
-    "udp and (port 5060 or port 5062 or portrange 10000-10029)" \
-    2>"$WORK/capture.log" &
-CAPTURE_PID=$!
-track $CAPTURE_PID
-for i in $(seq 50); do
-    grep -q 'listening on' "$WORK/capture.log" 2>/dev/null && break
-    sleep 0.1
-done
-sleep 0.2
+capture_start "udp and (port 5060 or port 5062 or portrange 10000-10029)"
 
 ua_start carol $CAROL 5060
 ua_start bob $BOB 5062
@@ -235,23 +152,10 @@ sleep 0.5
 cmd alice "terminate 2"
 wait_log carol "Call 2 with sip:alice@$ALICE ended" # Alice's BYE
 for u in alice bob carol; do cmd "$u" "quit"; done
-for pid in "${PIDS[@]:1}"; do
-    for i in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-done
-
-# libpcap hands packets over in blocks; stop the capture a little later.
-sleep 1.5
-kill -INT "$CAPTURE_PID" 2>/dev/null || true
-wait "$CAPTURE_PID" || true
-chmod 644 "$OUT"
-chown --reference="$HERE" "$OUT" 2>/dev/null || true # tcpdump hands it to its user
+capture_stop
 
 # Check the capture with tshark: 35 SIP messages, 3 Call-IDs, one REFER whose
 # Refer-To carries Replaces, one INVITE with a Replaces header.
-field() { tshark -2 -n -r "$OUT" -Y sip -T fields -E occurrence=a -e "$1" 2>/dev/null | tr ',' '\n'; }
 msgs=$(field sip.CSeq.method | grep -c . || true)
 calls=$(field sip.Call-ID | sort -u | grep -c . || true)
 refers=$(field sip.Method | grep -c '^REFER$' || true)
