@@ -86,6 +86,48 @@ fn only_transfer(doc: &Value) -> &Value {
     &transfers[0]
 }
 
+/// (number, first frame, last frame) of every phase, in JSON order (0 where missing).
+fn phase_frames(t: &Value) -> Vec<(u64, u64, u64)> {
+    t["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .map(|p| {
+            (
+                p["number"].as_u64().unwrap(),
+                p["first_frame"].as_u64().unwrap_or(0),
+                p["last_frame"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// Who released the original call, at which frame, and whether before the outcome.
+fn release(t: &Value) -> (&Value, &Value, &Value) {
+    let released = &t["released"];
+    (
+        &released["by"],
+        &released["frame"],
+        &released["before_outcome"],
+    )
+}
+
+/// (Call-ID, INVITE frame, 200 frame, end frame, who ended it) of every dialog.
+fn dialog_rows(dialogs: &[Value]) -> Vec<(&str, u64, u64, u64, &str)> {
+    dialogs
+        .iter()
+        .map(|d| {
+            (
+                d["call_id"].as_str().unwrap(),
+                d["invite"]["frame"].as_u64().unwrap(),
+                d["answered"]["frame"].as_u64().unwrap(),
+                d["ended"]["frame"].as_u64().unwrap(),
+                d["ended_by"].as_str().unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn baresip_blind_transfer_kind_outcome_and_roles() {
     let doc = analysis(BLIND);
@@ -197,18 +239,7 @@ fn baresip_blind_transfer_new_call_without_referred_by() {
 fn baresip_blind_transfer_phases_and_release() {
     let doc = analysis(BLIND);
     let t = only_transfer(&doc);
-    let phases: Vec<(u64, u64, u64)> = t["phases"]
-        .as_array()
-        .expect("phases")
-        .iter()
-        .map(|p| {
-            (
-                p["number"].as_u64().unwrap(),
-                p["first_frame"].as_u64().unwrap_or(0),
-                p["last_frame"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
+    let phases = phase_frames(t);
     assert_eq!(
         phases,
         vec![
@@ -227,13 +258,8 @@ fn baresip_blind_transfer_phases_and_release() {
             .iter()
             .all(|p| p["missing"] == false)
     );
-    let released = &t["released"];
     assert_eq!(
-        (
-            &released["by"],
-            &released["frame"],
-            &released["before_outcome"]
-        ),
+        release(t),
         (&json!("transferor"), &json!(71), &json!(false)),
         "Bob's BYE (frame 71) comes after the final NOTIFY (69)"
     );
@@ -249,19 +275,7 @@ fn baresip_blind_transfer_messages_and_dialogs() {
         "RTP and RTCP"
     );
     let dialogs = doc["dialogs"].as_array().expect("dialogs");
-    type Row<'a> = (&'a str, u64, u64, u64, &'a str);
-    let rows: Vec<Row> = dialogs
-        .iter()
-        .map(|d| {
-            (
-                d["call_id"].as_str().unwrap(),
-                d["invite"]["frame"].as_u64().unwrap(),
-                d["answered"]["frame"].as_u64().unwrap(),
-                d["ended"]["frame"].as_u64().unwrap(),
-                d["ended_by"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let rows = dialog_rows(dialogs);
     assert_eq!(
         rows,
         vec![
@@ -411,18 +425,7 @@ fn linphone_attended_transfer_new_call_and_consultation() {
 fn linphone_attended_transfer_phases_and_release() {
     let doc = analysis(ATTENDED);
     let t = only_transfer(&doc);
-    let phases: Vec<(u64, u64, u64)> = t["phases"]
-        .as_array()
-        .expect("phases")
-        .iter()
-        .map(|p| {
-            (
-                p["number"].as_u64().unwrap(),
-                p["first_frame"].as_u64().unwrap_or(0),
-                p["last_frame"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
+    let phases = phase_frames(t);
     assert_eq!(
         phases,
         vec![
@@ -443,13 +446,8 @@ fn linphone_attended_transfer_phases_and_release() {
             .iter()
             .all(|p| p["missing"] == false)
     );
-    let released = &t["released"];
     assert_eq!(
-        (
-            &released["by"],
-            &released["frame"],
-            &released["before_outcome"]
-        ),
+        release(t),
         (&json!("transferor"), &json!(231), &json!(false)),
         "Bob's BYE (frame 231) comes after Carol's 200 (208) and the final NOTIFY (228)"
     );
@@ -465,19 +463,7 @@ fn linphone_attended_transfer_messages_and_dialogs() {
         "RTP and RTCP"
     );
     let dialogs = doc["dialogs"].as_array().expect("dialogs");
-    type Row<'a> = (&'a str, u64, u64, u64, &'a str);
-    let rows: Vec<Row> = dialogs
-        .iter()
-        .map(|d| {
-            (
-                d["call_id"].as_str().unwrap(),
-                d["invite"]["frame"].as_u64().unwrap(),
-                d["answered"]["frame"].as_u64().unwrap(),
-                d["ended"]["frame"].as_u64().unwrap(),
-                d["ended_by"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let rows = dialog_rows(dialogs);
     assert_eq!(
         rows,
         vec![
