@@ -4,7 +4,14 @@
 //! cargo run --release --example synth -- --bytes 500M --seed 1 --out big.pcap \
 //!     [--ground-truth truth.json] [--concurrent-calls 200] [--min-duration 10] [--max-duration 180]
 //!     [--transfer-share 0.06] [--tcp-share 0.10] [--fragment-share 0.05] [--keepalive-interval 60]
+//!     [--no-media] [--shape calls|pending-refers|unanswered-invites]
 //! ```
+//!
+//! Shapes of the benchmarks (`scripts/bench`): RTP-heavy (the defaults); SIP-only
+//! (`--no-media --concurrent-calls 5000 --transfer-share 0.09`: a PBX or carrier capture
+//! filtered on the SIP ports, thousands of calls up at once, thousands of transfers);
+//! and two hostile ones, `--shape pending-refers` (REFERs that stay pending) and
+//! `--shape unanswered-invites` (scanner traffic).
 //!
 //! A small file that exercises everything (what `scripts/bench --check-synth` verifies
 //! against tshark): `--bytes 5M --concurrent-calls 10 --min-duration 2 --max-duration 8
@@ -92,6 +99,23 @@ pub struct Args {
     /// Seconds between OPTIONS keep-alives to each phone (0: none)
     #[arg(long, default_value_t = 60)]
     keepalive_interval: u64,
+    /// SIP only, no RTP: what a capture filtered on the SIP ports holds
+    #[arg(long)]
+    no_media: bool,
+    /// What each scenario slot runs: `calls` (calls and transfers, the default),
+    /// `pending-refers` (a REFER answered 202 in a dialog whose INVITE the capture
+    /// lacks, then nothing: no NOTIFY, no new call, no BYE) or `unanswered-invites`
+    /// (an INVITE nobody answers, as a scanner sends)
+    #[arg(long, value_enum, default_value_t = Shape::Calls)]
+    shape: Shape,
+}
+
+/// What each scenario slot runs (`--shape`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shape {
+    Calls,
+    PendingRefers,
+    UnansweredInvites,
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {
@@ -891,6 +915,8 @@ struct Generator {
     transfer_share: f64,
     tcp_share: f64,
     fragment_share: f64,
+    no_media: bool,
+    shape: Shape,
 }
 
 impl Generator {
@@ -1189,6 +1215,9 @@ impl Generator {
     }
 
     fn media(&mut self, rtp: &mut Vec<RtpStream>, leg: &Leg, start: u64, end: u64) {
+        if self.no_media {
+            return;
+        }
         for (src, src_port, dst, dst_port) in [
             (leg.caller, leg.caller_rtp, leg.callee, leg.callee_rtp),
             (leg.callee, leg.callee_rtp, leg.caller, leg.caller_rtp),
@@ -1213,7 +1242,11 @@ impl Generator {
         let mut s = Script::default();
         let mut rtp = Vec::new();
         let roll = self.rng.next_u64() as f64 / u64::MAX as f64;
-        let end = if roll < self.transfer_share {
+        let end = if self.shape == Shape::PendingRefers {
+            self.pending_refer(&mut s, t)
+        } else if self.shape == Shape::UnansweredInvites {
+            self.unanswered_invite(&mut s, t)
+        } else if roll < self.transfer_share {
             let which = self.rng.below(6);
             match which {
                 0..=2 => self.blind_transfer(&mut s, &mut rtp, t, None),
@@ -1229,6 +1262,39 @@ impl Generator {
             rtp,
             end,
         }
+    }
+
+    /// `--shape pending-refers`: B refers A to C in a call the capture joined late; the
+    /// REFER is accepted and then nothing follows, so the transfer stays pending.
+    fn pending_refer(&mut self, s: &mut Script, t: u64) -> u64 {
+        let a = self.phone(&[]);
+        let b = self.phone(&[a]);
+        let c = self.phone(&[a, b]);
+        let mut original = self.leg(s, a, b, false);
+        let transfer = self.transfer_truth("blind", &original);
+        let refer_to = format!("Refer-To: <{}>\r\nReferred-By: <{}>\r\n", c.uri(), b.uri());
+        self.in_dialog(
+            s,
+            &mut original,
+            t,
+            false,
+            "REFER",
+            202,
+            &refer_to,
+            None,
+            Mark::Refer(transfer),
+        )
+    }
+
+    /// `--shape unanswered-invites`: an INVITE without SDP that nobody answers.
+    fn unanswered_invite(&mut self, s: &mut Script, t: u64) -> u64 {
+        let a = self.phone(&[]);
+        let b = self.phone(&[a]);
+        let mut leg = self.leg(s, a, b, false);
+        let invite = leg.request(true, "INVITE", &self.rng.hex(16), None, false);
+        let bytes = render_request(&invite, &b.uri(), a, Some(&a.contact_uri(false)), "", None);
+        s.send(t, a, b, Transport::Udp, bytes, Mark::Invite(leg.call), 1);
+        t
     }
 
     fn plain_call(&mut self, s: &mut Script, rtp: &mut Vec<RtpStream>, t: u64) -> u64 {
@@ -1746,6 +1812,8 @@ pub fn run(args: &Args) -> std::io::Result<()> {
         transfer_share: args.transfer_share,
         tcp_share: args.tcp_share,
         fragment_share: args.fragment_share,
+        no_media: args.no_media,
+        shape: args.shape,
     };
     let mut scheduler = Scheduler {
         heap: BinaryHeap::new(),

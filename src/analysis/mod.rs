@@ -66,8 +66,16 @@ pub trait Observer {
         false
     }
     /// A transfer that can no longer change. `zero_ns` is time zero of relative times.
+    /// Transfers come as they finish, not in REFER order: a call that stays up holds
+    /// back its own transfer only. Each has its id (its place in REFER order).
     fn transfer(&mut self, zero_ns: i64, transfer: &Transfer) {
         let _ = (zero_ns, transfer);
+    }
+    /// Whether the caller lists the calls ([`Analysis::dialogs`]). When it does not,
+    /// a finished call is let go as soon as no transfer can need it, so memory stays
+    /// flat however many calls the capture holds.
+    fn lists_calls(&self) -> bool {
+        !self.streams_transfers()
     }
     /// Progress: bytes read so far and the total when known. Called every few thousand
     /// frames.
@@ -446,6 +454,16 @@ fn decode<O: Observer>(decoder: &mut Decoder, frame: &Frame<'_>, stage: &mut Sip
     decoder.decode(frame, stage);
 }
 
+/// A transfer with the findings the rules make of its facts.
+fn with_findings(
+    mut t: Transfer,
+    facts: &transfer::TransferFacts<'_>,
+    rules: &crate::rules::Config,
+) -> Transfer {
+    t.findings = crate::rules::check::transfer(&t, facts, rules);
+    t
+}
+
 /// How often progress is reported, in frames.
 const PROGRESS_EVERY: u64 = 1 << 14;
 
@@ -473,7 +491,6 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         zero_ns: 0,
         observer,
     };
-    let mut dialogs = Vec::new();
     let mut frames = 0u64;
     let mut bytes = 0u64;
     let mut start_ns = None;
@@ -483,7 +500,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         start_ns = p.first_ts();
         stage.zero_ns = start_ns.unwrap_or_default();
     }
-    let mut linker = transfer::Linker::default();
+    let mut linker = transfer::Linker::new(stage.observer.lists_calls());
     let mut transfers = Vec::new();
     let mut next_tick = PROGRESS_EVERY;
     loop {
@@ -512,7 +529,6 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         }
         let Some(frame) = frame else { continue };
         let frame_ts = frame.ts_ns;
-        let frame_ref = frame.reference();
         frames += 1;
         bytes += frame.data.len() as u64;
         if start_ns.is_none() {
@@ -523,32 +539,25 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         decode(&mut decoder, &frame, &mut stage);
         if frames >= next_tick {
             next_tick = frames.saturating_add(PROGRESS_EVERY);
-            dialogs.append(&mut stage.tracker.take_finished());
-            if stage.observer.streams_transfers() {
-                let tracker = &stage.tracker;
-                let ready = linker.ready(
-                    &stage.transfers,
-                    &dialogs,
-                    &|call_id| tracker.is_live(call_id),
-                    frame_ts,
-                    &options.rules,
-                );
-                for t in ready {
-                    stage.observer.transfer(stage.zero_ns, &t);
-                }
-                // Streaming keeps memory flat: a call over long enough that no REFER
-                // still to be linked can name it is not needed any more (the streamed
-                // output has no call list).
-                // Records older than every REFER still to come or to link are of no
-                // more use.
-                let cutoff = linker.oldest_pending(&stage.transfers).unwrap_or(frame_ref);
-                stage.transfers.forget_before(cutoff);
-                // A finished call is still needed by a REFER not yet linked: as its
-                // own dialog, its consultation, or its new call (which comes after it).
-                let keep_after = cutoff.ts_ns.min(frame_ts);
-                let pending = linker.pending_call_ids(&stage.transfers);
-                dialogs
-                    .retain(|d| d.last.ts_ns >= keep_after || pending.contains(d.call_id.as_str()));
+            linker.add_dialogs(stage.tracker.take_finished());
+            let tracker = &stage.tracker;
+            let observer = &mut *stage.observer;
+            let zero_ns = stage.zero_ns;
+            linker.advance(
+                &mut stage.transfers,
+                frame_ts,
+                &|call_id| tracker.is_live(call_id),
+                &mut |t, facts| {
+                    let t = with_findings(t, facts, &options.rules);
+                    if observer.streams_transfers() {
+                        observer.transfer(zero_ns, &t);
+                    }
+                    transfers.push(t);
+                },
+            );
+            if observer.streams_transfers() {
+                // What was streamed is not kept.
+                transfers.clear();
             }
             stage.observer.progress(frames_in.bytes_read(), total);
         }
@@ -564,16 +573,18 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         zero_ns,
         ..
     } = stage;
-    let (mut rest, dialog_stats) = tracker.finish();
-    dialogs.append(&mut rest);
-    dialogs.sort_by_key(|d| (d.invite, d.first));
+    let (rest, dialog_stats) = tracker.finish();
+    linker.add_dialogs(rest);
+    let mut collector = collector;
     let streaming = observer.streams_transfers();
-    for t in linker.ready(&collector, &dialogs, &|_| false, i64::MAX, &options.rules) {
+    let dialogs = linker.finish(&mut collector, &mut |t, facts| {
+        let t = with_findings(t, facts, &options.rules);
         if streaming {
             observer.transfer(zero_ns, &t);
         }
         transfers.push(t);
-    }
+    });
+    transfers.sort_by_key(|t| t.id);
     let inputs = frames_in
         .into_inputs()
         .iter()

@@ -1,8 +1,18 @@
 //! What the transfer stage keeps of the messages it needs: REFERs, NOTIFYs and the
 //! initial INVITEs that may be triggered by a REFER, each with its responses. Small
 //! and owned; one record per request, however many hops and retransmissions carried it.
+//!
+//! Guarantees:
+//! - Every lookup the linker makes is by key, never a scan over all records: a request
+//!   finds its record by its identity (Call-ID, From tag, CSeq, method, bottom Via
+//!   branch); a NOTIFY joins the latest REFER of its subscription (Call-ID and the
+//!   transferor's tag) as it arrives; an INVITE is found by the clues a triggered call
+//!   shows ([`Clue`]).
+//! - Memory follows the pending transfers: a REFER's record (with its NOTIFYs) goes when
+//!   the linker lets it go, and INVITE records go once no pending REFER can use them.
+//!   NOTIFYs of a subscription whose REFER the capture lacks are counted, not kept.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use crate::capture::FrameRef;
@@ -28,7 +38,7 @@ pub fn party(addr: &NameAddr<'_>) -> Party {
 
 /// `user@host` of a URI, lower-cased host, for comparisons that ignore parameters
 /// (DESIGN.md: "compare user and host, not parameters").
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Aor {
     pub user: Option<String>,
     pub host: String,
@@ -138,6 +148,12 @@ pub struct ReferRecord {
     pub refer_sub: Option<bool>,
     /// `Target-Dialog` (RFC 4538): call-id, local tag, remote tag.
     pub target_dialog: Option<(String, Option<String>, Option<String>)>,
+    /// The NOTIFYs of its subscription (RFC 3515 §2.4.4), in the order seen: sent by the
+    /// transferee to the transferor's tag in the REFER's Call-ID, after the REFER and
+    /// before the next REFER of the same side of that dialog, with `Event: refer` and
+    /// an `id` equal to the REFER's CSeq when there is one (§2.4.6).
+    pub notifies: Vec<NotifyRecord>,
+    key: Key,
 }
 
 /// The state of a subscription as a NOTIFY says it (RFC 6665 §8.2.3).
@@ -159,6 +175,7 @@ pub struct NotifyRecord {
     /// The sipfrag status line (RFC 3420), when the body has one.
     pub sipfrag_status: Option<u16>,
     pub sipfrag_line: Option<String>,
+    key: Key,
 }
 
 /// An initial INVITE (no to-tag) that may be the call a REFER triggered.
@@ -168,6 +185,47 @@ pub struct InviteRecord {
     pub request_aor: Option<Aor>,
     pub replaces: Vec<Replaces>,
     pub referred_by: Option<Party>,
+    key: Key,
+}
+
+impl InviteRecord {
+    /// The clues under which this INVITE can be found (see [`Clue`]).
+    fn clues(&self) -> Vec<Clue> {
+        let r = &self.request;
+        let mut clues = vec![Clue::Leg(r.call_id.clone(), r.from_tag.clone())];
+        for call_id in self.replaces.iter().filter_map(|rp| rp.call_id.clone()) {
+            let clue = Clue::Replaces(call_id);
+            if !clues.contains(&clue) {
+                clues.push(clue);
+            }
+        }
+        if let Some(aor) = self.referred_by.as_ref().and_then(|p| Aor::parse(&p.uri)) {
+            clues.push(Clue::ReferredBy(aor));
+        }
+        if let Some(sender) = r.sender() {
+            clues.push(Clue::Sender(sender));
+        }
+        if let Some(aor) = Aor::parse(&r.from.uri) {
+            clues.push(Clue::From(aor));
+        }
+        clues
+    }
+}
+
+/// What a triggered INVITE is looked up by: the evidence that can link it to a REFER
+/// (RFC 3891 Replaces, RFC 3892 Referred-By, the transferee as sender) and its leg.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Clue {
+    /// Call-ID and From tag: every INVITE attempt of one call leg.
+    Leg(String, String),
+    /// The Call-ID its Replaces header names.
+    Replaces(String),
+    /// The user and host of its Referred-By.
+    ReferredBy(Aor),
+    /// The address it was first sent from.
+    Sender(SocketAddr),
+    /// The user and host of its From.
+    From(Aor),
 }
 
 /// Identity of a request across hops and retransmissions: Call-ID, From tag, CSeq,
@@ -178,13 +236,28 @@ struct Key {
     call_id: Box<[u8]>,
     from_tag: Box<[u8]>,
     cseq: u32,
-    method: u8,
+    method: RecordKind,
     origin_branch: Box<[u8]>,
 }
 
-const REFER: u8 = 1;
-const NOTIFY: u8 = 2;
-const INVITE: u8 = 3;
+/// The requests the transfer stage records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum RecordKind {
+    Refer,
+    Notify,
+    Invite,
+}
+
+/// Where a request's record lives.
+#[derive(Clone, Copy, Debug)]
+enum Slot {
+    /// The REFER with this serial.
+    Refer(usize),
+    /// The NOTIFY at this position of the REFER with this serial.
+    Notify(usize, usize),
+    /// The INVITE with this serial.
+    Invite(usize),
+}
 
 /// Retransmissions and stray requests kept with their frames (the rest are counted).
 const MAX_KEPT: usize = 16;
@@ -197,28 +270,36 @@ pub struct StrayReplaces {
     pub call_id: String,
 }
 
-/// How long after a REFER an INVITE is worth recording as its possible new call.
+/// How long after a REFER an INVITE is worth recording as its possible new call, and
+/// how late after the REFER an INVITE may come to be taken as the call it triggered.
 pub const TRIGGER_WINDOW_NS: i64 = 120_000_000_000;
 
 /// Collects the records while the capture streams by.
 #[derive(Default)]
 pub struct Collector {
-    pub refers: Vec<ReferRecord>,
-    pub notifies: Vec<NotifyRecord>,
-    pub invites: Vec<InviteRecord>,
+    /// REFERs not yet let go, by serial (counted from the first REFER ever seen).
+    refers: BTreeMap<usize, ReferRecord>,
+    next_refer: usize,
+    /// The latest REFER of each side of a dialog: (Call-ID, transferor's tag) → serial.
+    /// Its NOTIFYs join it as they come.
+    subscriptions: HashMap<(String, String), usize>,
+    /// INVITEs that may be a triggered call, oldest first; serials count from the first
+    /// ever recorded, so they survive [`Collector::forget_invites_before`].
+    invites: VecDeque<InviteRecord>,
+    forgotten_invites: usize,
+    /// INVITE serials by clue, each list in serial order.
+    clues: HashMap<Clue, Vec<usize>>,
     /// Requests other than INVITE that carry a Replaces header (the first few).
     pub stray_replaces: Vec<StrayReplaces>,
-    /// Each request's record: its kind and its serial (position counted from the first
-    /// record ever made of that kind, so it survives [`Collector::forget_before`]).
-    index: HashMap<Key, (u8, usize)>,
-    /// NOTIFY and INVITE records let go from the front of their lists.
-    forgotten_notifies: usize,
-    forgotten_invites: usize,
+    /// Each request's record.
+    index: HashMap<Key, Slot>,
     /// Capture time of the last REFER seen.
     last_refer_ns: Option<i64>,
+    /// NOTIFYs with `Event: refer` (or none) whose REFER is not in the capture.
+    pub orphan_notifies: u64,
 }
 
-fn key(msg: &Message<'_>, method: u8) -> Option<Key> {
+fn key(msg: &Message<'_>, method: RecordKind) -> Option<Key> {
     let cseq = msg.cseq()?;
     let vias = msg.vias();
     let origin = vias.last().and_then(|v| v.branch).unwrap_or_default();
@@ -254,27 +335,44 @@ fn request(msg: &Message<'_>, sighting: Sighting) -> Request {
 }
 
 impl Collector {
-    fn request_mut(&mut self, kind: u8, serial: usize) -> Option<&mut Request> {
-        match kind {
-            REFER => self.refers.get_mut(serial).map(|r| &mut r.request),
-            NOTIFY => {
-                let at = serial.checked_sub(self.forgotten_notifies)?;
-                self.notifies.get_mut(at).map(|r| &mut r.request)
-            }
-            _ => {
+    fn request_mut(&mut self, slot: Slot) -> Option<&mut Request> {
+        match slot {
+            Slot::Refer(serial) => self.refers.get_mut(&serial).map(|r| &mut r.request),
+            Slot::Notify(serial, at) => self
+                .refers
+                .get_mut(&serial)
+                .and_then(|r| r.notifies.get_mut(at))
+                .map(|n| &mut n.request),
+            Slot::Invite(serial) => {
                 let at = serial.checked_sub(self.forgotten_invites)?;
                 self.invites.get_mut(at).map(|r| &mut r.request)
             }
         }
     }
 
-    /// The INVITE records with their serials (stable across [`Collector::forget_before`]).
-    pub fn invites_with_serials(&self) -> impl Iterator<Item = (usize, &InviteRecord)> {
-        let first = self.forgotten_invites;
-        self.invites
-            .iter()
-            .enumerate()
-            .map(move |(i, r)| (first + i, r))
+    /// The serial the next REFER record will get.
+    pub fn next_refer_serial(&self) -> usize {
+        self.next_refer
+    }
+
+    /// The REFER record with this serial, unless it was let go.
+    pub fn refer(&self, serial: usize) -> Option<&ReferRecord> {
+        self.refers.get(&serial)
+    }
+
+    /// Lets go of a REFER record and its NOTIFYs: its transfer is built.
+    pub fn release_refer(&mut self, serial: usize) {
+        let Some(r) = self.refers.remove(&serial) else {
+            return;
+        };
+        self.index.remove(&r.key);
+        for n in &r.notifies {
+            self.index.remove(&n.key);
+        }
+        let side = (r.request.call_id, r.request.from_tag);
+        if self.subscriptions.get(&side) == Some(&serial) {
+            self.subscriptions.remove(&side);
+        }
     }
 
     /// The INVITE record with this serial, unless it was let go.
@@ -283,42 +381,50 @@ impl Collector {
             .get(serial.checked_sub(self.forgotten_invites)?)
     }
 
-    /// Lets go of the NOTIFY and INVITE records first seen before `frame`: no REFER
-    /// from `frame` on can use them (its NOTIFYs and its new call come after it).
-    /// REFER records stay: they are few, and later checks look back at them.
-    pub fn forget_before(&mut self, frame: FrameRef) {
-        let notifies = self
-            .notifies
+    /// Serials of the INVITEs recorded under any of these clues, in serial order (the
+    /// order they were first seen), each once.
+    pub fn invites_by(&self, clues: &[Clue]) -> Vec<usize> {
+        let mut serials: Vec<usize> = clues
             .iter()
-            .take_while(|n| n.request.first_frame() < frame)
-            .count();
-        let invites = self
+            .filter_map(|c| self.clues.get(c))
+            .flatten()
+            .copied()
+            .filter(|&s| s >= self.forgotten_invites)
+            .collect();
+        serials.sort_unstable();
+        serials.dedup();
+        serials
+    }
+
+    /// Lets go of the INVITE records first seen before `frame`: no REFER still to be
+    /// linked can use them (its new call comes after it).
+    pub fn forget_invites_before(&mut self, frame: FrameRef) {
+        let gone = self
             .invites
             .iter()
             .take_while(|i| i.request.first_frame() < frame)
             .count();
-        if notifies == 0 && invites == 0 {
+        if gone == 0 {
             return;
         }
-        self.notifies.drain(..notifies);
-        self.invites.drain(..invites);
-        self.forgotten_notifies += notifies;
-        self.forgotten_invites += invites;
-        let (first_notify, first_invite) = (self.forgotten_notifies, self.forgotten_invites);
-        self.index.retain(|_, (kind, serial)| match *kind {
-            NOTIFY => *serial >= first_notify,
-            INVITE => *serial >= first_invite,
-            _ => true,
+        for invite in self.invites.drain(..gone) {
+            self.index.remove(&invite.key);
+        }
+        self.forgotten_invites += gone;
+        let first = self.forgotten_invites;
+        self.clues.retain(|_, serials| {
+            serials.retain(|&s| s >= first);
+            !serials.is_empty()
         });
     }
 
     /// Takes one SIP message into account.
     pub fn observe(&mut self, msg: &Message<'_>, sighting: Sighting) {
         let method = match msg.method().or(msg.cseq().map(|c| c.method)) {
-            Some(Method::Refer) => REFER,
-            Some(Method::Notify) => NOTIFY,
-            Some(Method::Invite) => INVITE,
-            _ => 0,
+            Some(Method::Refer) => Some(RecordKind::Refer),
+            Some(Method::Notify) => Some(RecordKind::Notify),
+            Some(Method::Invite) => Some(RecordKind::Invite),
+            _ => None,
         };
         // Replaces belongs in an INVITE only (RFC 3891 §3).
         if let Some(m) = msg.method()
@@ -332,15 +438,15 @@ impl Collector {
                 call_id: msg.call_id().map(text).unwrap_or_default(),
             });
         }
-        if method == 0 {
+        let Some(method) = method else {
             return;
-        }
+        };
         let Some(key) = key(msg, method) else {
             return;
         };
         if msg.is_request() {
-            self.request(msg, key, method, sighting);
-        } else if let Some(&(kind, at)) = self.index.get(&key) {
+            self.request(msg, key, sighting);
+        } else if let Some(&slot) = self.index.get(&key) {
             let response = Response {
                 frame: sighting.frame,
                 flow: sighting.flow,
@@ -352,8 +458,7 @@ impl Collector {
                 refer_sub: msg.refer_sub(),
                 to_tag: msg.to().and_then(|t| t.tag()).map(text),
             };
-            let request = self.request_mut(kind, at);
-            if let Some(request) = request {
+            if let Some(request) = self.request_mut(slot) {
                 // A response retransmitted on the same hop adds nothing.
                 let again = request
                     .responses
@@ -366,10 +471,9 @@ impl Collector {
         }
     }
 
-    fn request(&mut self, msg: &Message<'_>, key: Key, method: u8, sighting: Sighting) {
-        if let Some(&(kind, at)) = self.index.get(&key) {
-            let request = self.request_mut(kind, at);
-            if let Some(request) = request {
+    fn request(&mut self, msg: &Message<'_>, key: Key, sighting: Sighting) {
+        if let Some(&slot) = self.index.get(&key) {
+            if let Some(request) = self.request_mut(slot) {
                 if request.sightings.iter().any(|s| s.flow == sighting.flow) {
                     request.retransmissions = request.retransmissions.saturating_add(1);
                     if request.retransmitted_at.len() < MAX_KEPT {
@@ -381,87 +485,130 @@ impl Collector {
             }
             return;
         }
-        match method {
-            REFER => {
-                self.last_refer_ns = Some(sighting.frame.ts_ns);
-                let targets = msg
-                    .refer_to()
-                    .iter()
-                    .map(|t| {
-                        let uri = t.parsed_uri();
-                        ReferTarget {
-                            raw: text(t.uri),
-                            name: party(t).name,
-                            uri: text(t.uri),
-                            aor: uri.as_ref().map(Aor::of),
-                            replaces: t.replaces(),
-                        }
-                    })
-                    .collect();
-                let record = ReferRecord {
-                    request: request(msg, sighting),
-                    targets,
-                    referred_by: msg.referred_by().as_ref().map(party),
-                    refer_sub: msg.refer_sub(),
-                    target_dialog: msg.target_dialog().map(|t| {
-                        (
-                            text(t.call_id),
-                            t.local_tag.map(text),
-                            t.remote_tag.map(text),
-                        )
-                    }),
-                };
-                self.index.insert(key, (REFER, self.refers.len()));
-                self.refers.push(record);
-            }
-            NOTIFY => {
-                let sipfrag = Sipfrag::parse(msg.body());
-                let record = NotifyRecord {
-                    request: request(msg, sighting),
-                    event: msg
-                        .event()
-                        .map(|e| (text(e.package).to_ascii_lowercase(), e.id.map(text))),
-                    subscription_state: msg.subscription_state().map(|s| SubscriptionState {
-                        state: text(s.state).to_ascii_lowercase(),
-                        reason: s.reason.map(text),
-                        malformed: s.malformed,
-                    }),
-                    content_type: msg.content_type().map(|c| text(c).to_ascii_lowercase()),
-                    sipfrag_status: sipfrag.and_then(|s| s.status),
-                    sipfrag_line: sipfrag.map(|s| text(s.first_line)),
-                };
-                self.index
-                    .insert(key, (NOTIFY, self.forgotten_notifies + self.notifies.len()));
-                self.notifies.push(record);
-            }
-            _ => {
-                // Only initial INVITEs can be a triggered call; keep those that carry
-                // transfer evidence, or that follow a REFER closely.
-                if msg
-                    .to()
-                    .and_then(|t| t.tag())
-                    .is_some_and(|t| !t.is_empty())
-                {
-                    return;
-                }
-                let replaces = msg.replaces();
-                let referred_by = msg.referred_by().as_ref().map(party);
-                let recent_refer = self
-                    .last_refer_ns
-                    .is_some_and(|at| sighting.frame.ts_ns.saturating_sub(at) <= TRIGGER_WINDOW_NS);
-                if replaces.is_empty() && referred_by.is_none() && !recent_refer {
-                    return;
-                }
-                let record = InviteRecord {
-                    request: request(msg, sighting),
-                    request_aor: msg.request_uri().map(|u| Aor::of(&u)),
-                    replaces,
-                    referred_by,
-                };
-                self.index
-                    .insert(key, (INVITE, self.forgotten_invites + self.invites.len()));
-                self.invites.push(record);
-            }
+        match key.method {
+            RecordKind::Refer => self.refer_request(msg, key, sighting),
+            RecordKind::Notify => self.notify_request(msg, key, sighting),
+            RecordKind::Invite => self.invite_request(msg, key, sighting),
         }
+    }
+
+    fn refer_request(&mut self, msg: &Message<'_>, key: Key, sighting: Sighting) {
+        self.last_refer_ns = Some(sighting.frame.ts_ns);
+        let targets = msg
+            .refer_to()
+            .iter()
+            .map(|t| {
+                let uri = t.parsed_uri();
+                ReferTarget {
+                    raw: text(t.uri),
+                    name: party(t).name,
+                    uri: text(t.uri),
+                    aor: uri.as_ref().map(Aor::of),
+                    replaces: t.replaces(),
+                }
+            })
+            .collect();
+        let record = ReferRecord {
+            request: request(msg, sighting),
+            targets,
+            referred_by: msg.referred_by().as_ref().map(party),
+            refer_sub: msg.refer_sub(),
+            target_dialog: msg.target_dialog().map(|t| {
+                (
+                    text(t.call_id),
+                    t.local_tag.map(text),
+                    t.remote_tag.map(text),
+                )
+            }),
+            notifies: Vec::new(),
+            key: key.clone(),
+        };
+        let serial = self.next_refer;
+        self.next_refer += 1;
+        self.index.insert(key, Slot::Refer(serial));
+        let side = (
+            record.request.call_id.clone(),
+            record.request.from_tag.clone(),
+        );
+        self.subscriptions.insert(side, serial);
+        self.refers.insert(serial, record);
+    }
+
+    fn notify_request(&mut self, msg: &Message<'_>, key: Key, sighting: Sighting) {
+        let sipfrag = Sipfrag::parse(msg.body());
+        let record = NotifyRecord {
+            request: request(msg, sighting),
+            event: msg
+                .event()
+                .map(|e| (text(e.package).to_ascii_lowercase(), e.id.map(text))),
+            subscription_state: msg.subscription_state().map(|s| SubscriptionState {
+                state: text(s.state).to_ascii_lowercase(),
+                reason: s.reason.map(text),
+                malformed: s.malformed,
+            }),
+            content_type: msg.content_type().map(|c| text(c).to_ascii_lowercase()),
+            sipfrag_status: sipfrag.and_then(|s| s.status),
+            sipfrag_line: sipfrag.map(|s| text(s.first_line)),
+            key: key.clone(),
+        };
+        // The subscription: the transferee sends its NOTIFYs to the transferor's tag.
+        let side = (
+            record.request.call_id.clone(),
+            record.request.to_tag.clone().unwrap_or_default(),
+        );
+        let refer = self
+            .subscriptions
+            .get(&side)
+            .copied()
+            .and_then(|serial| Some((serial, self.refers.get_mut(&serial)?)));
+        let Some((serial, refer)) = refer else {
+            if record.event.as_ref().is_none_or(|(p, _)| p == "refer") {
+                self.orphan_notifies += 1;
+            }
+            return;
+        };
+        let cseq = refer.request.cseq.to_string();
+        let belongs = record.event.as_ref().is_none_or(|(package, id)| {
+            package == "refer" && id.as_deref().is_none_or(|id| id.trim() == cseq)
+        });
+        if !belongs {
+            return;
+        }
+        self.index
+            .insert(key, Slot::Notify(serial, refer.notifies.len()));
+        refer.notifies.push(record);
+    }
+
+    fn invite_request(&mut self, msg: &Message<'_>, key: Key, sighting: Sighting) {
+        // Only initial INVITEs can be a triggered call; keep those that carry transfer
+        // evidence, or that follow a REFER closely.
+        if msg
+            .to()
+            .and_then(|t| t.tag())
+            .is_some_and(|t| !t.is_empty())
+        {
+            return;
+        }
+        let replaces = msg.replaces();
+        let referred_by = msg.referred_by().as_ref().map(party);
+        let recent_refer = self
+            .last_refer_ns
+            .is_some_and(|at| sighting.frame.ts_ns.saturating_sub(at) <= TRIGGER_WINDOW_NS);
+        if replaces.is_empty() && referred_by.is_none() && !recent_refer {
+            return;
+        }
+        let record = InviteRecord {
+            request: request(msg, sighting),
+            request_aor: msg.request_uri().map(|u| Aor::of(&u)),
+            replaces,
+            referred_by,
+            key: key.clone(),
+        };
+        let serial = self.forgotten_invites + self.invites.len();
+        for clue in record.clues() {
+            self.clues.entry(clue).or_default().push(serial);
+        }
+        self.index.insert(key, Slot::Invite(serial));
+        self.invites.push_back(record);
     }
 }

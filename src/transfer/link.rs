@@ -1,0 +1,464 @@
+//! REFERs in, transfer sessions out, while the capture streams by.
+//!
+//! Each REFER goes through three steps, each taken as soon as capture time allows, so
+//! the work per REFER is a handful of index lookups and nothing waits on an unrelated
+//! call:
+//!
+//! 1. **Grouped** ([`RELAY_WINDOW_NS`] after it was seen): with the copies of it that
+//!    a back-to-back user agent relayed, found through an index of the open groups by
+//!    the referred user.
+//! 2. **Resolved** (when no triggered INVITE can come any more, [`RESOLVE_AFTER_NS`]
+//!    after the group's first REFER), in REFER order: its id, the new call it
+//!    triggered (an INVITE claimed by one transfer only, earliest REFER first), the
+//!    transfer it retries and the one it follows.
+//! 3. **Built** when every dialog it links is over (the dialog tracker let go of their
+//!    Call-IDs): handed on at once, in whatever order transfers finish. A call that
+//!    stays up holds back its own transfer, never the others.
+//!
+//! The result depends only on the capture, not on how often [`Linker::advance`] runs:
+//! every decision is made on what lies within a fixed window of capture time.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+use super::TransferFacts;
+use super::build::{self, Sources, final_response, original_call_id, target_address, transferee};
+use super::dialogs::FinishedDialogs;
+use super::model::Transfer;
+use super::new_call;
+use super::record::{Collector, InviteRecord, ReferRecord, TRIGGER_WINDOW_NS};
+use crate::capture::FrameRef;
+use crate::dialog::Dialog;
+
+/// How close in capture time a relayed copy of a REFER follows the copy before it.
+pub const RELAY_WINDOW_NS: i64 = 2_000_000_000;
+
+/// At most this many legs of one REFER are grouped.
+const MAX_LEGS: usize = 4;
+
+/// When a group is resolved: once a triggered INVITE can no longer come, and every
+/// REFER that could bound it (the next one of the same dialog side) is grouped.
+pub const RESOLVE_AFTER_NS: i64 = TRIGGER_WINDOW_NS + 2 * RELAY_WINDOW_NS * MAX_LEGS as i64;
+
+/// A REFER and its relayed copies, by record serial, first one first.
+#[derive(Clone, Debug)]
+struct Group {
+    id: usize,
+    refers: Vec<usize>,
+    /// Capture time and frame of the first REFER, and of the last copy.
+    first: FrameRef,
+    last: FrameRef,
+}
+
+/// What resolution decided about a transfer.
+#[derive(Clone, Debug)]
+pub struct Resolution {
+    pub id: usize,
+    /// Serials of the REFER records, first one first.
+    pub refers: Vec<usize>,
+    /// The triggered INVITE, taken out of the collector, which may let go of it
+    /// before the transfer is built.
+    pub new_call: Option<Trigger>,
+    pub retry_of: Option<usize>,
+    /// The transfer whose new call is this one's original call, when the original call
+    /// is in the capture.
+    pub follows: Option<usize>,
+    pub earlier_refer_in_dialog: bool,
+    /// The Call-IDs that must be over before the transfer can be built.
+    waits_for: Vec<String>,
+}
+
+/// The INVITE a REFER triggered, as resolution found it.
+#[derive(Clone, Debug)]
+pub struct Trigger {
+    pub invite: InviteRecord,
+    /// Which evidence linked it to the REFER, strongest first.
+    pub evidence: Vec<&'static str>,
+    /// Where the new call leg's last INVITE went on its last hop: the target.
+    pub target: Option<std::net::SocketAddr>,
+}
+
+/// Links transfers as the capture is read (see the module docs).
+pub struct Linker {
+    /// The next REFER record to group.
+    next_refer: usize,
+    /// Groups not yet resolved, in REFER order.
+    open: VecDeque<Group>,
+    /// Open groups by the user part of their Refer-To, for relayed copies to find.
+    open_by_user: HashMap<String, Vec<usize>>,
+    /// Open groups by dialog side (Call-ID, transferor's tag), for the next REFER of
+    /// the same side, which bounds where a REFER's new call can be.
+    open_by_side: HashMap<(String, String), Vec<usize>>,
+    next_id: usize,
+    /// Resolved transfers waiting for their dialogs to end, by id.
+    waiting: BTreeMap<usize, Resolution>,
+    /// INVITE serials already claimed as some transfer's new call.
+    used_invites: HashSet<usize>,
+    /// The last rejected REFER of each dialog side, to tell a retry.
+    rejected: HashMap<(String, String), usize>,
+    /// New calls by Call-ID, to tell a chained transfer.
+    new_calls: HashMap<String, usize>,
+    /// The earliest accepted REFER of each Call-ID.
+    accepted: HashMap<String, FrameRef>,
+    /// Finished dialogs that transfers may still need (all of them, when kept).
+    dialogs: FinishedDialogs,
+    /// Keep every finished dialog (the caller lists the calls), or let go of those no
+    /// transfer can need.
+    keep_dialogs: bool,
+    /// Capture time of the last [`Linker::advance`].
+    now_ns: i64,
+}
+
+impl Linker {
+    /// A linker; `keep_dialogs` keeps every finished dialog for the call list.
+    pub fn new(keep_dialogs: bool) -> Linker {
+        Linker {
+            next_refer: 0,
+            open: VecDeque::new(),
+            open_by_user: HashMap::new(),
+            open_by_side: HashMap::new(),
+            next_id: 1,
+            waiting: BTreeMap::new(),
+            used_invites: HashSet::new(),
+            rejected: HashMap::new(),
+            new_calls: HashMap::new(),
+            accepted: HashMap::new(),
+            dialogs: FinishedDialogs::default(),
+            keep_dialogs,
+            now_ns: i64::MIN,
+        }
+    }
+
+    /// Takes the dialogs the tracker finished.
+    pub fn add_dialogs(&mut self, dialogs: Vec<Dialog>) {
+        for d in dialogs {
+            self.dialogs.add(d);
+        }
+    }
+
+    /// Transfers waiting for their calls to end, and REFERs not yet resolved.
+    pub fn pending(&self) -> usize {
+        self.waiting.len() + self.open.iter().map(|g| g.refers.len()).sum::<usize>()
+    }
+
+    /// Finished dialogs held.
+    pub fn dialogs_held(&self) -> usize {
+        self.dialogs.len()
+    }
+
+    /// Moves to capture time `now_ns`: groups, resolves and builds what it can, handing
+    /// each built transfer and its facts to `emit`. `is_live` says whether the dialog
+    /// tracker still holds a Call-ID.
+    pub fn advance(
+        &mut self,
+        collector: &mut Collector,
+        now_ns: i64,
+        is_live: &dyn Fn(&str) -> bool,
+        emit: &mut dyn FnMut(Transfer, &TransferFacts<'_>),
+    ) {
+        self.now_ns = now_ns;
+        self.group(collector, now_ns.saturating_sub(RELAY_WINDOW_NS));
+        while let Some(first) = self.open.front().map(|g| g.first)
+            && first.ts_ns <= now_ns.saturating_sub(RESOLVE_AFTER_NS)
+        {
+            self.resolve_first(collector);
+        }
+        self.build_ready(collector, is_live, emit);
+        self.let_go(collector, is_live);
+    }
+
+    /// End of input: everything left is resolved and built. Returns the dialogs kept,
+    /// in order of their INVITE.
+    pub fn finish(
+        mut self,
+        collector: &mut Collector,
+        emit: &mut dyn FnMut(Transfer, &TransferFacts<'_>),
+    ) -> Vec<Dialog> {
+        self.group(collector, i64::MAX);
+        while !self.open.is_empty() {
+            self.resolve_first(collector);
+        }
+        self.build_ready(collector, &|_| false, emit);
+        self.dialogs.into_sorted()
+    }
+
+    /// Groups the REFERs first seen up to `until`.
+    fn group(&mut self, collector: &Collector, until: i64) {
+        while let Some(r) = collector.refer(self.next_refer) {
+            let frame = r.request.first_frame();
+            if frame.ts_ns > until {
+                break;
+            }
+            let serial = self.next_refer;
+            self.next_refer += 1;
+            let home = user_of(r).and_then(|user| {
+                let ids = self.open_by_user.get(user)?;
+                ids.iter().copied().find(|&id| {
+                    let Some(g) = self.open_group(id) else {
+                        return false;
+                    };
+                    let legs: Vec<&ReferRecord> = g
+                        .refers
+                        .iter()
+                        .filter_map(|&s| collector.refer(s))
+                        .collect();
+                    legs.len() < MAX_LEGS && relayed(&legs, r)
+                })
+            });
+            if let Some(id) = home
+                && let Some(g) = self.open_group_mut(id)
+            {
+                g.refers.push(serial);
+                g.last = frame;
+                continue;
+            }
+            let id = self.next_id;
+            self.next_id += 1;
+            if let Some(user) = user_of(r) {
+                self.open_by_user
+                    .entry(user.to_string())
+                    .or_default()
+                    .push(id);
+            }
+            let side = (r.request.call_id.clone(), r.request.from_tag.clone());
+            self.open_by_side.entry(side).or_default().push(id);
+            self.open.push_back(Group {
+                id,
+                refers: vec![serial],
+                first: frame,
+                last: frame,
+            });
+        }
+    }
+
+    fn open_group(&self, id: usize) -> Option<&Group> {
+        let front = self.open.front()?.id;
+        self.open.get(id.checked_sub(front)?)
+    }
+
+    fn open_group_mut(&mut self, id: usize) -> Option<&mut Group> {
+        let front = self.open.front()?.id;
+        self.open.get_mut(id.checked_sub(front)?)
+    }
+
+    /// Resolves the oldest open group (see the module docs).
+    fn resolve_first(&mut self, collector: &Collector) {
+        let Some(group) = self.open.pop_front() else {
+            return;
+        };
+        let legs: Vec<&ReferRecord> = group
+            .refers
+            .iter()
+            .filter_map(|&s| collector.refer(s))
+            .collect();
+        let Some(&r) = legs.first() else {
+            return;
+        };
+        let req = &r.request;
+        let side = (req.call_id.clone(), req.from_tag.clone());
+        // The next REFER of the same dialog side bounds where this one's new call can be.
+        let limit = self.open_by_side.get_mut(&side).and_then(|ids| {
+            ids.retain(|&id| id != group.id);
+            let next = ids.first().copied();
+            next.and_then(|id| self.open.get(id.checked_sub(self.open.front()?.id)?))
+                .map(|g| g.first)
+        });
+        if self.open_by_side.get(&side).is_some_and(Vec::is_empty) {
+            self.open_by_side.remove(&side);
+        }
+        if let Some(user) = user_of(r)
+            && let Some(ids) = self.open_by_user.get_mut(user)
+        {
+            ids.retain(|&id| id != group.id);
+            if ids.is_empty() {
+                self.open_by_user.remove(user);
+            }
+        }
+        let final_response = final_response(&legs);
+        let rejected = final_response.is_some_and(|f| f.status >= 300);
+        let found = if rejected {
+            None
+        } else {
+            let transferee = transferee(r, legs.last().copied().unwrap_or(r));
+            legs.iter().find_map(|leg| {
+                new_call::find(leg, &transferee, limit, collector, &self.used_invites)
+            })
+        };
+        let new_call = found.and_then(|(serial, evidence)| {
+            self.used_invites.insert(serial);
+            let invite = collector.invite(serial)?;
+            Some(Trigger {
+                target: target_address(collector, invite),
+                invite: invite.clone(),
+                evidence,
+            })
+        });
+        let retry_of = self.rejected.get(&side).copied();
+        if rejected {
+            self.rejected.insert(side, group.id);
+        }
+        let original = original_call_id(r).to_string();
+        let follows = self.new_calls.get(&original).copied();
+        let earlier_refer_in_dialog = self
+            .accepted
+            .get(&req.call_id)
+            .is_some_and(|&f| f < req.first_frame());
+        for leg in &legs {
+            let accepted = leg
+                .request
+                .final_response()
+                .is_some_and(|f| (200..300).contains(&f.status));
+            if accepted {
+                let at = leg.request.first_frame();
+                let earliest = self
+                    .accepted
+                    .entry(leg.request.call_id.clone())
+                    .or_insert(at);
+                *earliest = (*earliest).min(at);
+            }
+        }
+        let mut waits_for = vec![req.call_id.clone(), original];
+        if let Some(n) = &new_call {
+            let call_id = &n.invite.request.call_id;
+            self.new_calls.insert(call_id.clone(), group.id);
+            waits_for.push(call_id.clone());
+        }
+        // Every Replaces: the consultation dialog must be over to be in the capture.
+        waits_for.extend(
+            legs.iter()
+                .filter_map(|l| l.targets.first())
+                .filter_map(|t| t.replaces.as_ref()?.call_id.clone()),
+        );
+        waits_for.sort_unstable();
+        waits_for.dedup();
+        self.waiting.insert(
+            group.id,
+            Resolution {
+                id: group.id,
+                refers: group.refers,
+                new_call,
+                retry_of,
+                follows,
+                earlier_refer_in_dialog,
+                waits_for,
+            },
+        );
+    }
+
+    /// Builds the resolved transfers whose dialogs are all over, and lets go of their
+    /// records.
+    fn build_ready(
+        &mut self,
+        collector: &mut Collector,
+        is_live: &dyn Fn(&str) -> bool,
+        emit: &mut dyn FnMut(Transfer, &TransferFacts<'_>),
+    ) {
+        let ready: Vec<usize> = self
+            .waiting
+            .iter()
+            .filter(|(_, r)| !r.waits_for.iter().any(|c| is_live(c)))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in ready {
+            let Some(resolution) = self.waiting.remove(&id) else {
+                continue;
+            };
+            let sources = Sources {
+                collector,
+                dialogs: &self.dialogs,
+            };
+            build::build(&resolution, &sources, emit);
+            for &serial in &resolution.refers {
+                collector.release_refer(serial);
+            }
+        }
+    }
+
+    /// Lets go of what no transfer can need any more: INVITE records older than every
+    /// REFER still to resolve, what is remembered of Call-IDs that are over, and
+    /// (unless every dialog is kept) finished dialogs.
+    fn let_go(&mut self, collector: &mut Collector, is_live: &dyn Fn(&str) -> bool) {
+        // REFERs still to resolve: the open groups', then those not yet grouped.
+        let serials: Vec<usize> = self
+            .open
+            .iter()
+            .flat_map(|g| g.refers.iter().copied())
+            .chain(self.next_refer..collector.next_refer_serial())
+            .collect();
+        // A new call follows its REFER: every INVITE and finished dialog that began
+        // before the oldest REFER still to resolve is no new call of theirs.
+        let cutoff = serials
+            .iter()
+            .filter_map(|&s| collector.refer(s))
+            .map(|r| r.request.first_frame())
+            .min();
+        collector.forget_invites_before(cutoff.unwrap_or(FrameRef {
+            seq: u64::MAX,
+            ..FrameRef::default()
+        }));
+        let collector = &*collector;
+        let unresolved: Vec<&ReferRecord> =
+            serials.iter().filter_map(|&s| collector.refer(s)).collect();
+        let mut needed: HashSet<&str> = self
+            .waiting
+            .values()
+            .flat_map(|r| r.waits_for.iter().map(String::as_str))
+            .collect();
+        for r in &unresolved {
+            needed.insert(r.request.call_id.as_str());
+            needed.insert(original_call_id(r));
+            needed.extend(
+                r.targets
+                    .iter()
+                    .filter_map(|t| t.replaces.as_ref()?.call_id.as_deref()),
+            );
+        }
+        let forgettable = |call_id: &str| !is_live(call_id) && !needed.contains(call_id);
+        self.accepted.retain(|c, _| !forgettable(c));
+        self.new_calls.retain(|c, _| !forgettable(c));
+        self.rejected.retain(|(c, _), _| !forgettable(c));
+        if !self.keep_dialogs {
+            self.dialogs.retain(|d| {
+                needed.contains(d.call_id.as_str())
+                    || cutoff.is_some_and(|c| d.first >= c)
+                    || !d.cseq_regressions.is_empty()
+            });
+        }
+    }
+}
+
+/// The user part of a REFER's first Refer-To, which its relayed copies share.
+fn user_of(r: &ReferRecord) -> Option<&str> {
+    r.targets.first()?.aor.as_ref()?.user.as_deref()
+}
+
+/// Whether `later` is the REFER of a group relayed by a back-to-back user agent (an
+/// SBC or a PBX that rewrites tags and CSeq, so the copy is a request of its own):
+/// sent shortly after the group's last copy, by someone other than the transferor,
+/// from the box that received that copy (or in the same Call-ID with new tags), and
+/// referring to the same user.
+fn relayed(group: &[&ReferRecord], later: &ReferRecord) -> bool {
+    let (Some(first), Some(last)) = (group.first(), group.last()) else {
+        return false;
+    };
+    let (Some(to), Some(from), Some(origin)) = (
+        last.request.receiver(),
+        later.request.sender(),
+        first.request.sender(),
+    ) else {
+        return false;
+    };
+    let (a, b) = (last.request.first_frame(), later.request.first_frame());
+    // The B2BUA answers on one address and relays from another of its own, or keeps
+    // the Call-ID while it rewrites tags and CSeq.
+    let same_box = to.ip() == from.ip();
+    let same_call = first.request.call_id == later.request.call_id
+        && group
+            .iter()
+            .all(|g| g.request.from_tag != later.request.from_tag);
+    from.ip() != origin.ip()
+        && (same_box || same_call)
+        && b > a
+        && b.ts_ns.saturating_sub(a.ts_ns) <= RELAY_WINDOW_NS
+        && user_of(first).is_some()
+        && user_of(first) == user_of(later)
+}
