@@ -241,10 +241,17 @@ impl Linker {
     }
 
     /// Resolves the oldest open group (see the module docs).
-    fn resolve_first(&mut self, collector: &Collector) {
+    fn resolve_first(&mut self, collector: &mut Collector) {
         let Some(group) = self.open.pop_front() else {
             return;
         };
+        self.resolve(&group, collector);
+        for &serial in &group.refers {
+            collector.resolved(serial);
+        }
+    }
+
+    fn resolve(&mut self, group: &Group, collector: &Collector) {
         let legs: Vec<&ReferRecord> = group
             .refers
             .iter()
@@ -334,7 +341,7 @@ impl Linker {
             group.id,
             Resolution {
                 id: group.id,
-                refers: group.refers,
+                refers: group.refers.clone(),
                 new_call,
                 retry_of,
                 follows,
@@ -417,9 +424,13 @@ impl Linker {
         self.new_calls.retain(|c, _| !forgettable(c));
         self.rejected.retain(|(c, _), _| !forgettable(c));
         if !self.keep_dialogs {
+            // A finished dialog stays while a transfer needs it: as its original,
+            // consultation or new call, or as the call an unresolved REFER's recorded
+            // INVITE made.
             self.dialogs.retain(|d| {
                 needed.contains(d.call_id.as_str())
-                    || cutoff.is_some_and(|c| d.first >= c)
+                    || (cutoff.is_some_and(|c| d.first >= c)
+                        && collector.has_invite_leg(&d.call_id, &d.from_tag))
                     || !d.cseq_regressions.is_empty()
             });
         }

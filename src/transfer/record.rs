@@ -154,6 +154,37 @@ pub struct ReferRecord {
     /// an `id` equal to the REFER's CSeq when there is one (§2.4.6).
     pub notifies: Vec<NotifyRecord>,
     key: Key,
+    /// The clues its triggered INVITE would show, while the REFER is unresolved.
+    clues: Vec<Clue>,
+}
+
+impl ReferRecord {
+    /// The clues an INVITE this REFER triggered would show: the Call-ID its Replaces
+    /// names, its Referred-By, the transferee's URI, and every address it was
+    /// delivered to (the transferee, behind whatever relayed it).
+    fn wanted_clues(&self) -> Vec<Clue> {
+        let mut clues = Vec::new();
+        if let Some(call_id) = self
+            .targets
+            .first()
+            .and_then(|t| t.replaces.as_ref()?.call_id.clone())
+        {
+            clues.push(Clue::Replaces(call_id));
+        }
+        if let Some(aor) = self.referred_by.as_ref().and_then(|p| Aor::parse(&p.uri)) {
+            clues.push(Clue::ReferredBy(aor));
+        }
+        if let Some(aor) = Aor::parse(&self.request.to.uri) {
+            clues.push(Clue::From(aor));
+        }
+        for s in &self.request.sightings {
+            let clue = Clue::Sender(s.flow.dst);
+            if !clues.contains(&clue) {
+                clues.push(clue);
+            }
+        }
+        clues
+    }
 }
 
 /// The state of a subscription as a NOTIFY says it (RFC 6665 §8.2.3).
@@ -293,8 +324,9 @@ pub struct Collector {
     pub stray_replaces: Vec<StrayReplaces>,
     /// Each request's record.
     index: HashMap<Key, Slot>,
-    /// Capture time of the last REFER seen.
-    last_refer_ns: Option<i64>,
+    /// The clues that unresolved REFERs wait for, with how many wait for each: only an
+    /// INVITE that shows one is recorded.
+    wanted: HashMap<Clue, u32>,
     /// NOTIFYs with `Event: refer` (or none) whose REFER is not in the capture.
     pub orphan_notifies: u64,
 }
@@ -360,8 +392,44 @@ impl Collector {
         self.refers.get(&serial)
     }
 
+    /// A REFER seen on one more hop: its transferee may be behind that one.
+    fn refer_delivered(&mut self, serial: usize, sighting: Sighting) {
+        let Some(r) = self.refers.get_mut(&serial) else {
+            return;
+        };
+        let clue = Clue::Sender(sighting.flow.dst);
+        if r.clues.is_empty() || r.clues.contains(&clue) {
+            return;
+        }
+        *self.wanted.entry(clue.clone()).or_default() += 1;
+        r.clues.push(clue);
+    }
+
+    /// The linker resolved this REFER: no INVITE from now on can be its new call.
+    pub fn resolved(&mut self, serial: usize) {
+        let Some(r) = self.refers.get_mut(&serial) else {
+            return;
+        };
+        for clue in std::mem::take(&mut r.clues) {
+            if let Some(n) = self.wanted.get_mut(&clue) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.wanted.remove(&clue);
+                }
+            }
+        }
+    }
+
+    /// Whether an INVITE of this leg (Call-ID, From tag) is recorded: its dialog may
+    /// be a transfer's new call.
+    pub fn has_invite_leg(&self, call_id: &str, from_tag: &str) -> bool {
+        self.clues
+            .contains_key(&Clue::Leg(call_id.to_string(), from_tag.to_string()))
+    }
+
     /// Lets go of a REFER record and its NOTIFYs: its transfer is built.
     pub fn release_refer(&mut self, serial: usize) {
+        self.resolved(serial);
         let Some(r) = self.refers.remove(&serial) else {
             return;
         };
@@ -481,6 +549,9 @@ impl Collector {
                     }
                 } else {
                     request.sightings.push(sighting);
+                    if let Slot::Refer(serial) = slot {
+                        self.refer_delivered(serial, sighting);
+                    }
                 }
             }
             return;
@@ -493,7 +564,6 @@ impl Collector {
     }
 
     fn refer_request(&mut self, msg: &Message<'_>, key: Key, sighting: Sighting) {
-        self.last_refer_ns = Some(sighting.frame.ts_ns);
         let targets = msg
             .refer_to()
             .iter()
@@ -522,7 +592,13 @@ impl Collector {
             }),
             notifies: Vec::new(),
             key: key.clone(),
+            clues: Vec::new(),
         };
+        let mut record = record;
+        record.clues = record.wanted_clues();
+        for clue in &record.clues {
+            *self.wanted.entry(clue.clone()).or_default() += 1;
+        }
         let serial = self.next_refer;
         self.next_refer += 1;
         self.index.insert(key, Slot::Refer(serial));
@@ -580,8 +656,8 @@ impl Collector {
     }
 
     fn invite_request(&mut self, msg: &Message<'_>, key: Key, sighting: Sighting) {
-        // Only initial INVITEs can be a triggered call; keep those that carry transfer
-        // evidence, or that follow a REFER closely.
+        // Only initial INVITEs can be a triggered call; keep those that show a clue an
+        // unresolved REFER waits for.
         if msg
             .to()
             .and_then(|t| t.tag())
@@ -589,23 +665,22 @@ impl Collector {
         {
             return;
         }
-        let replaces = msg.replaces();
-        let referred_by = msg.referred_by().as_ref().map(party);
-        let recent_refer = self
-            .last_refer_ns
-            .is_some_and(|at| sighting.frame.ts_ns.saturating_sub(at) <= TRIGGER_WINDOW_NS);
-        if replaces.is_empty() && referred_by.is_none() && !recent_refer {
+        if self.wanted.is_empty() {
             return;
         }
         let record = InviteRecord {
             request: request(msg, sighting),
             request_aor: msg.request_uri().map(|u| Aor::of(&u)),
-            replaces,
-            referred_by,
+            replaces: msg.replaces(),
+            referred_by: msg.referred_by().as_ref().map(party),
             key: key.clone(),
         };
+        let clues = record.clues();
+        if !clues.iter().any(|c| self.wanted.contains_key(c)) {
+            return;
+        }
         let serial = self.forgotten_invites + self.invites.len();
-        for clue in record.clues() {
+        for clue in clues {
             self.clues.entry(clue).or_default().push(serial);
         }
         self.index.insert(key, Slot::Invite(serial));
