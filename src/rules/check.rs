@@ -4,7 +4,7 @@
 //! where a capture taken at one point of the network cannot see a message (a NOTIFY the
 //! proxy answered itself), the message says "in the capture", not "was never sent".
 
-use super::{Config, Finding};
+use super::{Code, Config, Finding};
 use crate::analysis::MessageProblem;
 use crate::capture::FrameRef;
 use crate::dialog::{Answer, Dialog, DialogState};
@@ -37,7 +37,7 @@ struct Out<'c> {
 }
 
 impl Out<'_> {
-    fn add(&mut self, code: &str, frames: Vec<FrameRef>, message: String) {
+    fn add(&mut self, code: Code, frames: Vec<FrameRef>, message: String) {
         if let Some(f) = Finding::new(self.config, code, frames, message) {
             self.findings.push(f);
         }
@@ -66,7 +66,7 @@ fn check_replaces(out: &mut Out<'_>, r: &Replaces, frame: FrameRef, whence: &str
     let (missing, empty) = replaces_defects(r);
     if !missing.is_empty() {
         out.add(
-            "X201",
+            Code::X201,
             vec![frame],
             format!(
                 "{whence} Replaces has no {}: it names no dialog",
@@ -76,7 +76,7 @@ fn check_replaces(out: &mut Out<'_>, r: &Replaces, frame: FrameRef, whence: &str
     }
     if !empty.is_empty() {
         out.add(
-            "X202",
+            Code::X202,
             vec![frame],
             format!("{whence} Replaces has an empty {}", empty.join(" and ")),
         );
@@ -97,13 +97,13 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
     // Refer-To (RFC 3515 §2.4.1, RFC 3261 §19.1.1).
     match first.targets.len() {
         0 => out.add(
-            "X101",
+            Code::X101,
             vec![refer_frame],
             "REFER has no Refer-To".to_string(),
         ),
         1 => {}
         n => out.add(
-            "X102",
+            Code::X102,
             vec![refer_frame],
             format!("REFER has {n} Refer-To values; exactly one is allowed"),
         ),
@@ -111,12 +111,12 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
     for target in &first.targets {
         match &target.aor {
             None => out.add(
-                "X103",
+                Code::X103,
                 vec![refer_frame],
                 format!("Refer-To {:?} is not a valid URI", target.raw),
             ),
             Some(aor) if aor.user.as_deref() == Some("") => out.add(
-                "X104",
+                Code::X104,
                 vec![refer_frame],
                 format!("Refer-To {:?} has an empty user part", target.uri),
             ),
@@ -131,7 +131,7 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         && o.answer != Answer::BeforeCapture
     {
         out.add(
-            "X105",
+            Code::X105,
             vec![refer_frame],
             "REFER sent before the dialog was confirmed (no 2xx to its INVITE yet)".to_string(),
         );
@@ -156,7 +156,7 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         if let Some((again, resp)) = late {
             let after = again.ts_ns.saturating_sub(resp.frame.ts_ns) as f64 / 1e9;
             out.add(
-                "X106",
+                Code::X106,
                 vec![again, resp.frame],
                 format!(
                     "REFER sent again at frame {}, {after:.1} s after its final response {} was sent back to the sender (frame {}): the sender did not get it, or ignored it",
@@ -169,7 +169,7 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
     // 202 to REFER (RFC 7647 §5).
     if let Some((frame, 202)) = t.refer.response {
         out.add(
-            "X107",
+            Code::X107,
             vec![frame],
             "REFER answered 202 Accepted; RFC 7647 asks for 200 OK".to_string(),
         );
@@ -183,7 +183,7 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         let frame = invite.request.first_frame();
         if invite.replaces.len() > 1 {
             out.add(
-                "X204",
+                Code::X204,
                 vec![frame],
                 format!(
                     "INVITE carries {} Replaces headers; one is allowed",
@@ -202,13 +202,13 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
     {
         let answered = n.answered.map(|f| vec![f]).unwrap_or_default();
         out.add(
-            "X205",
+            Code::X205,
             answered,
             "the INVITE with Replaces was answered 2xx, but the dialog it replaces was never ended: the target took it as a new call".to_string(),
         );
     }
     if let (Some(note), Some(_)) = (&t.note, &t.refer.replaces) {
-        out.add("X206", vec![refer_frame], note.clone());
+        out.add(Code::X206, vec![refer_frame], note.clone());
     }
 
     // The implicit subscription (RFC 3515 §2.4.4–§2.4.7, RFC 4488, RFC 6665).
@@ -222,14 +222,14 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
     if accepted && facts.notifies.is_empty() && !no_subscription && facts.transferee_requests_seen {
         let frames = t.refer.response.map(|(f, _)| vec![f]).unwrap_or_default();
         out.add(
-            "X301",
+            Code::X301,
             frames,
             "REFER accepted, but no NOTIFY of its subscription is in the capture".to_string(),
         );
     }
     if no_subscription && !facts.notifies.is_empty() {
         out.add(
-            "X312",
+            Code::X312,
             facts
                 .notifies
                 .iter()
@@ -247,12 +247,12 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         let frame = n.request.first_frame();
         match &n.event {
             None => out.add(
-                "X302",
+                Code::X302,
                 vec![frame],
                 "NOTIFY of the REFER's subscription has no Event header".to_string(),
             ),
             Some((package, _)) if package != "refer" => out.add(
-                "X302",
+                Code::X302,
                 vec![frame],
                 format!("NOTIFY of the REFER's subscription says Event: {package}"),
             ),
@@ -269,14 +269,14 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
                 _ => "has a body that does not start with a SIP status line".to_string(),
             };
             out.add(
-                "X303",
+                Code::X303,
                 vec![frame],
                 format!("NOTIFY {what}, not a message/sipfrag status"),
             );
         }
         if facts.earlier_refer_in_dialog && n.event.as_ref().is_some_and(|(_, id)| id.is_none()) {
             out.add(
-                "X308",
+                Code::X308,
                 vec![frame],
                 format!(
                     "NOTIFY for the second REFER of the dialog has no ;id= (it should be id={})",
@@ -286,7 +286,7 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         }
         if let Some(at) = terminated_at {
             out.add(
-                "X309",
+                Code::X309,
                 vec![frame],
                 format!(
                     "NOTIFY after the subscription was terminated (frame {})",
@@ -296,14 +296,14 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         }
         match &n.subscription_state {
             None => out.add(
-                "X304",
+                Code::X304,
                 vec![frame],
                 "NOTIFY has no Subscription-State".to_string(),
             ),
             Some(state) => {
                 if state.malformed {
                     out.add(
-                        "X307",
+                        Code::X307,
                         vec![frame],
                         format!(
                             "Subscription-State {:?} is malformed",
@@ -329,7 +329,7 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
                         .is_some_and(|r| r.eq_ignore_ascii_case("noresource"));
                     if !noresource && !state.malformed {
                         out.add(
-                            "X306",
+                            Code::X306,
                             vec![frame],
                             format!(
                                 "final NOTIFY has Subscription-State: terminated without reason=noresource{}",
@@ -347,7 +347,7 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         && terminated_at.is_none_or(|t| t < frame)
     {
         out.add(
-            "X305",
+            Code::X305,
             vec![frame],
             "NOTIFY with a final sipfrag status leaves the subscription active, and no terminating NOTIFY follows".to_string(),
         );
@@ -363,7 +363,7 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         let mut frames = vec![n.request.first_frame()];
         frames.extend(n.request.retransmitted_at.last().map(|s| s.frame));
         out.add(
-            "X313",
+            Code::X313,
             frames,
             format!(
                 "NOTIFY (CSeq {}) got no answer; it was sent {} more times",
@@ -388,7 +388,7 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
             .and_then(|d| d.answered.or(d.ended))
     {
         out.add(
-            "X314",
+            Code::X314,
             vec![decided],
             format!(
                 "the new call's outcome was known at frame {}, but no NOTIFY reports a final status",
@@ -415,7 +415,7 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
             && real / 100 != reported / 100
         {
             out.add(
-                "X311",
+                Code::X311,
                 vec![final_notify.request.first_frame()],
                 format!(
                     "NOTIFY reports {reported}, but the transferee's INVITE to the target got {real}"
@@ -429,7 +429,7 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         && invite.referred_by.is_none()
     {
         out.add(
-            "X401",
+            Code::X401,
             vec![invite.request.first_frame()],
             "the REFER carried Referred-By, the triggered INVITE does not".to_string(),
         );
@@ -444,7 +444,7 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         let mut frames = vec![rel.frame];
         frames.extend(t.outcome_frame);
         out.add(
-            "X501",
+            Code::X501,
             frames,
             format!(
                 "the transferor released the call before the outcome, and the transfer then {}{}: the caller is lost",
@@ -464,7 +464,7 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
         && !config.trusts(&host)
     {
         out.add(
-            "X701",
+            Code::X701,
             vec![refer_frame],
             format!("transfer target host {host} is outside the trusted domains"),
         );
@@ -492,34 +492,34 @@ pub fn capture(
     for p in problems {
         match &p.kind {
             ProblemKind::BodyShorterThanContentLength { declared, present } => out.add(
-                "X601",
+                Code::X601,
                 vec![p.frame],
                 format!("Content-Length says {declared} bytes of body, {present} are present"),
             ),
             ProblemKind::BodyLongerThanContentLength { declared, present } => out.add(
-                "X601",
+                Code::X601,
                 vec![p.frame],
                 format!(
                     "Content-Length says {declared} bytes of body, the datagram carries {present}"
                 ),
             ),
             ProblemKind::InvalidContentLength => out.add(
-                "X601",
+                Code::X601,
                 vec![p.frame],
                 "Content-Length is not a number".to_string(),
             ),
             ProblemKind::ConflictingContentLength => out.add(
-                "X601",
+                Code::X601,
                 vec![p.frame],
                 "several Content-Length headers disagree".to_string(),
             ),
             ProblemKind::MissingHeaderEnd => out.add(
-                "X602",
+                Code::X602,
                 vec![p.frame],
                 "no blank line ends the headers: the message is cut short".to_string(),
             ),
             ProblemKind::MalformedHeaderLine => out.add(
-                "X602",
+                Code::X602,
                 vec![p.frame],
                 "a header line has no colon or no name".to_string(),
             ),
@@ -528,7 +528,7 @@ pub fn capture(
     }
     for &frame in unparsable {
         out.add(
-            "X602",
+            Code::X602,
             vec![frame],
             "a payload that looks like SIP could not be read as a message".to_string(),
         );
@@ -536,7 +536,7 @@ pub fn capture(
     for d in dialogs {
         for &(frame, previous, now) in &d.cseq_regressions {
             out.add(
-                "X310",
+                Code::X310,
                 vec![frame],
                 format!(
                     "CSeq {now} after {previous} from the same side of the dialog (Call-ID {})",
@@ -547,7 +547,7 @@ pub fn capture(
     }
     for s in &collector.stray_replaces {
         out.add(
-            "X203",
+            Code::X203,
             vec![s.sighting.frame],
             format!("{} carries a Replaces header; only INVITE may", s.method),
         );
