@@ -10,26 +10,8 @@ use crate::capture::FrameRef;
 use crate::dialog::{Answer, Dialog, DialogState};
 use crate::sip::ProblemKind;
 use crate::sip::Replaces;
-use crate::transfer::record::{Collector, InviteRecord, NotifyRecord, ReferRecord};
-use crate::transfer::{Outcome, RoleName, Transfer};
-
-/// What a transfer's checks look at besides the transfer itself.
-pub struct TransferFacts<'a> {
-    /// The REFER and its copies relayed by a B2BUA (at least one).
-    pub refers: &'a [&'a ReferRecord],
-    /// The NOTIFYs of its subscription, in order.
-    pub notifies: &'a [&'a NotifyRecord],
-    /// The triggered INVITE, when found.
-    pub invite: Option<&'a InviteRecord>,
-    pub original: Option<&'a Dialog>,
-    pub consultation: Option<&'a Dialog>,
-    pub new_call: Option<&'a Dialog>,
-    /// Another REFER was sent earlier in the same dialog.
-    pub earlier_refer_in_dialog: bool,
-    /// The capture shows in-dialog requests of the transferee, so it would show its
-    /// NOTIFYs too.
-    pub transferee_requests_seen: bool,
-}
+use crate::transfer::record::Collector;
+use crate::transfer::{Outcome, RoleName, Transfer, TransferFacts};
 
 struct Out<'c> {
     config: &'c Config,

@@ -18,9 +18,11 @@
 //! phones' ends of each request (first hop for the sender, last hop for the receiver),
 //! not from a proxy in between.
 
+mod facts;
 mod phase;
 pub mod record;
 
+pub use facts::TransferFacts;
 pub use phase::{Phase, PhaseKind};
 pub use record::Collector;
 
@@ -593,7 +595,7 @@ fn build(
         new_dialog,
         transferee_sends_seen,
     );
-    let facts = crate::rules::check::TransferFacts {
+    let facts = TransferFacts {
         transferee_requests_seen: transferee_sends_seen,
         refers: group,
         notifies: &notify_records,
