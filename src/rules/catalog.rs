@@ -5,7 +5,7 @@
 //! RFC, one-line summary) and its long explanation in `explain/CODE.md`, read with
 //! `include_str!`. The entry makes the [`Code`] variant too, so a check names its rule
 //! as `Code::X301` and a mistyped code does not compile. The checks that find the
-//! rules are in `rules::check`.
+//! rules are in `rules::checks`, one file per family.
 //!
 //! Codes never change meaning and are never reused. They group by subject: `X1xx` the
 //! REFER request, `X2xx` Replaces, `X3xx` the refer subscription and its NOTIFYs (and

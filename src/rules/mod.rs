@@ -1,5 +1,6 @@
 //! Protocol violations: the catalog of rules ([`catalog`], each rule's long
-//! explanation in `explain/CODE.md`) and the checks that find them ([`check`]).
+//! explanation in `explain/CODE.md`) and the checks that find them (`checks/`, one
+//! file per rule family, run by the entry points of [`check`]).
 //!
 //! A finding names its rule (stable code, RFC section), its severity after the user's
 //! configuration, the frames it points at, and one line in the user's terms. Findings
@@ -9,6 +10,7 @@
 
 pub mod catalog;
 pub mod check;
+mod checks;
 pub mod config;
 
 pub use catalog::{Code, Explanation, RULES, Rule, Severity};
