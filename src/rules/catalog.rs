@@ -7,6 +7,13 @@
 //! as `Code::X301` and a mistyped code does not compile. The checks that find the
 //! rules are in `rules::checks`, one file per family.
 //!
+//! Adding a rule takes: its entry here and its `explain/CODE.md`; its check, in its
+//! family's file of `rules::checks` and called from that family's list (or from
+//! `check::capture`); its row in README.md's rule table; and a fault capture in
+//! samples/faults/ pinned in `FAULT_CAPTURES` of tests/rules.rs (a citation of a
+//! section not yet cited also goes into `KNOWN_SECTIONS` below). The test
+//! `every_rule_has_all_its_pieces` fails until each piece is there.
+//!
 //! Codes never change meaning and are never reused. They group by subject: `X1xx` the
 //! REFER request, `X2xx` Replaces, `X3xx` the refer subscription and its NOTIFYs (and
 //! dialog sequencing), `X4xx` Referred-By, `X5xx` the call flow around a transfer,

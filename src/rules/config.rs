@@ -11,10 +11,11 @@
 //! trusted-domains = ["example.com", "10.0.0.0/8"]
 //! ```
 //!
-//! Only this small subset of TOML is read (string values and arrays of strings, `#`
-//! comments), by hand: it is all the file needs, and it keeps the dependency list to
-//! the crates the design names. Anything else in the file is an error that names the
-//! line, so a typo is never ignored silently.
+//! Only this small subset of TOML is read (string values and one-line arrays of
+//! strings, `#` comments), by hand: it is all the file needs, and it keeps the
+//! dependency list to the crates the design names. Anything else in the file, and a
+//! rule code or name that is not in the catalog, is an error that names the line, so
+//! a typo is never ignored silently.
 
 use std::net::IpAddr;
 
