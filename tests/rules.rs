@@ -181,59 +181,64 @@ fn clean_samples_raise_no_error() {
     }
 }
 
+/// A rule code and the frames it points at.
+type Fired = (&'static str, &'static [u64]);
+
+/// Every fault capture in samples/faults/ (without `.pcap`), with the findings it
+/// fires besides X107: the pins [`every_rule_fires_on_its_fault_capture`] holds them
+/// to, and through which [`every_rule_has_all_its_pieces`] finds each rule's capture.
+const FAULT_CAPTURES: &[(&str, &[Fired])] = &[
+    ("ok107-refer-answered-200", &[]),
+    ("x101-refer-to-missing", &[("X101", &[6])]),
+    ("x102-refer-to-multiple", &[("X102", &[6])]),
+    ("x103-refer-to-invalid-uri", &[("X103", &[6])]),
+    ("x104-refer-to-empty-user", &[("X104", &[6])]),
+    ("x105-refer-in-early-dialog", &[("X105", &[4])]),
+    (
+        "x201-replaces-without-tags",
+        &[("X201", &[11]), ("X201", &[15])],
+    ),
+    (
+        "x202-replaces-empty-tags",
+        &[("X202", &[11]), ("X202", &[15])],
+    ),
+    ("x203-replaces-in-bye", &[("X203", &[17])]),
+    ("x204-replaces-multiple", &[("X204", &[15])]),
+    ("x205-replaces-ignored", &[("X205", &[17])]),
+    ("x206-replaced-dialog-not-captured", &[("X206", &[6])]),
+    ("x301-refer-accepted-no-notify", &[("X301", &[7])]),
+    (
+        "x302-notify-without-event",
+        &[("X302", &[8]), ("X302", &[15])],
+    ),
+    ("x303-notify-body-not-sipfrag", &[("X303", &[8])]),
+    ("x304-notify-without-subscription-state", &[("X304", &[8])]),
+    ("x305-final-status-subscription-active", &[("X305", &[15])]),
+    ("x306-terminated-reason-timeout", &[("X306", &[15])]),
+    ("x307-subscription-state-malformed", &[("X307", &[15])]),
+    (
+        "x308-notify-without-id",
+        &[("X308", &[18]), ("X308", &[25])],
+    ),
+    ("x309-notify-after-termination", &[("X309", &[17])]),
+    ("x310-cseq-not-increasing", &[("X310", &[8])]),
+    ("x311-sipfrag-contradicts-responses", &[("X311", &[14])]),
+    ("x312-notify-despite-refer-sub-false", &[("X312", &[8, 15])]),
+    ("x401-referred-by-not-copied", &[("X401", &[10])]),
+    (
+        "x501-released-before-outcome-caller-lost",
+        &[("X501", &[12, 15])],
+    ),
+    ("x601-content-length-mismatch", &[("X601", &[8])]),
+];
+
 /// Each fault capture (samples/faults/, made by SIPp phones that reproduce one fault;
 /// samples/faults/README.md) fires its rule at the frames given, and nothing else but
 /// X107, which the 202 of their base flow carries.
 #[test]
 fn every_rule_fires_on_its_fault_capture() {
-    /// A rule code and the frames it points at.
-    type Fired = (&'static str, &'static [u64]);
-    let expected: &[(&str, &[Fired])] = &[
-        ("ok107-refer-answered-200", &[]),
-        ("x101-refer-to-missing", &[("X101", &[6])]),
-        ("x102-refer-to-multiple", &[("X102", &[6])]),
-        ("x103-refer-to-invalid-uri", &[("X103", &[6])]),
-        ("x104-refer-to-empty-user", &[("X104", &[6])]),
-        ("x105-refer-in-early-dialog", &[("X105", &[4])]),
-        (
-            "x201-replaces-without-tags",
-            &[("X201", &[11]), ("X201", &[15])],
-        ),
-        (
-            "x202-replaces-empty-tags",
-            &[("X202", &[11]), ("X202", &[15])],
-        ),
-        ("x203-replaces-in-bye", &[("X203", &[17])]),
-        ("x204-replaces-multiple", &[("X204", &[15])]),
-        ("x205-replaces-ignored", &[("X205", &[17])]),
-        ("x206-replaced-dialog-not-captured", &[("X206", &[6])]),
-        ("x301-refer-accepted-no-notify", &[("X301", &[7])]),
-        (
-            "x302-notify-without-event",
-            &[("X302", &[8]), ("X302", &[15])],
-        ),
-        ("x303-notify-body-not-sipfrag", &[("X303", &[8])]),
-        ("x304-notify-without-subscription-state", &[("X304", &[8])]),
-        ("x305-final-status-subscription-active", &[("X305", &[15])]),
-        ("x306-terminated-reason-timeout", &[("X306", &[15])]),
-        ("x307-subscription-state-malformed", &[("X307", &[15])]),
-        (
-            "x308-notify-without-id",
-            &[("X308", &[18]), ("X308", &[25])],
-        ),
-        ("x309-notify-after-termination", &[("X309", &[17])]),
-        ("x310-cseq-not-increasing", &[("X310", &[8])]),
-        ("x311-sipfrag-contradicts-responses", &[("X311", &[14])]),
-        ("x312-notify-despite-refer-sub-false", &[("X312", &[8, 15])]),
-        ("x401-referred-by-not-copied", &[("X401", &[10])]),
-        (
-            "x501-released-before-outcome-caller-lost",
-            &[("X501", &[12, 15])],
-        ),
-        ("x601-content-length-mismatch", &[("X601", &[8])]),
-    ];
     let mut failures = Vec::new();
-    for (name, want) in expected {
+    for (name, want) in FAULT_CAPTURES {
         let path = common::root().join(format!("samples/faults/{name}.pcap"));
         let doc = json(&sipxfer([
             "check",
@@ -265,70 +270,71 @@ fn every_rule_fires_on_its_fault_capture() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Every capture in ../shared/captures/public, with the codes `check --format json`
+/// lists for it, in that order (tests/expected/public-findings.md checks each one
+/// against the capture).
+const PUBLIC_FINDINGS: &[(&str, &[&str])] = &[
+    ("corrupt-mixed-endian-header.pcap", &[]),
+    ("gtp-ipv6-tcp-sll.pcap", &[]),
+    ("invalid-content-length.pcap", &["X601", "X601"]),
+    ("ipip-tunnel-tcp.pcap", &[]),
+    ("ipv4-linktype228.pcap", &[]),
+    ("junk-before-request.pcap", &[]),
+    ("pppoe-sip.pcap", &["X602", "X602", "X602"]),
+    ("rawip-linktype.pcap", &[]),
+    ("sctp-sip-sll.pcap", &[]),
+    ("tcp-sip-invite-over-3-segments.pcap", &[]),
+    ("tcp-sip-large-body-loopback.pcap", &[]),
+    ("tcp-sip-retransmissions-sll.pcap", &[]),
+    ("tcp-sip-split-segments-port6060.pcap", &[]),
+    ("udp-ipv4-frag-incomplete.pcap", &[]),
+    ("udp-ipv4-frag-invite.pcapng", &[]),
+    ("udp-ipv6-frag-sll.pcap", &["X310"]),
+    ("udp-ipv6.pcap", &[]),
+    ("utf8-latin1-headers.pcap", &[]),
+    ("vlan-qinq-pppoe-gre-multiif.pcapng", &[]),
+    ("websocket-sip-tcp.pcap", &[]),
+    ("xfer-2views-ethernet.pcapng", &["X107", "X307"]),
+    ("xfer-2views-loopback-truncated-records.pcapng", &[]),
+    (
+        "xfer-attended-opensips-3cx-sll.pcap",
+        &["X107", "X304", "X401"],
+    ),
+    ("xfer-attended-refer-rejected-erspan.pcapng", &[]),
+    ("xfer-blind-device-vantage.pcapng", &["X107", "X301"]),
+    ("xfer-blind-linux-2if-enp2s0-lo.pcapng", &["X107", "X307"]),
+    ("xfer-blind-macos-2if-en0-lo0.pcapng", &["X107", "X307"]),
+    ("xfer-blind-npcap-2if-ipfrag.pcapng", &["X107", "X307"]),
+    ("xfer-blind-old-linphone-android.pcapng", &["X107", "X307"]),
+    (
+        "xfer-blind-opensips-3cx-sll.pcap",
+        &["X107", "X304", "X401"],
+    ),
+    ("xfer-blind-proxy-minimal.pcap", &["X107", "X307"]),
+    ("xfer-blind-proxy-vantage.pcapng", &["X107", "X307"]),
+    ("xfer-blind-zoiper-linphone.pcapng", &["X107", "X307"]),
+    ("xfer-blind-zoiper-small.pcap", &["X107", "X307"]),
+    (
+        "xfer-notify-stuck-100-loopback.pcapng",
+        &["X107", "X313", "X314"],
+    ),
+    ("xfer-refer-no-notify-eth.pcapng", &["X107", "X301"]),
+    // No X301: the capture shows no in-dialog request of the transferee at all (not
+    // even the ACK of its new call), so a NOTIFY could have gone unseen.
+    ("xfer-refer-no-notify-ipfrag.pcap", &["X107"]),
+    ("xfer-refer-retrans-202-storm.pcapng", &["X107", "X307"]),
+    ("xfer-refer-retrans-lossy.pcap", &["X106", "X107", "X307"]),
+    (
+        "xfer-two-transfers-ipfrag.pcapng",
+        &["X107", "X307", "X107", "X307"],
+    ),
+];
+
 /// Which rules fire on the public captures, each checked by reading the capture (see
 /// tests/expected/public-findings.md): pinned so a change of behaviour is a decision.
 #[test]
 fn public_captures_fire_the_rules_read_in_them() {
-    // Every capture in ../shared/captures/public, with the codes `check --format json`
-    // lists for it, in that order (tests/expected/public-findings.md checks each one
-    // against the capture).
-    let expected: &[(&str, &[&str])] = &[
-        ("corrupt-mixed-endian-header.pcap", &[]),
-        ("gtp-ipv6-tcp-sll.pcap", &[]),
-        ("invalid-content-length.pcap", &["X601", "X601"]),
-        ("ipip-tunnel-tcp.pcap", &[]),
-        ("ipv4-linktype228.pcap", &[]),
-        ("junk-before-request.pcap", &[]),
-        ("pppoe-sip.pcap", &["X602", "X602", "X602"]),
-        ("rawip-linktype.pcap", &[]),
-        ("sctp-sip-sll.pcap", &[]),
-        ("tcp-sip-invite-over-3-segments.pcap", &[]),
-        ("tcp-sip-large-body-loopback.pcap", &[]),
-        ("tcp-sip-retransmissions-sll.pcap", &[]),
-        ("tcp-sip-split-segments-port6060.pcap", &[]),
-        ("udp-ipv4-frag-incomplete.pcap", &[]),
-        ("udp-ipv4-frag-invite.pcapng", &[]),
-        ("udp-ipv6-frag-sll.pcap", &["X310"]),
-        ("udp-ipv6.pcap", &[]),
-        ("utf8-latin1-headers.pcap", &[]),
-        ("vlan-qinq-pppoe-gre-multiif.pcapng", &[]),
-        ("websocket-sip-tcp.pcap", &[]),
-        ("xfer-2views-ethernet.pcapng", &["X107", "X307"]),
-        ("xfer-2views-loopback-truncated-records.pcapng", &[]),
-        (
-            "xfer-attended-opensips-3cx-sll.pcap",
-            &["X107", "X304", "X401"],
-        ),
-        ("xfer-attended-refer-rejected-erspan.pcapng", &[]),
-        ("xfer-blind-device-vantage.pcapng", &["X107", "X301"]),
-        ("xfer-blind-linux-2if-enp2s0-lo.pcapng", &["X107", "X307"]),
-        ("xfer-blind-macos-2if-en0-lo0.pcapng", &["X107", "X307"]),
-        ("xfer-blind-npcap-2if-ipfrag.pcapng", &["X107", "X307"]),
-        ("xfer-blind-old-linphone-android.pcapng", &["X107", "X307"]),
-        (
-            "xfer-blind-opensips-3cx-sll.pcap",
-            &["X107", "X304", "X401"],
-        ),
-        ("xfer-blind-proxy-minimal.pcap", &["X107", "X307"]),
-        ("xfer-blind-proxy-vantage.pcapng", &["X107", "X307"]),
-        ("xfer-blind-zoiper-linphone.pcapng", &["X107", "X307"]),
-        ("xfer-blind-zoiper-small.pcap", &["X107", "X307"]),
-        (
-            "xfer-notify-stuck-100-loopback.pcapng",
-            &["X107", "X313", "X314"],
-        ),
-        ("xfer-refer-no-notify-eth.pcapng", &["X107", "X301"]),
-        // No X301: the capture shows no in-dialog request of the transferee at all (not
-        // even the ACK of its new call), so a NOTIFY could have gone unseen.
-        ("xfer-refer-no-notify-ipfrag.pcap", &["X107"]),
-        ("xfer-refer-retrans-202-storm.pcapng", &["X107", "X307"]),
-        ("xfer-refer-retrans-lossy.pcap", &["X106", "X107", "X307"]),
-        (
-            "xfer-two-transfers-ipfrag.pcapng",
-            &["X107", "X307", "X107", "X307"],
-        ),
-    ];
-    for (name, want) in expected {
+    for (name, want) in PUBLIC_FINDINGS {
         let Some(path) = common::public(name) else {
             continue;
         };
@@ -346,39 +352,187 @@ fn public_captures_fire_the_rules_read_in_them() {
             .and_then(|n| n.to_str())
             .unwrap_or_default();
         assert!(
-            expected.iter().any(|(pinned, _)| *pinned == name),
+            PUBLIC_FINDINGS.iter().any(|(pinned, _)| *pinned == name),
             "{name} is in ../shared/captures/public but its codes are not pinned here"
         );
     }
 }
 
-/// README.md's rule table lists every rule, with the code, name, severity, RFC and
-/// summary `sipxfer rules --format json` gives, in catalog order.
+/// Where a rule without a fault capture is pinned instead.
+enum PinnedOn {
+    /// A capture of ../shared/captures/public whose [`PUBLIC_FINDINGS`] list it.
+    Public(&'static str),
+    /// Somewhere else, said in words.
+    Elsewhere(&'static str),
+}
+
+/// The rules with no fault capture in samples/faults/ (samples/faults/README.md says
+/// why), each with where a test pins it instead. Keep it short: a rule that gets a
+/// fault capture leaves this list.
+const WITHOUT_FAULT_CAPTURE: &[(&str, PinnedOn)] = &[
+    ("X106", PinnedOn::Public("xfer-refer-retrans-lossy.pcap")),
+    (
+        "X107",
+        PinnedOn::Elsewhere(
+            "fires at the 202 of every fault capture's base flow (left out of their pins); \
+             ok107-refer-answered-200 is the capture where it must not",
+        ),
+    ),
+    (
+        "X313",
+        PinnedOn::Public("xfer-notify-stuck-100-loopback.pcapng"),
+    ),
+    (
+        "X314",
+        PinnedOn::Public("xfer-notify-stuck-100-loopback.pcapng"),
+    ),
+    ("X602", PinnedOn::Public("pppoe-sip.pcap")),
+    (
+        "X701",
+        PinnedOn::Elsewhere(
+            "depends on the configuration, not the capture: \
+             the_config_file_sets_levels_and_trusted_domains",
+        ),
+    ),
+];
+
+/// A rule is its catalog entry plus pieces kept elsewhere; this fails when one is
+/// missing or out of step with the catalog: its explanation file
+/// (src/rules/explain/CODE.md, three sections), its row in README.md's rule table
+/// (derived here from the catalog, in catalog order), and a fault capture
+/// (samples/faults/xNNN-*.pcap) pinned in [`FAULT_CAPTURES`] to fire it, or an entry
+/// in [`WITHOUT_FAULT_CAPTURE`] saying where it is pinned instead.
 #[test]
-fn the_readme_rule_table_is_the_catalog() {
-    let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
-    let rows: Vec<String> = readme
-        .lines()
-        .filter(|l| l.starts_with("| X"))
-        .map(str::to_string)
-        .collect();
-    let doc = json(&sipxfer(["rules", "--format", "json"]));
-    let want: Vec<String> = doc["rules"]
-        .as_array()
-        .expect("rules")
+fn every_rule_has_all_its_pieces() {
+    use sipxfer::rules::RULES;
+    let mut missing = Vec::new();
+
+    // README.md's table, derived from the catalog.
+    let want: Vec<String> = RULES
         .iter()
         .map(|r| {
             format!(
                 "| {} | `{}` | {} | {} | {} |",
-                r["code"].as_str().unwrap_or_default(),
-                r["name"].as_str().unwrap_or_default(),
-                r["severity"].as_str().unwrap_or_default(),
-                r["rfc"].as_str().unwrap_or_default(),
-                r["summary"].as_str().unwrap_or_default(),
+                r.code,
+                r.name,
+                r.severity.as_str(),
+                r.rfc,
+                r.summary
             )
         })
         .collect();
-    assert_eq!(rows, want);
+    let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
+    let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| X")).collect();
+    if rows != want {
+        missing.push(format!(
+            "README.md's rule table must be, in this order:\n{}",
+            want.join("\n")
+        ));
+    }
+
+    // `sipxfer rules --format json` lists the catalog.
+    let listed = json(&sipxfer(["rules", "--format", "json"]));
+    if listed["rules"] != serde_json::to_value(RULES).expect("rules serialize") {
+        missing.push("`sipxfer rules --format json` does not list the catalog".to_string());
+    }
+
+    // The explanation files: one per rule, nothing else.
+    let dir = common::root().join("src/rules/explain");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("src/rules/explain")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    files.sort();
+    let want_files: Vec<String> = RULES.iter().map(|r| format!("{}.md", r.code)).collect();
+    if files != want_files {
+        missing.push(format!(
+            "src/rules/explain/ holds {files:?}; the catalog wants {want_files:?}"
+        ));
+    }
+    for r in RULES {
+        let e = r.explanation();
+        if e.sections().iter().any(|(_, text)| text.trim().is_empty()) {
+            missing.push(format!(
+                "src/rules/explain/{}.md lacks one of its sections {:?}",
+                r.code,
+                sipxfer::rules::Explanation::HEADINGS
+            ));
+        }
+    }
+
+    // The fault captures: every one pinned, every rule fired by one (or exempted).
+    let on_disk: Vec<String> = std::fs::read_dir(common::root().join("samples/faults"))
+        .expect("samples/faults")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".pcap").map(str::to_string))
+        .collect();
+    for name in &on_disk {
+        if !FAULT_CAPTURES.iter().any(|(pinned, _)| pinned == name) {
+            missing.push(format!(
+                "samples/faults/{name}.pcap is not pinned in FAULT_CAPTURES"
+            ));
+        }
+    }
+    for r in RULES {
+        let code = r.code.as_str();
+        let prefix = format!("{}-", code.to_ascii_lowercase());
+        let captures: Vec<&str> = FAULT_CAPTURES
+            .iter()
+            .filter(|(name, _)| name.starts_with(&prefix))
+            .map(|(name, _)| *name)
+            .collect();
+        let exempt = WITHOUT_FAULT_CAPTURE.iter().find(|(c, _)| *c == code);
+        match (captures.as_slice(), exempt) {
+            ([], None) => missing.push(format!(
+                "{code} has no fault capture samples/faults/{prefix}*.pcap pinned in \
+                 FAULT_CAPTURES (samples/faults/README.md says how to make one)"
+            )),
+            ([], Some((_, PinnedOn::Public(capture)))) => {
+                let pinned = PUBLIC_FINDINGS
+                    .iter()
+                    .any(|(name, codes)| name == capture && codes.contains(&code));
+                if !pinned {
+                    missing.push(format!(
+                        "{code} is said to fire on the public {capture}, but \
+                         PUBLIC_FINDINGS does not pin it there"
+                    ));
+                }
+            }
+            ([], Some((_, PinnedOn::Elsewhere(why)))) => {
+                if why.trim().is_empty() {
+                    missing.push(format!(
+                        "{code} is exempted without saying where it is pinned"
+                    ));
+                }
+            }
+            (_, Some(_)) => missing.push(format!(
+                "{code} has a fault capture {captures:?}: take it out of WITHOUT_FAULT_CAPTURE"
+            )),
+            (names, None) => {
+                for name in names {
+                    let fires = FAULT_CAPTURES
+                        .iter()
+                        .any(|(n, fired)| n == name && fired.iter().any(|(c, _)| *c == code));
+                    if !fires {
+                        missing.push(format!(
+                            "samples/faults/{name}.pcap is pinned in FAULT_CAPTURES without {code}"
+                        ));
+                    }
+                    if !on_disk.iter().any(|n| n == name) {
+                        missing.push(format!("samples/faults/{name}.pcap is not there"));
+                    }
+                }
+            }
+        }
+    }
+    for (code, _) in WITHOUT_FAULT_CAPTURE {
+        if !RULES.iter().any(|r| r.code == *code) {
+            missing.push(format!(
+                "WITHOUT_FAULT_CAPTURE names {code}, not in the catalog"
+            ));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
 
 /// X301 rests on what the capture can see: the NOTIFYs follow the dialog's route set,

@@ -39,11 +39,8 @@ pub fn explain(rule: &Rule) -> String {
         rule.rfc
     );
     let _ = writeln!(out, "\n{}\n", rule.summary);
-    for (title, text) in [
-        ("What the RFC requires", rule.requirement),
-        ("Usual cause", rule.causes),
-        ("Fix or work around", rule.fix),
-    ] {
+    let explanation = rule.explanation();
+    for (title, text) in explanation.sections() {
         let _ = writeln!(out, "{title}:");
         out.push_str(&wrap(text, "  ", 84));
         let _ = writeln!(out);
@@ -139,7 +136,10 @@ mod tests {
     fn every_rule_explains_itself() {
         for r in RULES {
             let text = explain(r);
-            assert!(text.starts_with(r.code) && text.contains(r.rfc), "{text}");
+            assert!(
+                text.starts_with(r.code.as_str()) && text.contains(r.rfc),
+                "{text}"
+            );
             assert!(text.contains("What the RFC requires:"));
         }
         assert_eq!(table().lines().count(), RULES.len() + 1);

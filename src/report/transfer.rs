@@ -122,7 +122,7 @@ pub struct FindingJson<'a> {
 impl<'a> FindingJson<'a> {
     pub fn new(f: &'a Finding) -> FindingJson<'a> {
         FindingJson {
-            rule: f.rule.code,
+            rule: f.rule.code.as_str(),
             name: f.rule.name,
             severity: f.severity.as_str(),
             rfc: f.rule.rfc,

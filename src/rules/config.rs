@@ -11,14 +11,15 @@
 //! trusted-domains = ["example.com", "10.0.0.0/8"]
 //! ```
 //!
-//! Only this small subset of TOML is read (string values and arrays of strings, `#`
-//! comments), by hand: it is all the file needs, and it keeps the dependency list to
-//! the crates the design names. Anything else in the file is an error that names the
-//! line, so a typo is never ignored silently.
+//! Only this small subset of TOML is read (string values and one-line arrays of
+//! strings, `#` comments), by hand: it is all the file needs, and it keeps the
+//! dependency list to the crates the design names. Anything else in the file, and a
+//! rule code or name that is not in the catalog, is an error that names the line, so
+//! a typo is never ignored silently.
 
 use std::net::IpAddr;
 
-use super::catalog::{self, Rule, Severity};
+use super::catalog::{self, Code, Rule, Severity};
 
 /// The level a user gives a rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +35,7 @@ pub enum Level {
 #[derive(Clone, Debug, Default)]
 pub struct Config {
     /// Per-rule levels, later entries winning (the file first, then the command line).
-    pub levels: Vec<(&'static Rule, Level)>,
+    pub levels: Vec<(Code, Level)>,
     /// Domains (host names, with their subdomains; IP addresses; IPv4/IPv6 CIDR
     /// blocks) a transfer target may be in. Empty: the trusted-domain rule is silent.
     pub trusted_domains: Vec<String>,
@@ -44,12 +45,12 @@ pub struct Config {
 
 impl Config {
     /// The severity a finding of `rule` is reported with, `None` when allowed.
-    pub fn severity(&self, rule: &'static Rule) -> Option<Severity> {
+    pub fn severity(&self, rule: &Rule) -> Option<Severity> {
         let level = self
             .levels
             .iter()
             .rev()
-            .find(|(r, _)| r.code == rule.code)
+            .find(|(code, _)| *code == rule.code)
             .map(|(_, level)| *level);
         match level {
             None => Some(rule.severity),
@@ -68,7 +69,7 @@ impl Config {
                 code_or_name
             )
         })?;
-        self.levels.push((rule, level));
+        self.levels.push((rule.code, level));
         Ok(())
     }
 
@@ -211,7 +212,7 @@ mod tests {
     #[test]
     fn levels_change_severity_and_later_ones_win() {
         let mut c = Config::default();
-        let rule = catalog::find("X107").expect("rule");
+        let rule = Code::X107.rule();
         assert_eq!(c.severity(rule), Some(Severity::Info));
         c.set("refer-accepted-202", Level::Deny).expect("by name");
         assert_eq!(c.severity(rule), Some(Severity::Error));
@@ -229,11 +230,8 @@ mod tests {
         )
         .expect("valid file");
         assert_eq!(c.fail_on, Some(Severity::Warning));
-        assert_eq!(c.severity(catalog::find("X206").expect("rule")), None);
-        assert_eq!(
-            c.severity(catalog::find("X401").expect("rule")),
-            Some(Severity::Error)
-        );
+        assert_eq!(c.severity(Code::X206.rule()), None);
+        assert_eq!(c.severity(Code::X401.rule()), Some(Severity::Error));
         assert!(c.trusts("pbx.example.com") && c.trusts("EXAMPLE.com"));
         assert!(!c.trusts("example.com.evil.net") && !c.trusts("notexample.com"));
         assert!(c.trusts("10.1.2.3") && !c.trusts("11.0.0.1"));

@@ -1,5 +1,6 @@
-//! Protocol violations: the catalog of rules ([`catalog`]) and the checks that find
-//! them ([`check`]).
+//! Protocol violations: the catalog of rules ([`catalog`], each rule's long
+//! explanation in `explain/CODE.md`) and the checks that find them (`checks/`, one
+//! file per rule family, run by the entry points of [`check`]).
 //!
 //! A finding names its rule (stable code, RFC section), its severity after the user's
 //! configuration, the frames it points at, and one line in the user's terms. Findings
@@ -9,9 +10,10 @@
 
 pub mod catalog;
 pub mod check;
+mod checks;
 pub mod config;
 
-pub use catalog::{RULES, Rule, Severity};
+pub use catalog::{Code, Explanation, RULES, Rule, Severity};
 pub use config::{Config, Level};
 
 use crate::capture::FrameRef;
@@ -32,15 +34,13 @@ pub struct Finding {
 
 impl Finding {
     /// A finding of rule `code`, or `None` when the configuration silences that rule.
-    /// An unknown code yields `None` too: codes come from this crate, and a typo is
-    /// caught by the tests of [`check`].
     pub fn new(
         config: &Config,
-        code: &str,
+        code: Code,
         frames: Vec<FrameRef>,
         message: String,
     ) -> Option<Finding> {
-        let rule = catalog::find(code)?;
+        let rule = code.rule();
         let severity = config.severity(rule)?;
         Some(Finding {
             rule,

@@ -1,0 +1,109 @@
+//! The REFER request (`X1xx`): its Refer-To, when it was sent, its retransmissions
+//! and its 202.
+
+use super::{Out, TransferView};
+use crate::dialog::Answer;
+use crate::rules::Code;
+
+/// The REFER checks of a transfer, in the order of their findings.
+pub(crate) fn transfer(out: &mut Out<'_>, v: &TransferView<'_>) {
+    refer_to_count(out, v);
+    refer_to_uris(out, v);
+    in_early_dialog(out, v);
+    retransmitted_after_final(out, v);
+    accepted_202(out, v);
+}
+
+/// X101, X102: the REFER carries exactly one Refer-To (RFC 3515 §2.4.1).
+fn refer_to_count(out: &mut Out<'_>, v: &TransferView<'_>) {
+    let frame = v.t.refer.frame;
+    match v.refer.targets.len() {
+        0 => out.add(Code::X101, vec![frame], "REFER has no Refer-To".to_string()),
+        1 => {}
+        n => out.add(
+            Code::X102,
+            vec![frame],
+            format!("REFER has {n} Refer-To values; exactly one is allowed"),
+        ),
+    }
+}
+
+/// X103, X104: each Refer-To is a URI (RFC 3515 §2.1) whose user part, when there is
+/// an `@`, is not empty (RFC 3261 §19.1.1).
+fn refer_to_uris(out: &mut Out<'_>, v: &TransferView<'_>) {
+    let frame = v.t.refer.frame;
+    for target in &v.refer.targets {
+        match &target.aor {
+            None => out.add(
+                Code::X103,
+                vec![frame],
+                format!("Refer-To {:?} is not a valid URI", target.raw),
+            ),
+            Some(aor) if aor.user.as_deref() == Some("") => out.add(
+                Code::X104,
+                vec![frame],
+                format!("Refer-To {:?} has an empty user part", target.uri),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// X105: the REFER was sent before its dialog was confirmed (RFC 3515 §2, RFC 3261
+/// §15).
+fn in_early_dialog(out: &mut Out<'_>, v: &TransferView<'_>) {
+    let frame = v.t.refer.frame;
+    if let Some(o) = v.facts.original
+        && !v.t.refer.out_of_dialog
+        && o.answered.is_none_or(|a| a > frame)
+        && o.answer != Answer::BeforeCapture
+    {
+        out.add(
+            Code::X105,
+            vec![frame],
+            "REFER sent before the dialog was confirmed (no 2xx to its INVITE yet)".to_string(),
+        );
+    }
+}
+
+/// X106: a REFER sent again after its final response was sent back on the same hop
+/// (RFC 3261 §17.1.2.2: a client transaction that has its final response stops).
+fn retransmitted_after_final(out: &mut Out<'_>, v: &TransferView<'_>) {
+    for r in v.facts.refers {
+        let late = r.request.retransmitted_at.iter().find_map(|s| {
+            r.request
+                .responses
+                .iter()
+                .filter(|resp| {
+                    resp.status >= 200
+                        && resp.frame < s.frame
+                        && resp.flow.src == s.flow.dst
+                        && resp.flow.dst == s.flow.src
+                })
+                .min_by_key(|resp| resp.frame)
+                .map(|resp| (s.frame, resp))
+        });
+        if let Some((again, resp)) = late {
+            let after = again.ts_ns.saturating_sub(resp.frame.ts_ns) as f64 / 1e9;
+            out.add(
+                Code::X106,
+                vec![again, resp.frame],
+                format!(
+                    "REFER sent again at frame {}, {after:.1} s after its final response {} was sent back to the sender (frame {}): the sender did not get it, or ignored it",
+                    again.number, resp.status, resp.frame.number
+                ),
+            );
+        }
+    }
+}
+
+/// X107: the REFER was answered 202 (RFC 7647 §5).
+fn accepted_202(out: &mut Out<'_>, v: &TransferView<'_>) {
+    if let Some((frame, 202)) = v.t.refer.response {
+        out.add(
+            Code::X107,
+            vec![frame],
+            "REFER answered 202 Accepted; RFC 7647 asks for 200 OK".to_string(),
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! Replaces (`X2xx`, RFC 3891): in the Refer-To and in the triggered INVITE, what the
+//! target did with it, and a Replaces on any other request.
+
+use super::{Out, TransferView};
+use crate::capture::FrameRef;
+use crate::dialog::{Answer, DialogState};
+use crate::rules::Code;
+use crate::sip::Replaces;
+use crate::transfer::record::Collector;
+
+/// The Replaces checks of a transfer, in the order of their findings.
+pub(crate) fn transfer(out: &mut Out<'_>, v: &TransferView<'_>) {
+    in_refer_to(out, v);
+    in_invite(out, v);
+    ignored(out, v);
+    dialog_not_in_capture(out, v);
+}
+
+/// X201, X202 on the Replaces of the Refer-To.
+fn in_refer_to(out: &mut Out<'_>, v: &TransferView<'_>) {
+    if let Some(r) = &v.t.refer.replaces {
+        value(out, r, v.t.refer.frame, "Refer-To");
+    }
+}
+
+/// X204: one Replaces in the triggered INVITE (RFC 3891 §3); then X201, X202 on each.
+fn in_invite(out: &mut Out<'_>, v: &TransferView<'_>) {
+    let Some(invite) = v.facts.invite else {
+        return;
+    };
+    let frame = invite.request.first_frame();
+    if invite.replaces.len() > 1 {
+        out.add(
+            Code::X204,
+            vec![frame],
+            format!(
+                "INVITE carries {} Replaces headers; one is allowed",
+                invite.replaces.len()
+            ),
+        );
+    }
+    for r in &invite.replaces {
+        value(out, r, frame, "INVITE");
+    }
+}
+
+/// X201, X202: a Replaces value names a dialog by Call-ID and two non-empty tags
+/// (RFC 3891 §6.1). `whence` says where it was found.
+fn value(out: &mut Out<'_>, r: &Replaces, frame: FrameRef, whence: &str) {
+    let (missing, empty) = defects(r);
+    if !missing.is_empty() {
+        out.add(
+            Code::X201,
+            vec![frame],
+            format!(
+                "{whence} Replaces has no {}: it names no dialog",
+                missing.join(", ")
+            ),
+        );
+    }
+    if !empty.is_empty() {
+        out.add(
+            Code::X202,
+            vec![frame],
+            format!("{whence} Replaces has an empty {}", empty.join(" and ")),
+        );
+    }
+}
+
+/// The parts a Replaces value lacks, and those it has empty.
+fn defects(r: &Replaces) -> (Vec<&'static str>, Vec<&'static str>) {
+    let mut missing = Vec::new();
+    let mut empty = Vec::new();
+    for (name, part) in [
+        ("Call-ID", &r.call_id),
+        ("to-tag", &r.to_tag),
+        ("from-tag", &r.from_tag),
+    ] {
+        match part.as_deref() {
+            None => missing.push(name),
+            Some("") => empty.push(name),
+            Some(_) => {}
+        }
+    }
+    (missing, empty)
+}
+
+/// X205: the INVITE with Replaces was answered, but the consultation dialog it
+/// replaces never ended (RFC 3891 §3).
+fn ignored(out: &mut Out<'_>, v: &TransferView<'_>) {
+    if let (Some(c), Some(n)) = (v.facts.consultation, v.facts.new_call)
+        && n.answer == Answer::Answered
+        && !v.facts.invite.is_none_or(|i| i.replaces.is_empty())
+        && c.state != DialogState::Terminated
+    {
+        let answered = n.answered.map(|f| vec![f]).unwrap_or_default();
+        out.add(
+            Code::X205,
+            answered,
+            "the INVITE with Replaces was answered 2xx, but the dialog it replaces was never ended: the target took it as a new call".to_string(),
+        );
+    }
+}
+
+/// X206: the Replaces names a dialog the capture does not hold; the transfer stage's
+/// note says what that suggests.
+fn dialog_not_in_capture(out: &mut Out<'_>, v: &TransferView<'_>) {
+    if let (Some(note), Some(_)) = (&v.t.note, &v.t.refer.replaces) {
+        out.add(Code::X206, vec![v.t.refer.frame], note.clone());
+    }
+}
+
+/// X203: a Replaces header on a request other than INVITE (RFC 3891 §3).
+pub(crate) fn stray(out: &mut Out<'_>, collector: &Collector) {
+    for s in &collector.stray_replaces {
+        out.add(
+            Code::X203,
+            vec![s.sighting.frame],
+            format!("{} carries a Replaces header; only INVITE may", s.method),
+        );
+    }
+}
