@@ -18,10 +18,12 @@
 //! phones' ends of each request (first hop for the sender, last hop for the receiver),
 //! not from a proxy in between.
 
+mod calls;
 mod phase;
 pub mod record;
 
-pub use phase::{Phase, PhaseKind};
+pub use calls::calls_outside_transfers;
+pub use phase::{MissingReason, Phase, PhaseKind, PhaseName};
 pub use record::Collector;
 
 use serde::Serialize;
