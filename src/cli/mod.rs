@@ -3,8 +3,9 @@
 //! code. Exit codes: 0 success, 1 findings at or above `check --fail-on`, 2 bad usage
 //! or unreadable input.
 //!
-//! Each command writes to the buffered standard output it is given and returns its
-//! exit code; an error writing the output comes back as the `io::Error`.
+//! Each command writes to the output it is given ([`run`] gives buffered standard
+//! output) and returns its exit code; an error writing the output comes back as the
+//! `io::Error`, which [`exit_code`] turns into an exit code.
 
 mod analyze;
 pub mod args;
