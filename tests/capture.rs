@@ -277,44 +277,6 @@ fn dump() {
     }
 }
 
-/// Throughput of the reader alone (several comma-separated files: merged):
-/// `CAPTURE_BENCH=big.pcap cargo test --release --test capture read_speed -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn read_speed() {
-    let Ok(paths) = std::env::var("CAPTURE_BENCH") else {
-        return;
-    };
-    for round in 0..3 {
-        let start = std::time::Instant::now();
-        let inputs = paths
-            .split(',')
-            .enumerate()
-            .map(|(i, p)| Input::open(p, i as u32).unwrap());
-        let mut merge = Merge::new(inputs.collect());
-        let (mut frames, mut sum) = (0u64, 0u64);
-        while let Some(f) = merge.next_frame() {
-            frames += 1;
-            sum = sum.wrapping_add(f.data.len() as u64 ^ f.ts_ns as u64);
-        }
-        let secs = start.elapsed().as_secs_f64();
-        let inputs = merge.into_inputs();
-        let bytes: u64 = inputs.iter().map(Input::bytes_read).sum();
-        let bytes = bytes as f64;
-        eprintln!(
-            "round {round}: {frames} frames, {:.0} MB in {secs:.2} s: {:.2} GB/s, {:.1} M frames/s (check {sum})",
-            bytes / 1e6,
-            bytes / secs / 1e9,
-            frames as f64 / secs / 1e6
-        );
-        for input in &inputs {
-            for d in input.damage() {
-                eprintln!("{}: {d:?}", input.name());
-            }
-        }
-    }
-}
-
 /// Deterministic random mutations of real files (a poor man's fuzzer that runs with the
 /// tests): flipped bytes, overwritten lengths, cut and duplicated ranges. Nothing may
 /// panic, and every frame must lie inside what was read.

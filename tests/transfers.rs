@@ -8,6 +8,7 @@ mod common;
 use common::{json, sample, sipxfer, snapshot, stderr, stdout};
 use sipxfer::analysis::{self, Analysis, Options, Quiet};
 use sipxfer::capture::Input;
+use sipxfer::report::phase;
 use sipxfer::transfer::{Kind, Outcome, PhaseKind, RoleName, Transfer};
 
 fn analyse(path: &std::path::Path) -> Analysis {
@@ -114,7 +115,7 @@ fn blind_transfer_failed_at_the_target() {
         ]
     );
     let phase6 = &t.phases[5];
-    assert_eq!(phase6.name, "new call ended by 486");
+    assert_eq!(phase::name(phase6), "new call ended by 486");
 }
 
 #[test]
@@ -140,7 +141,7 @@ fn refer_rejected() {
         ]
     );
     assert_eq!(
-        t.phases[2].missing.as_deref(),
+        t.phases[2].missing.map(phase::missing),
         Some("the REFER was rejected")
     );
 }
@@ -188,7 +189,7 @@ fn attended_transfer_with_replaces() {
         .iter()
         .find(|p| p.kind == PhaseKind::ConsultationReleased);
     assert_eq!(
-        replaced.map(|p| p.name.as_str()),
+        replaced.map(phase::name).as_deref(),
         Some("consultation call released by carol")
     );
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{FrameJson, Palette, SCHEMA_VERSION, duration, escape_str, frame_name, seconds};
+use super::{Clock, FrameJson, Palette, SCHEMA_VERSION, duration, escape_str, frame_name};
 use crate::analysis::{Analysis, InputSummary, Stats};
 use crate::dialog::{Answer, Dialog, DialogState, Ending, Party, Side};
 
@@ -70,6 +70,7 @@ fn party_text(p: &Party) -> String {
 /// Renders the call table.
 pub fn text(analysis: &Analysis, palette: Palette) -> String {
     let inputs = analysis.inputs.len();
+    let clock = Clock::of(analysis);
     if analysis.dialogs.is_empty() {
         return "No calls (no INVITE dialogs) in the capture.\n".to_string();
     }
@@ -92,7 +93,7 @@ pub fn text(analysis: &Analysis, palette: Palette) -> String {
         }
         table.add_row(vec![
             comfy_table::Cell::new(i + 1),
-            comfy_table::Cell::new(seconds(analysis.relative(d.invite.ts_ns))),
+            comfy_table::Cell::new(clock.text(d.invite)),
             comfy_table::Cell::new(party_text(&d.caller)),
             comfy_table::Cell::new(party_text(&d.callee)),
             comfy_table::Cell::new(short_call_id(&d.call_id)),
@@ -190,7 +191,8 @@ pub struct ResponseJson {
 
 impl<'a> DialogJson<'a> {
     pub fn new(analysis: &Analysis, d: &'a Dialog) -> DialogJson<'a> {
-        let f = |frame| FrameJson::new(analysis, frame);
+        let clock = Clock::of(analysis);
+        let f = |frame| FrameJson::at(clock, frame);
         DialogJson {
             call_id: &d.call_id,
             from_tag: &d.from_tag,
@@ -266,5 +268,35 @@ pub fn json(analysis: &Analysis) -> CallsJson<'_> {
             .iter()
             .map(|d| DialogJson::new(analysis, d))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_ids_are_cut_to_the_call_id_column() {
+        assert_eq!(short_call_id("mixed-call-1@sip"), "mixed-call-1@sip");
+        assert_eq!(short_call_id("123456789012345678"), "123456789012345678");
+        assert_eq!(short_call_id("1234567890123456789"), "1234567890123456…");
+        assert_eq!(short_call_id("a\tb"), "a\\tb");
+    }
+
+    #[test]
+    fn parties_show_name_and_uri_without_brackets_or_quotes() {
+        let party = |name: Option<&str>, uri: &str| Party {
+            name: name.map(str::to_string),
+            uri: uri.to_string(),
+        };
+        assert_eq!(
+            party_text(&party(Some("\"Alice\""), "<sip:alice@a>")),
+            "Alice <sip:alice@a>"
+        );
+        assert_eq!(party_text(&party(None, "<sip:bob@b>")), "sip:bob@b");
+        assert_eq!(
+            party_text(&party(Some("\u{202e}x"), "sip:c@c")),
+            "\\u{202e}x <sip:c@c>"
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{SCHEMA_VERSION, escape, micro, seconds};
+use super::{Clock, SCHEMA_VERSION, escape};
 use crate::analysis::{Analysis, Found, Observer};
 use crate::sip::{Message, Problem};
 
@@ -53,7 +53,7 @@ impl<'a> MessageJson<'a> {
         MessageJson {
             file: found.frame.file,
             frame: found.frame.number,
-            time: micro(found.frame.ts_ns.saturating_sub(found.zero_ns) as f64 / 1e9),
+            time: Clock::from_zero(found.zero_ns).json(found.frame),
             src: found.flow.src.to_string(),
             dst: found.flow.dst.to_string(),
             transport: found.transport.as_str(),
@@ -147,7 +147,7 @@ impl<W: Write> Observer for TextLines<W> {
         } else {
             found.frame.number.to_string()
         };
-        let time = seconds(found.frame.ts_ns.saturating_sub(found.zero_ns) as f64 / 1e9);
+        let time = Clock::from_zero(found.zero_ns).text(found.frame);
         let line = format!(
             "{frame:>8}  {time:>11}  {:<21} →  {:<21}  {:<4}  {what:<24}  {cseq:<14}  {}",
             found.flow.src.to_string(),

@@ -13,6 +13,7 @@
 pub mod calls;
 pub mod ladder;
 pub mod messages;
+pub mod phase;
 pub mod progress;
 pub mod rules;
 pub mod summary;
@@ -72,6 +73,42 @@ pub fn seconds(s: f64) -> String {
     format!("{s:.6}")
 }
 
+/// Relative time, as Wireshark shows it: seconds from time zero, the first frame of
+/// the capture. Every time the report shows goes through here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clock {
+    /// Time zero, ns since the epoch.
+    pub zero_ns: i64,
+}
+
+impl Clock {
+    /// The clock of a finished analysis: zero at its first frame (at the epoch when it
+    /// read none, and then it has no times to show).
+    pub fn of(analysis: &Analysis) -> Clock {
+        Clock::from_zero(analysis.start_ns.unwrap_or_default())
+    }
+
+    /// The clock of a streamed run, which hands its time zero to each observer.
+    pub fn from_zero(zero_ns: i64) -> Clock {
+        Clock { zero_ns }
+    }
+
+    /// Seconds of `ts_ns` from time zero.
+    pub fn secs(self, ts_ns: i64) -> f64 {
+        ts_ns.saturating_sub(self.zero_ns) as f64 / 1e9
+    }
+
+    /// The time of a frame for text: seconds with 6 decimals (`40.861666`).
+    pub fn text(self, frame: FrameRef) -> String {
+        seconds(self.secs(frame.ts_ns))
+    }
+
+    /// The time of a frame for JSON: seconds rounded to the microsecond.
+    pub fn json(self, frame: FrameRef) -> f64 {
+        micro(self.secs(frame.ts_ns))
+    }
+}
+
 /// A duration in a human form: `12.3 s`, `4 min 05 s`, `1 h 02 min`.
 pub fn duration(ns: i64) -> String {
     let s = ns as f64 / 1e9;
@@ -111,10 +148,14 @@ pub struct FrameJson {
 
 impl FrameJson {
     pub fn new(analysis: &Analysis, frame: FrameRef) -> FrameJson {
+        FrameJson::at(Clock::of(analysis), frame)
+    }
+
+    pub fn at(clock: Clock, frame: FrameRef) -> FrameJson {
         FrameJson {
             file: frame.file,
             frame: frame.number,
-            time: micro(analysis.relative(frame.ts_ns)),
+            time: clock.json(frame),
         }
     }
 }
@@ -171,6 +212,60 @@ mod tests {
         assert_eq!(escape("x\u{202e}y".as_bytes()), "x\\u{202e}y");
         assert_eq!(escape(b"\x9b"), "\u{fffd}");
         assert_eq!(escape_str("\u{9b}1m"), "\\x9b1m");
+    }
+
+    #[test]
+    fn escape_keeps_text_that_is_not_a_control() {
+        // Printable non-ASCII, and the invalid byte shown as U+FFFD, stay as they are.
+        assert_eq!(escape("Zoë → 北京".as_bytes()), "Zoë → 北京");
+        assert_eq!(escape(b"a\xffb"), "a\u{fffd}b");
+        assert!(matches!(escape_str("plain"), Cow::Borrowed(_)));
+        // DEL and the other bidi controls too.
+        assert_eq!(escape(b"\x7f"), "\\x7f");
+        assert_eq!(escape_str("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
+        assert_eq!(escape(b"\x00"), "\\x00");
+    }
+
+    fn at(file: u32, number: u64, ts_ns: i64) -> FrameRef {
+        FrameRef {
+            seq: number,
+            file,
+            number,
+            ts_ns,
+        }
+    }
+
+    #[test]
+    fn times_are_seconds_from_the_first_frame() {
+        let clock = Clock::from_zero(1_000_000_000_000);
+        let f = at(0, 27, 1_040_861_665_900);
+        assert_eq!(clock.secs(f.ts_ns), 40.8616659);
+        assert_eq!(clock.text(f), "40.861666");
+        assert_eq!(clock.json(f), 40.861666);
+        assert_eq!(clock.text(at(0, 1, 1_000_000_000_000)), "0.000000");
+        // A frame before time zero (a later file of a merge cannot be, but a
+        // reordered record can) shows as a negative time, not a wrapped one.
+        assert_eq!(clock.text(at(0, 2, 999_999_500_000)), "-0.000500");
+        assert_eq!(seconds(1.5), "1.500000");
+        assert_eq!(micro(0.123_456_7), 0.123457);
+    }
+
+    #[test]
+    fn frames_name_their_file_only_when_there_are_several() {
+        assert_eq!(frame_name(1, at(0, 42, 0)), "42");
+        assert_eq!(frame_name(2, at(1, 42, 0)), "2:42");
+        assert_eq!(frame_name(3, at(0, 7, 0)), "1:7");
+        assert_eq!(short_path("/tmp/x/capture.pcapng"), "capture.pcapng");
+        assert_eq!(short_path("capture.pcap"), "capture.pcap");
+    }
+
+    #[test]
+    fn palette_paints_only_when_enabled() {
+        let on = Palette { enabled: true };
+        let off = Palette { enabled: false };
+        assert_eq!(on.bad("x"), "\x1b[31mx\x1b[0m");
+        assert_eq!(off.bad("x"), "x");
+        assert_eq!(off.bold("Transfer 1"), "Transfer 1");
     }
 
     #[test]

@@ -43,6 +43,28 @@ pub fn text(analysis: &Analysis, palette: Palette) -> String {
             let _ = writeln!(out, "  {}: {}", input.index + 1, escape_str(&input.path));
         }
     }
+    let skipped = skipped(analysis);
+    if !skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            palette.dim(&format!("Not SIP (skipped): {}.", skipped.join(", ")))
+        );
+    }
+    let mut damage = input_damage(analysis);
+    damage.extend(lost(analysis));
+    if !damage.is_empty() {
+        let _ = writeln!(out, "{}", palette.warn("Damaged or incomplete input:"));
+        for line in damage {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    out
+}
+
+/// What was read and is not SIP, counted.
+fn skipped(analysis: &Analysis) -> Vec<String> {
+    let s = &analysis.stats;
     let mut skipped = Vec::new();
     if s.sip.non_sip_datagrams > 0 {
         skipped.push(plural(s.sip.non_sip_datagrams, "datagram", "datagrams"));
@@ -63,14 +85,11 @@ pub fn text(analysis: &Analysis, palette: Palette) -> String {
     if s.sip.keepalives > 0 {
         skipped.push(plural(s.sip.keepalives, "keep-alive", "keep-alives"));
     }
-    if !skipped.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            palette.dim(&format!("Not SIP (skipped): {}.", skipped.join(", ")))
-        );
-    }
+    skipped
+}
 
+/// Damage of each input file: where reading stopped, frames cut by the snap length.
+fn input_damage(analysis: &Analysis) -> Vec<String> {
     let mut damage: Vec<String> = Vec::new();
     for input in &analysis.inputs {
         for d in &input.damage {
@@ -97,6 +116,13 @@ pub fn text(analysis: &Analysis, palette: Palette) -> String {
             ));
         }
     }
+    damage
+}
+
+/// What was lost or could not be decoded on the way from frames to SIP messages.
+fn lost(analysis: &Analysis) -> Vec<String> {
+    let s = &analysis.stats;
+    let mut damage = Vec::new();
     let counts = [
         (
             s.net.malformed_frames,
@@ -157,13 +183,7 @@ pub fn text(analysis: &Analysis, palette: Palette) -> String {
             "bytes lost in TCP gaps",
         ));
     }
-    if !damage.is_empty() {
-        let _ = writeln!(out, "{}", palette.warn("Damaged or incomplete input:"));
-        for line in damage {
-            let _ = writeln!(out, "  {line}");
-        }
-    }
-    out
+    damage
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 //! not from a proxy in between.
 
 mod build;
+mod calls;
 mod dialogs;
 mod facts;
 mod link;
@@ -27,11 +28,12 @@ mod new_call;
 mod phase;
 pub mod record;
 
+pub use calls::calls_outside_transfers;
 pub use dialogs::FinishedDialogs;
 pub use facts::TransferFacts;
 pub use link::{Linker, RELAY_WINDOW_NS, RESOLVE_AFTER_NS, Resolution, Trigger};
 pub use model::{
     DialogId, Kind, NewCall, Notify, Outcome, Refer, Release, Role, RoleName, Transfer,
 };
-pub use phase::{Phase, PhaseKind};
+pub use phase::{MissingReason, Phase, PhaseKind, PhaseName};
 pub use record::Collector;

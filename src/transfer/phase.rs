@@ -15,6 +15,10 @@
 //!
 //! Phases overlap in time (3 and 4 always do); they are listed by number and carry
 //! their own times.
+//!
+//! A phase holds what happened as data — who called whom by their short names, the
+//! statuses seen ([`PhaseName`]), why it is missing ([`MissingReason`]); the report
+//! puts that into words.
 
 use serde::Serialize;
 
@@ -54,21 +58,81 @@ impl PhaseKind {
 }
 
 /// One phase: what happened, when, in which frames and dialog — or why it is missing.
-#[derive(Clone, Debug)]
+/// The model holds what the phase was as data ([`PhaseName`], [`MissingReason`]);
+/// the report puts it into words.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Phase {
     pub kind: PhaseKind,
-    /// In the user's words, with the parties' names ("Kevin calls Wayne").
-    pub name: String,
+    /// What happened, with the parties' short names (`Role::short`).
+    pub name: PhaseName,
     pub first: Option<FrameRef>,
     pub last: Option<FrameRef>,
     /// Call-ID of the dialog the phase happened in.
     pub dialog: Option<String>,
     /// Why the phase is not in the capture, when it is not.
-    pub missing: Option<String>,
+    pub missing: Option<MissingReason>,
+}
+
+/// What a phase was, as data. Which dialog it is about (original, new, consultation)
+/// comes from the phase's [`PhaseKind`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PhaseName {
+    /// `caller` calls `callee` (phases 1, 3 and 7), by their short names;
+    /// `invite_seen` is false when the dialog's INVITE is not in the capture.
+    Call {
+        caller: String,
+        callee: String,
+        invite_seen: bool,
+    },
+    /// The REFER and the status that answered it, if any, after a hold when the
+    /// transferor put the call on hold right before (phase 2).
+    TransferRequest { hold: bool, response: Option<u16> },
+    /// The sipfrag status of each NOTIFY, in order; `None` for a NOTIFY without one
+    /// (phase 4).
+    Progress { statuses: Vec<Option<u16>> },
+    /// The dialog was released by a BYE, sent by the party named (phases 5, 6, 8).
+    Released { by: Option<String> },
+    /// The dialog ended with a final response to its INVITE (an error status), or
+    /// without one known.
+    EndedByFinal { status: Option<u16> },
+    /// The dialog ended with an error response to a request inside it.
+    EndedByError,
+    /// Nothing beyond the phase's kind: a phase that is missing.
+    Unseen,
+}
+
+/// Why a phase is not in the capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingReason {
+    /// The REFER is outside a dialog and no Target-Dialog names a captured one.
+    ReferOutsideDialog,
+    /// The dialog the REFER travels in is not in the capture.
+    ReferDialogNotCaptured,
+    /// The REFER was rejected, so no new call was placed.
+    ReferRejected,
+    /// No INVITE from the transferee to the target is in the capture.
+    NoNewCallInvite,
+    /// The REFER was rejected, so no subscription (no NOTIFY) exists.
+    NoSubscription,
+    /// `Refer-Sub: false` was agreed (RFC 4488): no NOTIFYs.
+    NoReferSub,
+    /// No NOTIFY of the REFER's subscription is in the capture.
+    NoNotify,
+    /// No NOTIFY, nor any in-dialog request of the transferee (not even its ACK): the
+    /// capture may not see the path they take.
+    NoNotifyNorTransfereeRequest,
+    /// The dialog is still up at the end of the capture.
+    StillUp,
+    /// The original call is not in the capture.
+    NoOriginalCall,
+    /// There is no new call in the capture.
+    NoNewCall,
+    /// The dialog the Replaces names is not in the capture.
+    ReplacedDialogNotCaptured,
 }
 
 impl Phase {
-    fn seen(kind: PhaseKind, name: String, first: FrameRef, last: FrameRef, d: &str) -> Phase {
+    fn seen(kind: PhaseKind, name: PhaseName, first: FrameRef, last: FrameRef, d: &str) -> Phase {
         Phase {
             kind,
             name,
@@ -78,15 +142,19 @@ impl Phase {
             missing: None,
         }
     }
-    fn missing(kind: PhaseKind, name: String, why: &str) -> Phase {
+    fn missing(kind: PhaseKind, name: PhaseName, why: MissingReason) -> Phase {
         Phase {
             kind,
             name,
             first: None,
             last: None,
             dialog: None,
-            missing: Some(why.to_string()),
+            missing: Some(why),
         }
+    }
+    /// A missing phase named by its kind alone.
+    fn unseen(kind: PhaseKind, why: MissingReason) -> Phase {
+        Phase::missing(kind, PhaseName::Unseen, why)
     }
 }
 
@@ -118,91 +186,65 @@ fn end_response(d: &Dialog) -> Option<FrameRef> {
 }
 
 /// The call phase of a dialog: INVITE … ACK, or … final response.
-fn call_phase(kind: PhaseKind, name: String, d: &Dialog) -> Phase {
+/// `caller` and `callee` are the short names the phase gives the two parties.
+fn call_phase(kind: PhaseKind, caller: String, callee: String, d: &Dialog) -> Phase {
     let first = if d.invite_seen { d.invite } else { d.first };
     let last = d.ack.or(d.answered).or(d.ended).unwrap_or(first);
-    let name = if d.invite_seen {
-        name
-    } else {
-        format!("{name} (INVITE not captured)")
+    let name = PhaseName::Call {
+        caller,
+        callee,
+        invite_seen: d.invite_seen,
     };
     Phase::seen(kind, name, first, last, &d.call_id)
 }
 
 /// The release phase of a dialog: the BYE … its response.
-fn release_phase(kind: PhaseKind, what: &str, t: &Transfer, d: &Dialog) -> Phase {
-    let by = |side: Option<Side>| match side {
-        Some(Side::Caller) => format!(" by {}", who(t, &d.caller)),
-        Some(Side::Callee) => format!(" by {}", who(t, &d.callee)),
-        None => String::new(),
-    };
+fn release_phase(kind: PhaseKind, t: &Transfer, d: &Dialog) -> Phase {
     match (d.ending, d.ended) {
-        (Some(Ending::Bye), Some(bye)) => Phase::seen(
-            kind,
-            format!("{what} released{}", by(d.ended_by)),
-            bye,
-            end_response(d).unwrap_or(bye),
-            &d.call_id,
-        ),
-        (Some(Ending::Final), Some(end)) => Phase::seen(
-            kind,
-            format!(
-                "{what} ended by {}",
-                d.status.map_or("an error".to_string(), |s| s.to_string())
-            ),
-            end,
-            d.ack.unwrap_or(end),
-            &d.call_id,
-        ),
-        (Some(Ending::Error), Some(end)) => Phase::seen(
-            kind,
-            format!("{what} ended by an error response"),
-            end,
-            end,
-            &d.call_id,
-        ),
-        _ => Phase::missing(
-            kind,
-            format!("{what} released"),
-            "still up at the end of the capture",
+        (Some(Ending::Bye), Some(bye)) => {
+            let by = d.ended_by.map(|side| match side {
+                Side::Caller => who(t, &d.caller),
+                Side::Callee => who(t, &d.callee),
+            });
+            let last = end_response(d).unwrap_or(bye);
+            Phase::seen(kind, PhaseName::Released { by }, bye, last, &d.call_id)
+        }
+        (Some(Ending::Final), Some(end)) => {
+            let name = PhaseName::EndedByFinal { status: d.status };
+            Phase::seen(kind, name, end, d.ack.unwrap_or(end), &d.call_id)
+        }
+        (Some(Ending::Error), Some(end)) => {
+            Phase::seen(kind, PhaseName::EndedByError, end, end, &d.call_id)
+        }
+        _ => Phase::unseen(kind, MissingReason::StillUp),
+    }
+}
+
+/// Phase 1: the original call.
+fn original_call(t: &Transfer, original: Option<&Dialog>) -> Phase {
+    match original {
+        Some(o) => {
+            let (caller, callee) = (who(t, &o.caller), who(t, &o.callee));
+            call_phase(PhaseKind::OriginalCall, caller, callee, o)
+        }
+        None if t.refer.out_of_dialog => {
+            Phase::unseen(PhaseKind::OriginalCall, MissingReason::ReferOutsideDialog)
+        }
+        None => Phase::unseen(
+            PhaseKind::OriginalCall,
+            MissingReason::ReferDialogNotCaptured,
         ),
     }
 }
 
-/// Computes the phases of a transfer.
-pub(super) fn phases(
+/// Phase 2: a hold right before the REFER, then REFER … response.
+fn transfer_request(
     t: &Transfer,
     r: &ReferRecord,
     original: Option<&Dialog>,
     consultation: Option<&Dialog>,
-    new_call: Option<&Dialog>,
-    transferee_requests_seen: bool,
-) -> Vec<Phase> {
-    let mut phases = Vec::new();
+) -> Phase {
     let refer = &t.refer;
-
-    // 1. The original call.
-    match original {
-        Some(o) => {
-            let name = format!(
-                "original call: {} calls {}",
-                who(t, &o.caller),
-                who(t, &o.callee)
-            );
-            phases.push(call_phase(PhaseKind::OriginalCall, name, o));
-        }
-        None => phases.push(Phase::missing(
-            PhaseKind::OriginalCall,
-            "original call".to_string(),
-            if refer.out_of_dialog {
-                "the REFER is outside a dialog and no Target-Dialog names one in the capture"
-            } else {
-                "the REFER's dialog is not in the capture"
-            },
-        )),
-    }
-
-    // 2. The transfer request: a hold right before the REFER, then REFER … response.
     let hold = original.and_then(|o| {
         let transferor_side = if o.from_tag == r.request.from_tag {
             Side::Caller
@@ -218,130 +260,109 @@ pub(super) fn phases(
         let before_consultation = consultation.is_some_and(|c| last.frame < c.invite);
         (last.direction != Direction::SendRecv && !before_consultation).then_some(last.frame)
     });
-    let response = match refer.response {
-        Some((_, status)) => status.to_string(),
-        None => "no response".to_string(),
+    let name = PhaseName::TransferRequest {
+        hold: hold.is_some(),
+        response: refer.response.map(|(_, status)| status),
     };
     let first = hold.unwrap_or(refer.frame);
     let last = refer.response.map_or(refer.frame, |(f, _)| f);
-    let name = format!(
-        "transfer request: {}REFER → {response}",
-        if hold.is_some() { "hold, " } else { "" }
-    );
-    phases.push(Phase::seen(
+    Phase::seen(
         PhaseKind::TransferRequest,
         name,
         first,
         last,
         &refer.call_id,
-    ));
+    )
+}
 
-    // 3. The transferee calls the target.
-    let calls = format!("{} calls {}", t.transferee.short(), t.target.short());
+/// Phase 3: the transferee calls the target.
+fn new_call_phase(t: &Transfer, new_call: Option<&Dialog>) -> Phase {
+    // The transferee and the target by their roles, whatever the dialog's parties
+    // are called.
+    let (caller, callee) = (t.transferee.short(), t.target.short());
     match (new_call, &t.new_call) {
         (Some(d), Some(n)) => {
-            let mut phase = call_phase(PhaseKind::NewCall, calls, d);
+            let mut phase = call_phase(PhaseKind::NewCall, caller, callee, d);
             phase.first = Some(n.invite);
-            phases.push(phase);
+            phase
         }
-        _ => phases.push(Phase::missing(
-            PhaseKind::NewCall,
-            calls,
-            if t.outcome == super::Outcome::Rejected {
-                "the REFER was rejected"
+        _ => {
+            let name = PhaseName::Call {
+                caller,
+                callee,
+                invite_seen: true,
+            };
+            let why = if t.outcome == super::Outcome::Rejected {
+                MissingReason::ReferRejected
             } else {
-                "no INVITE from the transferee to the target is in the capture"
-            },
-        )),
+                MissingReason::NoNewCallInvite
+            };
+            Phase::missing(PhaseKind::NewCall, name, why)
+        }
     }
+}
 
-    // 4. Progress reported by NOTIFY.
+/// Phase 4: progress reported by NOTIFY.
+fn progress(t: &Transfer, transferee_requests_seen: bool) -> Phase {
+    let refer = &t.refer;
     match (t.notifies.first(), t.notifies.last()) {
         (Some(first), Some(last)) => {
-            let statuses: Vec<String> = t
-                .notifies
-                .iter()
-                .map(|n| n.status.map_or("?".to_string(), |s| s.to_string()))
-                .collect();
+            let statuses = t.notifies.iter().map(|n| n.status).collect();
             let end = last.response.map_or(last.frame, |(f, _)| f);
-            phases.push(Phase::seen(
-                PhaseKind::Progress,
-                format!("progress {}", statuses.join(" → ")),
-                first.frame,
-                end,
-                &refer.call_id,
-            ));
+            let name = PhaseName::Progress { statuses };
+            Phase::seen(PhaseKind::Progress, name, first.frame, end, &refer.call_id)
         }
         _ => {
             let why = if t.outcome == super::Outcome::Rejected {
-                "the REFER was rejected: no subscription"
+                MissingReason::NoSubscription
             } else if refer.refer_sub_granted == Some(false) {
-                "Refer-Sub: false was agreed: no NOTIFYs (RFC 4488)"
+                MissingReason::NoReferSub
             } else if transferee_requests_seen {
-                "no NOTIFY of the REFER's subscription is in the capture"
+                MissingReason::NoNotify
             } else {
-                "no NOTIFY of the REFER's subscription is in the capture, nor any in-dialog request of the transferee (not even its ACK): the capture may not see the path they take"
+                MissingReason::NoNotifyNorTransfereeRequest
             };
-            phases.push(Phase::missing(
-                PhaseKind::Progress,
-                "progress".to_string(),
-                why,
-            ));
+            Phase::unseen(PhaseKind::Progress, why)
         }
     }
+}
 
+/// Computes the phases of a transfer.
+pub(super) fn phases(
+    t: &Transfer,
+    r: &ReferRecord,
+    original: Option<&Dialog>,
+    consultation: Option<&Dialog>,
+    new_call: Option<&Dialog>,
+    transferee_requests_seen: bool,
+) -> Vec<Phase> {
+    let mut phases = vec![
+        original_call(t, original),
+        transfer_request(t, r, original, consultation),
+        new_call_phase(t, new_call),
+        progress(t, transferee_requests_seen),
+    ];
     // 5. and 6. Releases.
-    match original {
-        Some(o) => phases.push(release_phase(
-            PhaseKind::OriginalReleased,
-            "original call",
-            t,
-            o,
-        )),
-        None => phases.push(Phase::missing(
-            PhaseKind::OriginalReleased,
-            "original call released".to_string(),
-            "the original call is not in the capture",
-        )),
-    }
-    match new_call {
-        Some(d) => phases.push(release_phase(PhaseKind::NewReleased, "new call", t, d)),
-        None => phases.push(Phase::missing(
-            PhaseKind::NewReleased,
-            "new call released".to_string(),
-            "there is no new call in the capture",
-        )),
-    }
-
+    phases.push(match original {
+        Some(o) => release_phase(PhaseKind::OriginalReleased, t, o),
+        None => Phase::unseen(PhaseKind::OriginalReleased, MissingReason::NoOriginalCall),
+    });
+    phases.push(match new_call {
+        Some(d) => release_phase(PhaseKind::NewReleased, t, d),
+        None => Phase::unseen(PhaseKind::NewReleased, MissingReason::NoNewCall),
+    });
     // 7. and 8. The consultation call of an attended transfer.
-    if refer.replaces.is_some() {
+    if t.refer.replaces.is_some() {
         match consultation {
             Some(c) => {
-                let name = format!(
-                    "consultation: {} calls {}",
-                    who(t, &c.caller),
-                    who(t, &c.callee)
-                );
-                phases.push(call_phase(PhaseKind::ConsultationCall, name, c));
-                phases.push(release_phase(
-                    PhaseKind::ConsultationReleased,
-                    "consultation call",
-                    t,
-                    c,
-                ));
+                let (caller, callee) = (who(t, &c.caller), who(t, &c.callee));
+                phases.push(call_phase(PhaseKind::ConsultationCall, caller, callee, c));
+                phases.push(release_phase(PhaseKind::ConsultationReleased, t, c));
             }
             None => {
-                let why = "the dialog named by Replaces is not in the capture";
-                phases.push(Phase::missing(
-                    PhaseKind::ConsultationCall,
-                    "consultation call".to_string(),
-                    why,
-                ));
-                phases.push(Phase::missing(
-                    PhaseKind::ConsultationReleased,
-                    "consultation call released".to_string(),
-                    why,
-                ));
+                let why = MissingReason::ReplacedDialogNotCaptured;
+                phases.push(Phase::unseen(PhaseKind::ConsultationCall, why));
+                phases.push(Phase::unseen(PhaseKind::ConsultationReleased, why));
             }
         }
     }

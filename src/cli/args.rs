@@ -1,0 +1,182 @@
+//! The command line as clap parses it: commands, their options, and the small value
+//! types options take. Nothing here runs an analysis.
+
+use std::io::{self, IsTerminal};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Palette;
+use crate::rules::Severity;
+
+/// Find SIP call transfers in packet captures and explain what happened.
+#[derive(Parser, Debug)]
+#[command(name = "sipxfer", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Find the call transfers and explain each: kind, outcome, roles, REFER, NOTIFY
+    /// progress, the phased flow, who released the call, findings.
+    Analyze(AnalyzeArgs),
+    /// For CI: analyze, print the findings, and exit 1 when one is at or above
+    /// --fail-on (0 otherwise, 2 on bad usage or input).
+    Check(CheckArgs),
+    /// Explain a rule: what the RFC requires, the usual cause, how to fix it.
+    Explain(ExplainArgs),
+    /// List every rule with its code, default severity and RFC section.
+    Rules(RulesArgs),
+    /// List the calls (INVITE dialogs, keyed by Call-ID and both tags).
+    Calls(Common),
+    /// List every SIP message: frame, time, addresses, transport, method or status, CSeq, Call-ID.
+    Messages(Common),
+}
+
+/// Options of `analyze`.
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Add a text sequence diagram of each transfer (text output).
+    #[arg(long)]
+    pub ladder: bool,
+}
+
+/// Options of `check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Exit 1 when a finding at or above this severity is present (default: error,
+    /// or `fail-on` in the config file).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<SeverityArg>,
+}
+
+/// How the rules are configured.
+#[derive(Args, Debug)]
+pub struct RuleArgs {
+    /// Do not report this rule (code or name; repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
+    /// Report this rule as a warning (repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub warn: Vec<String>,
+    /// Report this rule as an error (repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub deny: Vec<String>,
+    /// Rule configuration file (default: sipxfer.toml in the current directory, if
+    /// there is one). See README.md, "Rules".
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+}
+
+/// Options of `explain`.
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// A rule code (X301) or name (refer-accepted-no-notify).
+    pub code: String,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Options of `rules`.
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Error,
+    Warning,
+    Info,
+}
+
+impl SeverityArg {
+    pub fn severity(self) -> Severity {
+        match self {
+            SeverityArg::Error => Severity::Error,
+            SeverityArg::Warning => Severity::Warning,
+            SeverityArg::Info => Severity::Info,
+        }
+    }
+}
+
+/// Options every command takes.
+#[derive(Args, Debug)]
+pub struct Common {
+    /// Capture files: pcap or pcapng, optionally gzip-compressed; `-` reads standard
+    /// input. Several files are merged by timestamp.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// When to colour text output (NO_COLOR turns `auto` off).
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Read every input on the analysis thread. By default each file is read on a
+    /// thread of its own (and a gzip file decompressed on another); the result is the
+    /// same either way.
+    #[arg(long)]
+    pub single_thread: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    /// One JSON object per line (`analyze`: per transfer, streamed as each completes;
+    /// `messages`: per message).
+    Jsonl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// The colours of text output: `auto` colours when `NO_COLOR` is unset (or empty)
+    /// and standard output is a terminal.
+    pub fn palette(self) -> Palette {
+        let enabled = match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && io::stdout().is_terminal()
+            }
+        };
+        Palette { enabled }
+    }
+}
+
+/// `sipxfer capture.pcapng` means `sipxfer analyze capture.pcapng`: when the first
+/// argument is no command and no option, `analyze` is put before it.
+pub fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
+    let first = args.get(1).and_then(|a| a.to_str()).map(str::to_string);
+    if let Some(first) = first {
+        let command = Cli::command();
+        let known = command
+            .get_subcommands()
+            .any(|c| c.get_name() == first || c.get_all_aliases().any(|a| a == first))
+            || first == "help";
+        let option = first.starts_with('-') && first != "-";
+        if !known && !option {
+            args.insert(1, "analyze".into());
+        }
+    }
+    args
+}

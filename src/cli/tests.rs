@@ -1,0 +1,231 @@
+//! Parsing of command lines: the default command, each command's options and their
+//! defaults, and what clap refuses.
+
+use std::ffi::OsString;
+
+use super::*;
+use crate::rules::{Level, Severity};
+
+fn argv(args: &[&str]) -> Vec<OsString> {
+    std::iter::once("sipxfer")
+        .chain(args.iter().copied())
+        .map(OsString::from)
+        .collect()
+}
+
+fn parsed(args: &[&str]) -> Command {
+    match parse(argv(args)) {
+        Ok(cli) => cli.command,
+        Err(e) => panic!("{args:?} does not parse: {e}"),
+    }
+}
+
+fn refused(args: &[&str]) -> clap::Error {
+    match parse(argv(args)) {
+        Ok(cli) => panic!("{args:?} parses as {cli:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn a_bare_capture_is_analyzed() {
+    assert_eq!(
+        with_default_command(argv(&["a.pcap"])),
+        argv(&["analyze", "a.pcap"])
+    );
+    // Standard input alone is a capture too.
+    assert_eq!(with_default_command(argv(&["-"])), argv(&["analyze", "-"]));
+    let Command::Analyze(args) = parsed(&["a.pcap", "b.pcapng"]) else {
+        panic!("not analyze");
+    };
+    assert_eq!(args.common.files, ["a.pcap", "b.pcapng"]);
+}
+
+#[test]
+fn commands_options_and_help_are_left_alone() {
+    for args in [
+        &["calls", "a.pcap"][..],
+        &["help"],
+        &["--help"],
+        &["--format", "json", "a.pcap"],
+        &[],
+    ] {
+        assert_eq!(with_default_command(argv(args)), argv(args), "{args:?}");
+    }
+}
+
+#[test]
+fn analyze_defaults() {
+    let Command::Analyze(args) = parsed(&["analyze", "a.pcap"]) else {
+        panic!("not analyze");
+    };
+    assert_eq!(args.common.format, Format::Text);
+    assert_eq!(args.common.color, Color::Auto);
+    assert!(!args.common.single_thread && !args.ladder);
+    assert!(args.rules.allow.is_empty() && args.rules.warn.is_empty());
+    assert!(args.rules.deny.is_empty() && args.rules.config.is_none());
+}
+
+#[test]
+fn analyze_takes_every_option() {
+    let Command::Analyze(args) = parsed(&[
+        "analyze",
+        "--format",
+        "jsonl",
+        "--color",
+        "never",
+        "--single-thread",
+        "--ladder",
+        "--allow",
+        "X107",
+        "--allow",
+        "refer-accepted-202",
+        "--warn",
+        "X301",
+        "--deny",
+        "X201",
+        "--config",
+        "rules.toml",
+        "a.pcap",
+    ]) else {
+        panic!("not analyze");
+    };
+    assert_eq!(args.common.format, Format::Jsonl);
+    assert_eq!(args.common.color, Color::Never);
+    assert!(args.common.single_thread && args.ladder);
+    assert_eq!(args.rules.allow, ["X107", "refer-accepted-202"]);
+    assert_eq!(args.rules.warn, ["X301"]);
+    assert_eq!(args.rules.deny, ["X201"]);
+    assert_eq!(args.rules.config.as_deref(), Some("rules.toml"));
+}
+
+#[test]
+fn check_fail_on_maps_to_a_severity() {
+    let Command::Check(args) = parsed(&["check", "a.pcap"]) else {
+        panic!("not check");
+    };
+    assert_eq!(args.fail_on, None);
+    for (word, severity) in [
+        ("error", Severity::Error),
+        ("warning", Severity::Warning),
+        ("info", Severity::Info),
+    ] {
+        let Command::Check(args) = parsed(&["check", "--fail-on", word, "a.pcap"]) else {
+            panic!("not check");
+        };
+        assert_eq!(args.fail_on.map(SeverityArg::severity), Some(severity));
+    }
+    assert_eq!(
+        refused(&["check", "--fail-on", "fatal", "a.pcap"]).kind(),
+        clap::error::ErrorKind::InvalidValue
+    );
+}
+
+#[test]
+fn explain_rules_calls_and_messages() {
+    let Command::Explain(args) = parsed(&["explain", "X301", "--format", "json"]) else {
+        panic!("not explain");
+    };
+    assert_eq!((args.code.as_str(), args.format), ("X301", Format::Json));
+    let Command::Rules(args) = parsed(&["rules"]) else {
+        panic!("not rules");
+    };
+    assert_eq!(args.format, Format::Text);
+    let Command::Calls(common) = parsed(&["calls", "--color", "always", "-"]) else {
+        panic!("not calls");
+    };
+    assert_eq!(
+        (common.files.as_slice(), common.color),
+        (&["-".to_string()][..], Color::Always)
+    );
+    let Command::Messages(common) = parsed(&["messages", "a.pcap", "b.pcap"]) else {
+        panic!("not messages");
+    };
+    assert_eq!(common.files.len(), 2);
+}
+
+#[test]
+fn bad_command_lines_exit_2_and_help_exits_0() {
+    // A capture is required; an option without its command is no capture.
+    for args in [
+        &["analyze"][..],
+        &["calls"],
+        &["explain"],
+        &["--format", "json", "a.pcap"],
+        &["analyze", "--format", "xml", "a.pcap"],
+        &["rules", "a.pcap"],
+    ] {
+        let e = refused(args);
+        assert!(e.use_stderr(), "{args:?}");
+        assert_eq!(
+            usage_exit_code(&e),
+            std::process::ExitCode::from(2),
+            "{args:?}"
+        );
+    }
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["help"],
+        &["analyze", "--help"],
+    ] {
+        let e = refused(args);
+        assert!(!e.use_stderr(), "{args:?}");
+        assert_eq!(
+            usage_exit_code(&e),
+            std::process::ExitCode::SUCCESS,
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_pipe_is_success_and_other_write_errors_exit_2() {
+    use std::io::{Error, ErrorKind};
+    use std::process::ExitCode;
+    assert_eq!(exit_code(Ok(ExitCode::from(1))), ExitCode::from(1));
+    assert_eq!(
+        exit_code(Err(Error::from(ErrorKind::BrokenPipe))),
+        ExitCode::SUCCESS
+    );
+    assert_eq!(
+        exit_code(Err(Error::from(ErrorKind::StorageFull))),
+        ExitCode::from(2)
+    );
+}
+
+fn rule_args(allow: &[&str], deny: &[&str], config: Option<&str>) -> RuleArgs {
+    let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+    RuleArgs {
+        allow: owned(allow),
+        warn: Vec::new(),
+        deny: owned(deny),
+        config: config.map(str::to_string),
+    }
+}
+
+#[test]
+fn the_command_line_wins_over_the_config_file() {
+    let path = std::env::temp_dir().join(format!("sipxfer-cli-test-{}.toml", std::process::id()));
+    std::fs::write(&path, "deny = [\"X107\"]\nfail-on = \"warning\"\n").expect("written");
+    let config = shared::rules_config(&rule_args(&["X107"], &[], path.to_str()));
+    let _ = std::fs::remove_file(&path);
+    let config = config.expect("the file and the command line are valid");
+    let levels: Vec<(&str, Level)> = config
+        .levels
+        .iter()
+        .map(|(r, l)| (r.as_str(), *l))
+        .collect();
+    assert_eq!(levels, [("X107", Level::Deny), ("X107", Level::Allow)]);
+    assert_eq!(config.fail_on, Some(Severity::Warning));
+}
+
+#[test]
+fn a_missing_named_config_file_or_an_unknown_rule_is_an_error() {
+    let e = shared::rules_config(&rule_args(&[], &[], Some("/nonexistent/sipxfer.toml")))
+        .expect_err("a named config file must exist");
+    assert!(e.starts_with("/nonexistent/sipxfer.toml: "), "{e}");
+    let e = shared::rules_config(&rule_args(&[], &["X999-no-such-rule"], None))
+        .expect_err("no such rule");
+    assert!(e.contains("X999-no-such-rule"), "{e}");
+}

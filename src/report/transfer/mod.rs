@@ -1,0 +1,8 @@
+//! `sipxfer analyze`: each transfer with its roles, REFER, progress, phased flow,
+//! release and findings, as text ([`text`]) or JSON ([`json`], [`JsonLines`]).
+
+mod json;
+mod text;
+
+pub use json::*;
+pub use text::{finding_line, text, text_one};

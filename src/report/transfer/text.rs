@@ -1,0 +1,398 @@
+//! The text of `analyze`: each transfer — headline, roles, REFER and progress, the
+//! phase table, the release, findings — then the findings about the capture and a line
+//! for the calls that took part in no transfer.
+
+use std::fmt::Write as _;
+
+use crate::analysis::Analysis;
+use crate::capture::FrameRef;
+use crate::report::{Clock, Palette, escape_str, frame_name, ladder, phase};
+use crate::rules::{Finding, Severity};
+use crate::transfer::{Outcome, Phase, Role, RoleName, Transfer, calls_outside_transfers};
+
+/// How frames are named and timed in this run's text.
+#[derive(Clone, Copy)]
+struct Frames {
+    inputs: usize,
+    clock: Clock,
+}
+
+impl Frames {
+    fn of(a: &Analysis) -> Frames {
+        Frames {
+            inputs: a.inputs.len(),
+            clock: Clock::of(a),
+        }
+    }
+    fn name(self, f: FrameRef) -> String {
+        frame_name(self.inputs, f)
+    }
+    fn time(self, f: FrameRef) -> String {
+        self.clock.text(f)
+    }
+}
+
+/// Renders every transfer, with a line for the calls that are not part of one.
+pub fn text(a: &Analysis, palette: Palette, ladder: Option<&ladder::Rows>) -> String {
+    let mut out = String::new();
+    if a.transfers.is_empty() {
+        let _ = writeln!(out, "No transfer (no REFER) in the capture.");
+    }
+    for t in &a.transfers {
+        out.push_str(&text_one(a, t, palette));
+        if let Some(rows) = ladder {
+            let _ = writeln!(out);
+            out.push_str(&ladder::render(a, t, rows));
+        }
+        let _ = writeln!(out);
+    }
+    if !a.findings.is_empty() {
+        let _ = writeln!(out, "Findings about the capture");
+        for f in &a.findings {
+            out.push_str(&finding_line(a.inputs.len(), f, palette));
+        }
+        let _ = writeln!(out);
+    }
+    let others = calls_outside_transfers(&a.transfers, &a.dialogs).len();
+    if others > 0 {
+        let _ = writeln!(
+            out,
+            "{} not part of a transfer (see `sipxfer calls`).",
+            if others == 1 {
+                "1 other call is".to_string()
+            } else {
+                format!("{others} other calls are")
+            }
+        );
+    }
+    out
+}
+
+/// Renders one transfer as text.
+pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
+    let frames = Frames::of(a);
+    let mut out = headline(t, frames, palette);
+    let _ = writeln!(out, "{}", role_line("transferor", &t.transferor));
+    let _ = writeln!(out, "{}", role_line("transferee", &t.transferee));
+    let _ = writeln!(out, "{}", role_line("target", &t.target));
+    let _ = writeln!(out);
+    out.push_str(&refer_lines(t, frames));
+    out.push_str(&notify_line(t, frames));
+    if let Some(n) = &t.new_call {
+        let _ = writeln!(
+            out,
+            "  new call    INVITE frame {}, Call-ID {} (linked by {})",
+            frames.name(n.invite),
+            escape_str(&n.call_id),
+            n.evidence.join(", ")
+        );
+    }
+    if let Some(note) = &t.note {
+        let _ = writeln!(out, "  note        {}", escape_str(note));
+    }
+    let _ = writeln!(out);
+    out.push_str(&phase_table(t, frames));
+    let _ = writeln!(out);
+    out.push_str(&release_line(t, frames, palette));
+    if t.findings.is_empty() {
+        let _ = writeln!(out, "  findings    none");
+    } else {
+        let _ = writeln!(out, "  findings");
+        for f in &t.findings {
+            out.push_str(&finding_line(a.inputs.len(), f, palette));
+        }
+    }
+    out
+}
+
+/// `Transfer 1  blind  completed   REFER frame 27 at 40.861666`, and the transfer it
+/// retries or follows.
+fn headline(t: &Transfer, frames: Frames, palette: Palette) -> String {
+    let outcome = match t.status {
+        Some(s) => format!("{} {s}", t.outcome.as_str()),
+        None => t.outcome.as_str().to_string(),
+    };
+    let outcome = match t.outcome {
+        Outcome::Completed => palette.good(&outcome),
+        Outcome::Failed | Outcome::Rejected | Outcome::Abandoned => palette.bad(&outcome),
+        Outcome::Unknown => palette.warn(&outcome),
+    };
+    let mut retry = t
+        .retry_of
+        .map(|id| format!("   retries transfer {id}"))
+        .unwrap_or_default();
+    if let Some(id) = t.follows {
+        retry.push_str(&format!("   follows transfer {id} (chained)"));
+    }
+    format!(
+        "{}  {}  {}   REFER frame {} at {}{retry}\n",
+        palette.bold(&format!("Transfer {}", t.id)),
+        t.kind.as_str(),
+        outcome,
+        frames.name(t.refer.frame),
+        frames.time(t.refer.frame)
+    )
+}
+
+/// A role: label, `name <uri>`, address.
+fn role_line(label: &str, r: &Role) -> String {
+    let name = r.name.as_deref().map(escape_str).unwrap_or_default();
+    let uri = escape_str(&r.uri);
+    let uri = uri.trim_start_matches('<').trim_end_matches('>');
+    let address = r
+        .address
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| "-".to_string());
+    format!(
+        "  {label:<11} {:<40} {address}",
+        format!("{name} <{uri}>").trim()
+    )
+}
+
+/// The REFER with its Refer-To and answer, its Referred-By and Replaces.
+fn refer_lines(t: &Transfer, frames: Frames) -> String {
+    let mut out = String::new();
+    let r = &t.refer;
+    let response = match r.response {
+        Some((f, s)) => format!("→ {s} (frame {})", frames.name(f)),
+        None => "→ no response".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "  REFER       frame {}  Refer-To {}  {response}",
+        frames.name(r.frame),
+        escape_str(&r.refer_to)
+    );
+    if let Some(by) = &r.referred_by {
+        let _ = writeln!(out, "  Referred-By {}", escape_str(by));
+    }
+    if let Some(rp) = &r.replaces {
+        let part = |p: &Option<String>| {
+            p.as_deref()
+                .map_or("(missing)".to_string(), |v| escape_str(v).into_owned())
+        };
+        let _ = writeln!(
+            out,
+            "  Replaces    {}; to-tag={}; from-tag={}{}",
+            part(&rp.call_id),
+            part(&rp.to_tag),
+            part(&rp.from_tag),
+            if rp.early_only { "; early-only" } else { "" }
+        );
+    }
+    out
+}
+
+/// The NOTIFYs in order: sipfrag, frame, subscription state, an error answer.
+fn notify_line(t: &Transfer, frames: Frames) -> String {
+    if t.notifies.is_empty() {
+        return "  NOTIFY      none\n".to_string();
+    }
+    let list: Vec<String> = t
+        .notifies
+        .iter()
+        .map(|n| {
+            let what = n
+                .sipfrag
+                .as_deref()
+                .map(|s| escape_str(s.trim_start_matches("SIP/2.0 ")).into_owned())
+                .unwrap_or_else(|| "no sipfrag".to_string());
+            let state = match (&n.subscription_state, &n.reason) {
+                (Some(s), Some(r)) => format!(", {};{}", escape_str(s), escape_str(r)),
+                (Some(s), None) => format!(", {}", escape_str(s)),
+                _ => String::new(),
+            };
+            let answer = match n.response {
+                Some((f, status)) if status >= 300 => {
+                    format!(", answered {status} at {}", frames.name(f))
+                }
+                _ => String::new(),
+            };
+            format!("{what} ({}{state}{answer})", frames.name(n.frame))
+        })
+        .collect();
+    format!("  NOTIFY      {}\n", list.join(" → "))
+}
+
+/// A phase's label in the table: number and name.
+fn label(p: &Phase) -> String {
+    format!("  {} {}", p.kind.number(), escape_str(&phase::name(p)))
+}
+
+/// The phases as they happened: by start time, overlaps and all; missing phases
+/// last, each on a line of its own after the table, so their reasons do not widen its
+/// columns.
+fn phase_table(t: &Transfer, frames: Frames) -> String {
+    let mut table = comfy_table::Table::new();
+    table
+        .load_style(comfy_table::presets::NOTHING)
+        .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
+        .force_no_tty()
+        .set_header(vec!["  phase", "start", "end", "frames", "dialog"]);
+    let mut phases: Vec<&Phase> = t.phases.iter().collect();
+    phases.sort_by_key(|p| (p.first.is_none(), p.first, p.kind.number()));
+    let mut missing = Vec::new();
+    // The phase column as the table pads it: its widest cell, one space either side.
+    let mut width = "  phase".len();
+    for p in phases {
+        let (Some(f), Some(l)) = (p.first, p.last) else {
+            missing.push(p);
+            continue;
+        };
+        let label = label(p);
+        width = width.max(label.chars().count());
+        let dialog = p.dialog.as_deref().map(short_id).unwrap_or_default();
+        table.add_row(vec![
+            label,
+            frames.time(f),
+            frames.time(l),
+            format!("{}-{}", frames.name(f), frames.name(l)),
+            dialog,
+        ]);
+    }
+    let mut out = String::new();
+    for line in table.to_string().lines() {
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    for p in missing {
+        let why = p.missing.map(phase::missing).unwrap_or_default();
+        let _ = writeln!(out, " {:<width$}  missing: {why}", label(p));
+    }
+    out
+}
+
+/// Who released the original call, when, and whether the outcome was known then.
+fn release_line(t: &Transfer, frames: Frames, palette: Palette) -> String {
+    let Some(rel) = &t.released else {
+        return "  released    the original call was not released by a BYE in the capture\n"
+            .to_string();
+    };
+    let by = match rel.by {
+        Some(RoleName::Transferor) => format!(" by the transferor ({})", t.transferor.short()),
+        Some(RoleName::Transferee) => format!(" by the transferee ({})", t.transferee.short()),
+        Some(RoleName::Target) => " by the target".to_string(),
+        None => String::new(),
+    };
+    let when = if rel.before_outcome {
+        palette.warn("before the outcome was known")
+    } else {
+        "after the outcome was known".to_string()
+    };
+    format!(
+        "  released    original call released{} at {} (frame {}), {when}\n",
+        escape_str(&by),
+        frames.time(rel.frame),
+        frames.name(rel.frame)
+    )
+}
+
+/// One finding as a line of text: severity, code, frames, message, RFC section.
+pub fn finding_line(inputs: usize, f: &Finding, palette: Palette) -> String {
+    let frames: Vec<String> = f.frames.iter().map(|x| frame_name(inputs, *x)).collect();
+    let severity = format!("{:<7}", f.severity.as_str());
+    let severity = match f.severity {
+        Severity::Error => palette.bad(&severity),
+        Severity::Warning => palette.warn(&severity),
+        Severity::Info => palette.dim(&severity),
+    };
+    let at = match frames.len() {
+        0 => String::new(),
+        1 => format!("frame {}: ", frames.join("")),
+        _ => format!("frames {}: ", frames.join(", ")),
+    };
+    format!(
+        "    {severity} {}  {at}{} ({})\n",
+        f.rule.code,
+        escape_str(&f.message),
+        f.rule.rfc
+    )
+}
+
+/// A Call-ID cut to 16 characters (15 and `…`) for the phase table.
+fn short_id(call_id: &str) -> String {
+    let escaped = escape_str(call_id);
+    if escaped.chars().count() > 16 {
+        let mut s: String = escaped.chars().take(15).collect();
+        s.push('…');
+        s
+    } else {
+        escaped.into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RULES;
+
+    #[test]
+    fn call_ids_are_cut_to_the_dialog_column() {
+        assert_eq!(short_id("a84b4c76e66710"), "a84b4c76e66710");
+        assert_eq!(short_id("0123456789abcdef"), "0123456789abcdef");
+        assert_eq!(short_id("0123456789abcdefg"), "0123456789abcde…");
+        // Escaped first (a control cannot reach the terminal), then counted in
+        // characters, not bytes.
+        assert_eq!(short_id("ab\x1bcd"), "ab\\x1bcd");
+        assert_eq!(short_id("é".repeat(20).as_str()).chars().count(), 16);
+    }
+
+    #[test]
+    fn role_lines_align_the_address_column() {
+        let role = |name: Option<&str>, uri: &str, address: Option<&str>| Role {
+            name: name.map(str::to_string),
+            uri: uri.to_string(),
+            address: address.map(|a| a.parse().expect("address")),
+        };
+        let mike = role(Some("Mike"), "<sip:mike@10.0.0.2>", Some("10.0.0.2:5060"));
+        let line = role_line("transferor", &mike);
+        assert_eq!(
+            line,
+            format!(
+                "  transferor  {:<40} 10.0.0.2:5060",
+                "Mike <sip:mike@10.0.0.2>"
+            )
+        );
+        let anonymous = role(None, "sip:x@h", None);
+        let line = role_line("target", &anonymous);
+        assert_eq!(line, format!("  target      {:<40} -", "<sip:x@h>"));
+        let evil = role(Some("a\x1b[2J"), "sip:a@h", None);
+        assert!(role_line("target", &evil).contains("a\\x1b[2J <sip:a@h>"));
+    }
+
+    #[test]
+    fn finding_lines_name_their_frames() {
+        let frame = |number| FrameRef {
+            seq: number,
+            file: 1,
+            number,
+            ts_ns: 0,
+        };
+        let rule = &RULES[0];
+        let mut f = Finding {
+            rule,
+            severity: Severity::Warning,
+            frames: vec![frame(40)],
+            message: "bad\r\nthing".to_string(),
+            transfer: Some(1),
+        };
+        let plain = Palette { enabled: false };
+        assert_eq!(
+            finding_line(1, &f, plain),
+            format!(
+                "    warning {}  frame 40: bad\\r\\nthing ({})\n",
+                rule.code, rule.rfc
+            )
+        );
+        f.frames.push(frame(41));
+        f.severity = Severity::Info;
+        assert_eq!(
+            finding_line(2, &f, plain),
+            format!(
+                "    info    {}  frames 2:40, 2:41: bad\\r\\nthing ({})\n",
+                rule.code, rule.rfc
+            )
+        );
+        f.frames.clear();
+        assert!(finding_line(1, &f, plain).starts_with(&format!("    info    {}  bad", rule.code)));
+    }
+}
