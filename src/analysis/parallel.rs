@@ -35,7 +35,7 @@ use std::thread::JoinHandle;
 use crate::capture::{BytesRead, Frame, Input};
 use crate::net::Decoder;
 
-use super::{Plain, plain_datagram};
+use crate::sip::stage::{Plain, plain_datagram};
 
 /// Frame bytes one batch holds before it is sent.
 const BATCH_BYTES: usize = 256 * 1024;

@@ -5,11 +5,11 @@
 //! proxy answered itself), the message says "in the capture", not "was never sent".
 
 use super::{Config, Finding};
-use crate::analysis::MessageProblem;
 use crate::capture::FrameRef;
 use crate::dialog::{Answer, Dialog, DialogState};
 use crate::sip::ProblemKind;
 use crate::sip::Replaces;
+use crate::sip::stage::MessageProblem;
 use crate::transfer::record::{Collector, InviteRecord, NotifyRecord, ReferRecord};
 use crate::transfer::{Outcome, RoleName, Transfer};
 
