@@ -1,20 +1,33 @@
-//! Drives the pipeline over a set of inputs and collects the result.
+//! Wires the stages over a set of inputs and collects the result.
 //!
-//! capture → net → sip → dialog, one frame at a time. Nothing here interprets the
-//! protocol: each stage does its own job; this module only connects them, counts what
-//! was skipped, and hands each SIP message to an [`Observer`] as it is found, so a
-//! caller can stream its output.
+//! capture → net → sip → dialog and transfer, one frame at a time. Nothing here
+//! interprets a protocol: this module opens the stages, takes the frames from
+//! [`crate::capture`] (merged on this thread, or from reader threads: [`parallel`]),
+//! has [`SipStage`] decode each through the net stage, hands every SIP message found
+//! to the dialog [`Tracker`], the transfer [`Collector`] and the caller's [`Observer`],
+//! links the transfers and builds the [`Analysis`].
+//!
+//! Guarantees:
+//! - The result is the same with reader threads as on one thread
+//!   ([`Options::threads`]): the readers set aside only the frames the SIP stage would
+//!   only count ([`plain_frame`]), and those are counted where decoding would have
+//!   counted them.
+//! - Each SIP message reaches the observer, then the transfer collector, then the
+//!   dialog tracker, in the order the net stage delivers them.
+//! - Time zero of relative times is the timestamp of the first frame of the merge.
+//! - An observer that streams transfers gets each once it can no longer change, in
+//!   REFER order; the calls and records no REFER still needs are then let go, so
+//!   memory follows the live calls, not the size of the capture.
 
 use serde::Serialize;
 
-mod parallel;
-
 pub use crate::sip::stage::Found;
 
-use crate::capture::{Damage, Format, Input, Merge};
+use crate::capture::parallel::{self, SetAside};
+use crate::capture::{Damage, Format, Frame, Input, Merge};
 use crate::dialog::{Dialog, DialogStats, Observed, Tracker};
 use crate::net::{Decoder, Limits, NetStats};
-use crate::sip::stage::{Framed, MessageSink, PlainTally, SipStage, SipStats};
+use crate::sip::stage::{Framed, MessageSink, PlainTally, SipStage, SipStats, plain_frame};
 use crate::transfer::record::Sighting;
 use crate::transfer::{self, Collector, Transfer};
 
@@ -167,11 +180,27 @@ impl<O: Observer> MessageSink for Downstream<'_, O> {
     }
 }
 
+/// What the reader threads set aside: the UDP datagrams the net stage reads without
+/// state and the SIP stage only counts (see [`plain_frame`]).
+#[derive(Clone, Copy)]
+struct PlainUdp;
+
+impl SetAside for PlainUdp {
+    type Tally = PlainTally;
+    fn set_aside(&self, frame: &Frame<'_>, tally: &mut PlainTally) -> bool {
+        let Some(plain) = plain_frame(frame) else {
+            return false;
+        };
+        tally.add(plain);
+        true
+    }
+}
+
 /// Where the frames come from: one thread merging the inputs, or a reader thread per
 /// input (see [`parallel`]).
 enum Frames {
     Serial(Merge),
-    Parallel(parallel::Parallel),
+    Parallel(parallel::Parallel<PlainUdp>),
 }
 
 impl Frames {
@@ -202,7 +231,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         .try_fold(0u64, |sum, size| size.map(|s| sum.saturating_add(s)));
     // Even one input gains: its reading and the analysis then run side by side.
     let mut frames_in = if options.threads && !inputs.is_empty() {
-        Frames::Parallel(parallel::Parallel::new(inputs))
+        Frames::Parallel(parallel::Parallel::new(inputs, PlainUdp))
     } else {
         Frames::Serial(Merge::new(inputs))
     };
@@ -235,7 +264,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
                 Some(frame) => (Some(frame), None),
                 None => break,
             },
-            Frames::Parallel(p) => match p.next() {
+            Frames::Parallel(p) => match p.next_item() {
                 Some(parallel::Item::Frame(frame, plain)) => (Some(frame), Some(plain)),
                 Some(parallel::Item::Plain(plain)) => (None, Some(plain)),
                 None => break,
@@ -245,10 +274,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             frames += plain.frames;
             bytes += plain.bytes;
             decoder.count_udp_datagrams(plain.frames);
-            sip.count_plain(PlainTally {
-                not_sip: plain.not_sip,
-                keepalives: plain.keepalives,
-            });
+            sip.count_plain(plain.tally);
             if let Some(latest) = plain.latest_ts {
                 end_ns = Some(end_ns.map_or(latest, |e| e.max(latest)));
             }
