@@ -405,3 +405,119 @@ impl<S: MessageSink> Sink for Framing<'_, S> {
         self.stage.cut = Some(frame);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::Limits;
+    use etherparse::PacketBuilder;
+
+    /// A sink that keeps the frame number and first line of each message.
+    #[derive(Default)]
+    struct Lines(Vec<(u64, String)>);
+
+    impl MessageSink for Lines {
+        fn message(&mut self, found: &Found<'_, '_>) {
+            let raw = found.message.raw();
+            let line = raw.split(|&b| b == b'\r').next().unwrap_or_default();
+            self.0.push((
+                found.frame.number,
+                String::from_utf8_lossy(line).into_owned(),
+            ));
+        }
+    }
+
+    fn udp(payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        PacketBuilder::ethernet2([1; 6], [2; 6])
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5060, 5080)
+            .write(&mut out, payload)
+            .expect("write");
+        out
+    }
+
+    fn tcp(seq: u32, syn: bool, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let builder = PacketBuilder::ethernet2([1; 6], [2; 6])
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .tcp(5061, 5060, seq, 1000);
+        let builder = if syn { builder.syn() } else { builder };
+        builder.write(&mut out, payload).expect("write");
+        out
+    }
+
+    /// Decodes `packets` (Ethernet) through the net stage into a [`SipStage`].
+    fn run(packets: &[Vec<u8>]) -> (Lines, Framed) {
+        let mut decoder = Decoder::new(Limits::default());
+        let mut stage = SipStage::new();
+        let mut sink = Lines::default();
+        for (n, data) in (1u64..).zip(packets) {
+            let frame = Frame {
+                seq: n,
+                file: 0,
+                number: n,
+                ts_ns: 0,
+                linktype: 1,
+                data,
+                orig_len: u32::try_from(data.len()).unwrap_or(u32::MAX),
+            };
+            stage.decode(&mut decoder, &frame, 0, &mut sink);
+        }
+        let framed = stage.finish(&mut decoder, 0, &mut sink);
+        (sink, framed)
+    }
+
+    const OPTIONS: &[u8] =
+        b"OPTIONS sip:b@x SIP/2.0\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+
+    #[test]
+    fn datagrams_give_one_message_each_and_plain_ones_are_counted() {
+        let packets = [
+            udp(OPTIONS),
+            udp(&[0x80, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+            udp(b"\r\n\r\n"),
+        ];
+        let (sink, framed) = run(&packets);
+        assert_eq!(sink.0, vec![(1, "OPTIONS sip:b@x SIP/2.0".to_string())]);
+        assert_eq!(framed.stats.messages, 1);
+        assert_eq!(framed.stats.non_sip_datagrams, 1);
+        assert_eq!(framed.stats.keepalives, 1);
+        // The frames the stage only counts are those plain_frame sets aside.
+        let plain: Vec<Option<Plain>> = packets
+            .iter()
+            .map(|data| {
+                plain_frame(&Frame {
+                    seq: 1,
+                    file: 0,
+                    number: 1,
+                    ts_ns: 0,
+                    linktype: 1,
+                    data,
+                    orig_len: u32::try_from(data.len()).unwrap_or(u32::MAX),
+                })
+            })
+            .collect();
+        assert_eq!(
+            plain,
+            vec![None, Some(Plain::NotSip), Some(Plain::Keepalive)]
+        );
+    }
+
+    #[test]
+    fn a_stream_gives_each_message_at_the_frame_that_completes_it() {
+        let mut two = OPTIONS.to_vec();
+        two.extend_from_slice(OPTIONS);
+        let (first, rest) = two.split_at(OPTIONS.len() + 10);
+        let packets = [
+            tcp(0, true, &[]),
+            tcp(1, false, first),
+            tcp(1 + u32::try_from(first.len()).unwrap_or(0), false, rest),
+        ];
+        let (sink, framed) = run(&packets);
+        let frames: Vec<u64> = sink.0.iter().map(|(n, _)| *n).collect();
+        assert_eq!(frames, vec![2, 3]);
+        assert_eq!(framed.stats.messages, 2);
+        assert_eq!(framed.stats.skipped_stream_bytes, 0);
+    }
+}
