@@ -1,18 +1,21 @@
 //! sipxfer: find SIP call transfers in packet captures and explain what happened.
 //!
-//! The crate follows the pipeline of `DESIGN.md`; each stage is a module with one job
-//! and data flows one way, as a stream:
+//! The crate is a pipeline: each stage is a module with one job, and data flows one way,
+//! as a stream (capture, net, sip and dialog each import only the stages before them):
 //!
 //! ```text
-//! files ─► capture ─► net ─► sip ─► dialog ─► transfer ─► report
+//! files ─► capture ─► net ─► sip ─► dialog ─► transfer ─► rules ─► report
 //! ```
 //!
-//! - [`capture`]: streaming pcap / pcapng / gzip readers, several files merged by time.
+//! - [`capture`]: streaming pcap / pcapng / gzip readers, several files merged by time,
+//!   each optionally read on a thread of its own.
 //! - [`net`]: link layers, IP (with fragment reassembly), tunnels, UDP, TCP reassembly.
-//! - [`sip`]: lenient zero-copy SIP parser, framing on datagrams and streams, typed headers.
+//! - [`sip`]: lenient zero-copy SIP parser, typed headers, and the stage that frames
+//!   SIP on datagrams and streams (plain or WebSocket) and hands each message on.
 //! - [`dialog`]: transactions, dialogs keyed by Call-ID and both tags, call state.
 //! - [`transfer`]: REFER, NOTIFY, Referred-By and Replaces linked into transfer sessions.
-//! - [`analysis`]: drives the stages over a set of inputs and collects the result.
+//! - [`rules`]: the catalog of protocol violations and the checks that find them.
+//! - [`analysis`]: wires the stages over a set of inputs and collects the result.
 //! - [`report`]: renders a finished analysis as text or JSON; computes nothing new.
 
 pub mod analysis;

@@ -1,22 +1,33 @@
-//! Drives the pipeline over a set of inputs and collects the result.
+//! Wires the stages over a set of inputs and collects the result.
 //!
-//! capture → net → sip → dialog, one frame at a time. Nothing here interprets the
-//! protocol: each stage does its own job; this module only connects them, counts what
-//! was skipped, and hands each SIP message to an [`Observer`] as it is found, so a
-//! caller can stream its output.
-
-use std::collections::HashMap;
+//! capture → net → sip → dialog and transfer, one frame at a time. Nothing here
+//! interprets a protocol: this module opens the stages, takes the frames from
+//! [`crate::capture`] (merged on this thread, or from reader threads: [`parallel`]),
+//! has [`SipStage`] decode each through the net stage, hands every SIP message found
+//! to the dialog [`Tracker`], the transfer [`Collector`] and the caller's [`Observer`],
+//! links the transfers and builds the [`Analysis`].
+//!
+//! Guarantees:
+//! - The result is the same with reader threads as on one thread
+//!   ([`Options::threads`]): the readers set aside only the frames the SIP stage would
+//!   only count ([`plain_frame`]), and those are counted where decoding would have
+//!   counted them.
+//! - Each SIP message reaches the observer, then the transfer collector, then the
+//!   dialog tracker, in the order the net stage delivers them.
+//! - Time zero of relative times is the timestamp of the first frame of the merge.
+//! - An observer that streams transfers gets each once it can no longer change, in
+//!   REFER order; the calls and records no REFER still needs are then let go, so
+//!   memory follows the live calls, not the size of the capture.
 
 use serde::Serialize;
 
-mod parallel;
+pub use crate::sip::stage::Found;
 
-use crate::capture::{Damage, Format, Frame, FrameRef, Input, Merge};
+use crate::capture::parallel::{self, SetAside};
+use crate::capture::{Damage, Format, Frame, Input, Merge};
 use crate::dialog::{Dialog, DialogStats, Observed, Tracker};
-use crate::net::{Decoder, Flow, Limits, NetStats, Sink, Transport};
-use crate::sip::framing::{StreamFrame, datagram_message, frame_stream};
-use crate::sip::websocket::{self, HandshakeFrame};
-use crate::sip::{Message, looks_like_sip};
+use crate::net::{Decoder, Limits, NetStats};
+use crate::sip::stage::{Framed, MessageSink, PlainTally, SipStage, SipStats, plain_frame};
 use crate::transfer::record::Sighting;
 use crate::transfer::{self, Collector, Transfer};
 
@@ -42,16 +53,6 @@ impl Default for Options {
             threads: true,
         }
     }
-}
-
-/// One SIP message as found: where it came from and the parsed view of it.
-pub struct Found<'m, 'a> {
-    pub frame: FrameRef,
-    /// Timestamp of the first frame of the capture: time zero of relative times.
-    pub zero_ns: i64,
-    pub flow: Flow,
-    pub transport: Transport,
-    pub message: &'m Message<'a>,
 }
 
 /// Receives results while the analysis runs. Every method has a default that ignores it.
@@ -103,30 +104,6 @@ pub struct InputSummary {
     pub damage: Vec<Damage>,
 }
 
-/// Counts of the SIP stage: what was framed, parsed, or skipped.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct SipStats {
-    /// SIP messages found (over every transport).
-    pub messages: u64,
-    /// Datagrams that are not SIP (RTP, DNS, ...): plain traffic, not damage.
-    pub non_sip_datagrams: u64,
-    /// Datagrams holding only CRLF keep-alives (RFC 5626 §4.4.1).
-    pub keepalives: u64,
-    /// Datagrams or stream messages that looked like SIP but could not be parsed.
-    pub unparsable: u64,
-    /// Bytes of TCP streams that never carried SIP: plain traffic, not damage.
-    pub non_sip_stream_bytes: u64,
-    /// Bytes skipped inside SIP streams to find the next message (junk, or after a gap).
-    pub skipped_stream_bytes: u64,
-    /// Messages incomplete when their stream ended or lost bytes.
-    pub incomplete_stream_messages: u64,
-    /// Messages that parsed with at least one problem.
-    pub messages_with_problems: u64,
-    /// Messages whose end the capture cut (snap length, or a packet cut at the capture
-    /// point): their problems are the capture's, not reported as violations.
-    pub cut_by_capture: u64,
-}
-
 /// Everything counted during a run.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Stats {
@@ -174,94 +151,28 @@ impl Analysis {
     }
 }
 
-/// How a TCP stream direction carries SIP.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-enum Carriage {
-    /// Nothing decided yet: the stream has just started.
-    #[default]
-    Unknown,
-    /// SIP messages directly on the stream, framed by Content-Length (RFC 3261 §18.3).
-    Sip,
-    /// SIP inside WebSocket messages after an HTTP Upgrade (RFC 7118).
-    WebSocket,
-}
-
-/// A problem the parser found in a message, where it was (the first few hundred are
-/// kept for the findings; [`SipStats::messages_with_problems`] counts them all).
-#[derive(Clone, Debug)]
-pub struct MessageProblem {
-    pub frame: FrameRef,
-    pub kind: crate::sip::ProblemKind,
-}
-
-/// How many message problems, and unparsable payloads, are kept with their frames.
-const MAX_KEPT_PROBLEMS: usize = 256;
-
-/// The per-stream state the SIP stage keeps for TCP.
-#[derive(Default)]
-struct Stream {
-    carriage: Carriage,
-    /// SIP messages this stream carried so far.
-    messages: u64,
-}
-
-/// The net stage's sink: frames SIP on datagrams and streams and feeds the tracker.
-struct SipStage<'o, O: Observer> {
+/// The stages after sip: each message goes to the observer, the transfer collector and
+/// the dialog tracker, in that order.
+struct Downstream<'o, O: Observer> {
     tracker: Tracker,
-    streams: HashMap<Flow, Stream>,
-    stats: SipStats,
-    problems: Vec<MessageProblem>,
-    unparsable: Vec<FrameRef>,
-    /// The frame whose payload the capture cut, while it is being decoded.
-    cut: Option<FrameRef>,
     transfers: Collector,
+    /// Time zero of relative times: the first frame's timestamp.
     zero_ns: i64,
     observer: &'o mut O,
 }
 
-impl<O: Observer> SipStage<'_, O> {
-    fn deliver(
-        &mut self,
-        frame: FrameRef,
-        flow: Flow,
-        transport: Transport,
-        bytes: &[u8],
-        stream: bool,
-    ) -> bool {
-        let Ok(message) = Message::parse(bytes, stream) else {
-            self.stats.unparsable += 1;
-            if self.unparsable.len() < MAX_KEPT_PROBLEMS {
-                self.unparsable.push(frame);
-            }
-            return false;
-        };
-        self.stats.messages += 1;
-        let cut = self.cut == Some(frame);
-        if cut {
-            // Its end is missing because the capture cut the packet: damage of the
-            // capture, not a fault of the sender.
-            self.stats.cut_by_capture += 1;
-        } else if !message.problems().is_empty() {
-            self.stats.messages_with_problems += 1;
-            for p in message.problems() {
-                if self.problems.len() < MAX_KEPT_PROBLEMS {
-                    self.problems.push(MessageProblem {
-                        frame,
-                        kind: p.kind.clone(),
-                    });
-                }
-            }
-        }
-        let found = Found {
+impl<O: Observer> MessageSink for Downstream<'_, O> {
+    fn message(&mut self, found: &Found<'_, '_>) {
+        let Found {
             frame,
-            zero_ns: self.zero_ns,
             flow,
             transport,
-            message: &message,
-        };
-        self.observer.message(&found);
+            message,
+            ..
+        } = *found;
+        self.observer.message(found);
         self.transfers.observe(
-            &message,
+            message,
             Sighting {
                 frame,
                 flow,
@@ -272,162 +183,32 @@ impl<O: Observer> SipStage<'_, O> {
             frame,
             flow,
             transport,
-            message: &message,
+            message,
         });
+    }
+}
+
+/// What the reader threads set aside: the UDP datagrams the net stage reads without
+/// state and the SIP stage only counts (see [`plain_frame`]).
+#[derive(Clone, Copy)]
+struct PlainUdp;
+
+impl SetAside for PlainUdp {
+    type Tally = PlainTally;
+    fn set_aside(&self, frame: &Frame<'_>, tally: &mut PlainTally) -> bool {
+        let Some(plain) = plain_frame(frame) else {
+            return false;
+        };
+        tally.add(plain);
         true
     }
-}
-
-impl<O: Observer> SipStage<'_, O> {
-    /// SIP framed by Content-Length on the stream itself.
-    fn sip_stream(&mut self, frame: FrameRef, flow: Flow, data: &[u8]) -> usize {
-        let mut used = 0;
-        while let Some(rest) = data.get(used..) {
-            if rest.is_empty() {
-                break;
-            }
-            match frame_stream(rest) {
-                StreamFrame::Message(len) => {
-                    let len = len.clamp(1, rest.len());
-                    let bytes = rest.get(..len).unwrap_or(rest);
-                    if self.deliver(frame, flow, Transport::Tcp, bytes, true) {
-                        self.streams.entry(flow).or_default().messages += 1;
-                    }
-                    used += len;
-                }
-                StreamFrame::Skip(len) => {
-                    let len = len.clamp(1, rest.len());
-                    self.skipped(flow, len);
-                    used += len;
-                }
-                StreamFrame::NeedMore => break,
-            }
-        }
-        used
-    }
-
-    /// SIP in WebSocket messages: each message holds exactly one SIP message
-    /// (RFC 7118 §5.2), so no Content-Length framing is needed.
-    fn websocket_stream(&mut self, frame: FrameRef, flow: Flow, data: &[u8]) -> usize {
-        let decoded = websocket::decode_frames(data);
-        for message in &decoded.messages {
-            let payload: &[u8] = message;
-            match datagram_message(payload) {
-                Some(sip) if looks_like_sip(sip) => {
-                    if self.deliver(frame, flow, Transport::Ws, sip, false) {
-                        self.streams.entry(flow).or_default().messages += 1;
-                    }
-                }
-                Some(_) => self.stats.non_sip_stream_bytes += payload.len() as u64,
-                None => self.stats.keepalives += 1,
-            }
-        }
-        let mut used = decoded.consumed.min(data.len());
-        if decoded.error.is_some() || decoded.closed {
-            // The frames stopped making sense, or the socket closed: read the rest as
-            // a plain stream, where resynchronisation finds any SIP left.
-            if let Some(s) = self.streams.get_mut(&flow) {
-                s.carriage = Carriage::Sip;
-            }
-            used += self.sip_stream(frame, flow, data.get(used..).unwrap_or_default());
-        }
-        used
-    }
-
-    /// Counts bytes skipped on a stream: junk inside a SIP stream is damage, bytes of a
-    /// stream that never carried SIP are plain traffic.
-    fn skipped(&mut self, flow: Flow, len: usize) {
-        if self.streams.get(&flow).is_some_and(|s| s.messages > 0) {
-            self.stats.skipped_stream_bytes += len as u64;
-        } else {
-            self.stats.non_sip_stream_bytes += len as u64;
-        }
-    }
-}
-
-impl<O: Observer> Sink for SipStage<'_, O> {
-    fn datagram(&mut self, frame: FrameRef, flow: Flow, transport: Transport, payload: &[u8]) {
-        match plain_datagram(payload) {
-            Some(Plain::Keepalive) => return self.stats.keepalives += 1,
-            Some(Plain::NotSip) => return self.stats.non_sip_datagrams += 1,
-            None => {}
-        }
-        match datagram_message(payload) {
-            Some(message) => {
-                self.deliver(frame, flow, transport, message, false);
-            }
-            None => self.stats.keepalives += 1,
-        }
-    }
-
-    fn stream(&mut self, frame: FrameRef, flow: Flow, data: &[u8]) -> usize {
-        let carriage = self
-            .streams
-            .get(&flow)
-            .map_or(Carriage::Unknown, |s| s.carriage);
-        match carriage {
-            Carriage::Unknown => match websocket::frame_handshake(data) {
-                HandshakeFrame::NeedMore => 0,
-                HandshakeFrame::Request { len, .. } | HandshakeFrame::Response { len, .. } => {
-                    self.streams.entry(flow).or_default().carriage = Carriage::WebSocket;
-                    self.stats.non_sip_stream_bytes += len as u64;
-                    let len = len.min(data.len());
-                    len + self.stream(frame, flow, data.get(len..).unwrap_or_default())
-                }
-                HandshakeFrame::NotHandshake => {
-                    self.streams.entry(flow).or_default().carriage = Carriage::Sip;
-                    self.sip_stream(frame, flow, data)
-                }
-            },
-            Carriage::Sip => self.sip_stream(frame, flow, data),
-            Carriage::WebSocket => self.websocket_stream(frame, flow, data),
-        }
-    }
-
-    fn stream_gap(&mut self, _frame: FrameRef, flow: Flow) {
-        if self.streams.get(&flow).is_some_and(|s| s.messages > 0) {
-            self.stats.incomplete_stream_messages += 1;
-        }
-    }
-
-    fn stream_end(&mut self, _frame: FrameRef, flow: Flow) {
-        self.streams.remove(&flow);
-    }
-
-    fn payload_cut(&mut self, frame: FrameRef) {
-        self.cut = Some(frame);
-    }
-}
-
-/// A datagram the SIP stage only counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Plain {
-    /// Not SIP: RTP, DNS, ...
-    NotSip,
-    /// Only CRLF keep-alives (RFC 5626 §4.4.1).
-    Keepalive,
-}
-
-/// What a datagram is when it is not SIP, by the cheap first-bytes check that most
-/// datagrams (RTP) fail; `None` when it may be SIP.
-fn plain_datagram(payload: &[u8]) -> Option<Plain> {
-    if looks_like_sip(payload) {
-        return None;
-    }
-    Some(
-        if !payload.is_empty() && payload.iter().all(|b| matches!(b, b'\r' | b'\n')) {
-            Plain::Keepalive
-        } else {
-            Plain::NotSip
-        },
-    )
 }
 
 /// Where the frames come from: one thread merging the inputs, or a reader thread per
 /// input (see [`parallel`]).
 enum Frames {
     Serial(Merge),
-    Parallel(parallel::Parallel),
+    Parallel(parallel::Parallel<PlainUdp>),
 }
 
 impl Frames {
@@ -445,13 +226,6 @@ impl Frames {
             Frames::Parallel(p) => p.into_inputs(),
         }
     }
-}
-
-/// Decodes one frame; the decoder tells the SIP stage when the capture cut a payload
-/// of it ([`Sink::payload_cut`]).
-fn decode<O: Observer>(decoder: &mut Decoder, frame: &Frame<'_>, stage: &mut SipStage<'_, O>) {
-    stage.cut = None;
-    decoder.decode(frame, stage);
 }
 
 /// A transfer with the findings the rules make of its facts.
@@ -475,18 +249,14 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         .try_fold(0u64, |sum, size| size.map(|s| sum.saturating_add(s)));
     // Even one input gains: its reading and the analysis then run side by side.
     let mut frames_in = if options.threads && !inputs.is_empty() {
-        Frames::Parallel(parallel::Parallel::new(inputs))
+        Frames::Parallel(parallel::Parallel::new(inputs, PlainUdp))
     } else {
         Frames::Serial(Merge::new(inputs))
     };
     let mut decoder = Decoder::new(options.limits.clone());
-    let mut stage = SipStage {
+    let mut sip = SipStage::new();
+    let mut stage = Downstream {
         tracker: Tracker::new(options.grace_ns),
-        streams: HashMap::new(),
-        stats: SipStats::default(),
-        problems: Vec::new(),
-        unparsable: Vec::new(),
-        cut: None,
         transfers: Collector::default(),
         zero_ns: 0,
         observer,
@@ -511,7 +281,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
                 Some(frame) => (Some(frame), None),
                 None => break,
             },
-            Frames::Parallel(p) => match p.next() {
+            Frames::Parallel(p) => match p.next_item() {
                 Some(parallel::Item::Frame(frame, plain)) => (Some(frame), Some(plain)),
                 Some(parallel::Item::Plain(plain)) => (None, Some(plain)),
                 None => break,
@@ -521,8 +291,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             frames += plain.frames;
             bytes += plain.bytes;
             decoder.count_udp_datagrams(plain.frames);
-            stage.stats.non_sip_datagrams += plain.not_sip;
-            stage.stats.keepalives += plain.keepalives;
+            sip.count_plain(plain.tally);
             if let Some(latest) = plain.latest_ts {
                 end_ns = Some(end_ns.map_or(latest, |e| e.max(latest)));
             }
@@ -536,7 +305,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             stage.zero_ns = frame.ts_ns;
         }
         end_ns = Some(end_ns.map_or(frame.ts_ns, |e| e.max(frame.ts_ns)));
-        decode(&mut decoder, &frame, &mut stage);
+        sip.decode(&mut decoder, &frame, stage.zero_ns, &mut stage);
         if frames >= next_tick {
             next_tick = frames.saturating_add(PROGRESS_EVERY);
             linker.add_dialogs(stage.tracker.take_finished());
@@ -562,16 +331,16 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             stage.observer.progress(frames_in.bytes_read(), total);
         }
     }
-    decoder.finish(&mut stage);
-    let SipStage {
-        tracker,
+    let Framed {
         stats,
         problems,
         unparsable,
+    } = sip.finish(&mut decoder, stage.zero_ns, &mut stage);
+    let Downstream {
+        tracker,
         transfers: collector,
         observer,
         zero_ns,
-        ..
     } = stage;
     let (rest, dialog_stats) = tracker.finish();
     linker.add_dialogs(rest);

@@ -14,7 +14,11 @@
 //!   records, a corrupt block) is recorded as a [`Damage`] naming file, frame and byte
 //!   offset; the frames before it are still delivered.
 //! - Several inputs are merged by timestamp by [`Merge`] (ring-buffer captures); ties
-//!   keep the order of the files on the command line.
+//!   keep the order of the files on the command line. [`parallel::Parallel`] reads each
+//!   input on a thread of its own and hands on the frames in exactly that order, with
+//!   the frames a caller's [`parallel::SetAside`] takes counted instead of handed on.
+//! - This stage imports no later one (net, sip, ...): what a frame carries is not its
+//!   business.
 //! - No allocation and no copy per frame: records are parsed in place in one read
 //!   window per input (64 KiB growing to 1 MiB; beyond that only for a single record,
 //!   up to [`MAX_RECORD_LEN`]).
@@ -26,6 +30,7 @@
 //! Header Block in their first read (short reads from pipes and gzip).
 
 mod merge;
+pub mod parallel;
 mod pcap;
 mod pcapng;
 pub mod read_ahead;

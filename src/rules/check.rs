@@ -6,9 +6,9 @@ use super::checks::{
     Out, TransferView, flow, framing, policy, refer, referred_by, replaces, subscription,
 };
 use super::{Config, Finding};
-use crate::analysis::MessageProblem;
 use crate::capture::FrameRef;
 use crate::dialog::Dialog;
+use crate::sip::stage::MessageProblem;
 use crate::transfer::record::Collector;
 use crate::transfer::{Transfer, TransferFacts};
 

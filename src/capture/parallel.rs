@@ -1,14 +1,16 @@
 //! Inputs read on threads of their own, merged back into one stream of frames.
 //!
 //! Each input gets a reader thread. It reads the input's frames and sets aside the plain
-//! traffic the pipeline would only count: Ethernet/IPv4/UDP datagrams that are not SIP
-//! (RTP, mostly), recognised by the same stateless checks the decoder and the SIP stage
-//! make ([`Decoder::stateless_udp_payload`], [`super::plain_datagram`]). Every other
-//! frame (SIP, TCP, fragments, tunnels, other link types) is copied into a batch and
-//! sent to the analysis thread, with the counts of the plain frames read before it.
-//! The analysis thread is left with a few per cent of the frames: with one file the
-//! reading and the analysis run on both cores side by side (2 GB: 0.68 s against
-//! 1.02 s on one thread), with several files the reading too is shared.
+//! traffic the pipeline would only count, as the caller's [`SetAside`] decides frame
+//! by frame (the analysis sets aside the UDP datagrams that are not SIP: RTP, mostly).
+//! Every other frame is copied into a batch and sent to the thread that calls
+//! [`Parallel::next_item`], with the counts of the plain frames read before it. That
+//! thread is then left with a few per cent of the frames: with one file the reading and the
+//! analysis run on both cores side by side (2 GB: 0.68 s against 1.02 s on one
+//! thread), with several files the reading too is shared.
+//!
+//! This module knows frames only: what a frame is, and what its tally counts, is the
+//! [`SetAside`]'s business.
 //!
 //! Guarantees:
 //! - The frames handed on come in exactly the order [`crate::capture::Merge`] delivers
@@ -18,24 +20,24 @@
 //!   ordered by (the latest timestamp of their input so far, input index, position).
 //!   Each frame sent carries that key, computed over every frame of its input, the
 //!   plain ones included; the plain frames need no place in the order.
-//! - Memory is bounded: a reader runs ahead by at most [`CHANNEL_BATCHES`] batches of at
-//!   most [`BATCH_BYTES`] (4 MiB of frames sent on: SIP, TCP, ...), fewer when many
-//!   inputs are read at once (16 MiB for all of them up to 32 inputs), and an
+//! - Every frame [`SetAside::set_aside`] refuses is handed on, and every frame it takes
+//!   is counted once in the [`PlainCounts`] before the next frame of its input (or at
+//!   the input's end).
+//! - Memory is bounded: a reader runs ahead by at most `CHANNEL_BATCHES` batches of at
+//!   most `BATCH_BYTES` (4 MiB of frames handed on; plain frames take no room), fewer
+//!   when many inputs are read at once (16 MiB for all of them up to 32 inputs), and an
 //!   input is started only when the merge reaches its first frame or when it is the next
 //!   by first timestamp and a core is free (a ring buffer: the next file is read while
 //!   this one is analysed).
 //! - Nothing is lost: the plain frames' counts, each input's own counts and damage, and
-//!   the bytes read (for progress) all reach the analysis.
+//!   the bytes read (for progress) all reach the caller.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-use crate::capture::{BytesRead, Frame, Input};
-use crate::net::Decoder;
-
-use super::{Plain, plain_datagram};
+use super::{BytesRead, Frame, Input};
 
 /// Frame bytes one batch holds before it is sent.
 const BATCH_BYTES: usize = 256 * 1024;
@@ -51,34 +53,40 @@ const ALL_CHANNELS_BATCHES: usize = 64;
 /// Inputs started before the merge reaches their first frame, at most.
 const STARTED_AHEAD: usize = 1;
 
+/// Decides, on a reader thread, which frames are plain: only counted, never handed on.
+///
+/// Each reader gets a clone of it. The decision must depend on the frame alone, so that
+/// it is the same on every thread.
+pub trait SetAside: Clone + Send + 'static {
+    /// What the caller counts of the plain frames, besides frames, bytes and time.
+    type Tally: Copy + Default + std::fmt::Debug + PartialEq + Eq + Send + 'static;
+
+    /// Whether `frame` is plain; when it is, it is counted in `tally`.
+    fn set_aside(&self, frame: &Frame<'_>, tally: &mut Self::Tally) -> bool;
+}
+
 /// Plain frames an input had since its previous frame that was sent on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PlainCounts {
+pub struct PlainCounts<T> {
     pub frames: u64,
     /// Captured bytes of those frames.
     pub bytes: u64,
-    /// Datagrams that are not SIP.
-    pub not_sip: u64,
-    /// Datagrams holding only CRLF keep-alives.
-    pub keepalives: u64,
+    /// What the [`SetAside`] counted of them.
+    pub tally: T,
     /// The latest timestamp among those frames.
     pub latest_ts: Option<i64>,
 }
 
-impl PlainCounts {
-    fn add(&mut self, ts_ns: i64, bytes: usize, plain: Plain) {
+impl<T> PlainCounts<T> {
+    fn add(&mut self, ts_ns: i64, bytes: usize) {
         self.frames += 1;
         self.bytes += bytes as u64;
         self.latest_ts = Some(self.latest_ts.map_or(ts_ns, |t| t.max(ts_ns)));
-        match plain {
-            Plain::NotSip => self.not_sip += 1,
-            Plain::Keepalive => self.keepalives += 1,
-        }
     }
 }
 
 /// A frame sent on, without its bytes (they are in the batch's `data`).
-struct Sent {
+struct Sent<T> {
     /// Merge key: the latest timestamp of the input up to and including this frame.
     key: i64,
     number: u64,
@@ -86,7 +94,7 @@ struct Sent {
     linktype: u32,
     orig_len: u32,
     len: usize,
-    plain_before: PlainCounts,
+    plain_before: PlainCounts<T>,
     /// Bytes of the input read when this frame was: how far the analysis has got once
     /// it takes this frame (the reader itself runs ahead).
     bytes_read: u64,
@@ -94,15 +102,24 @@ struct Sent {
 
 /// What a reader sends: frames in file order, and after the last frame the counts of
 /// the plain frames that followed it.
-#[derive(Default)]
-struct Batch {
-    frames: Vec<Sent>,
+struct Batch<T> {
+    frames: Vec<Sent<T>>,
     data: Vec<u8>,
     /// Set on the input's last batch.
-    tail: Option<PlainCounts>,
+    tail: Option<PlainCounts<T>>,
 }
 
-impl Batch {
+impl<T> Default for Batch<T> {
+    fn default() -> Self {
+        Batch {
+            frames: Vec::new(),
+            data: Vec::new(),
+            tail: None,
+        }
+    }
+}
+
+impl<T> Batch<T> {
     fn full(&self) -> bool {
         self.frames.len() >= BATCH_FRAMES || self.data.len() >= BATCH_BYTES
     }
@@ -110,31 +127,33 @@ impl Batch {
 
 /// Reads one input into batches: the same code on a reader thread and, when no thread
 /// can be had, on the analysis thread itself.
-struct Reader {
+struct Reader<A> {
     input: Input,
     bytes_read: BytesRead,
     /// The latest timestamp so far: the merge key of the next frame sent on.
     key: i64,
+    set_aside: A,
 }
 
-impl Reader {
-    fn new(input: Input) -> Reader {
+impl<A: SetAside> Reader<A> {
+    fn new(input: Input, set_aside: A) -> Reader<A> {
         Reader {
             bytes_read: input.bytes_read_handle(),
             input,
             key: i64::MIN,
+            set_aside,
         }
     }
 
     /// The next batch of frames the pipeline must decode; at the input's end, one with
     /// the `tail` set.
-    fn next_batch(&mut self) -> Batch {
+    fn next_batch(&mut self) -> Batch<A::Tally> {
         let mut batch = Batch::default();
         let mut plain = PlainCounts::default();
         while let Some(frame) = self.input.next_frame() {
             self.key = self.key.max(frame.ts_ns);
-            if let Some(kind) = Decoder::stateless_udp_payload(&frame).and_then(plain_datagram) {
-                plain.add(frame.ts_ns, frame.data.len(), kind);
+            if self.set_aside.set_aside(&frame, &mut plain.tally) {
+                plain.add(frame.ts_ns, frame.data.len());
                 continue;
             }
             batch.frames.push(Sent {
@@ -158,7 +177,7 @@ impl Reader {
 
     /// Reads the input to its end on a thread of its own, sending every batch; returns
     /// the input, with its counts and damage.
-    fn run(mut self, to_analysis: SyncSender<Batch>) -> Input {
+    fn run(mut self, to_analysis: SyncSender<Batch<A::Tally>>) -> Input {
         loop {
             let batch = self.next_batch();
             let last = batch.tail.is_some();
@@ -171,20 +190,20 @@ impl Reader {
 }
 
 /// Where the batches of an input being read come from.
-enum Batches {
+enum Batches<A: SetAside> {
     Thread {
-        from_reader: Receiver<Batch>,
+        from_reader: Receiver<Batch<A::Tally>>,
         /// Gives the input back at the end (`None` only if the reader never reached
         /// the thread, which then kept it here).
         reader: JoinHandle<Option<Input>>,
     },
     /// No thread could be started: read on the analysis thread, batch by batch.
-    Here(Box<Reader>),
+    Here(Box<Reader<A>>),
 }
 
-impl Batches {
+impl<A: SetAside> Batches<A> {
     /// The next batch; `None` when the reader thread ended without its last batch.
-    fn next(&mut self) -> Option<Batch> {
+    fn next(&mut self) -> Option<Batch<A::Tally>> {
         match self {
             Batches::Thread { from_reader, .. } => from_reader.recv().ok(),
             Batches::Here(reader) => Some(reader.next_batch()),
@@ -217,12 +236,12 @@ impl Batches {
 }
 
 /// Where one input's reading stands.
-enum State {
+enum State<A: SetAside> {
     /// Not started: its first frame is not reached yet.
     Waiting(Input),
     Reading {
-        batches: Batches,
-        batch: Batch,
+        batches: Batches<A>,
+        batch: Batch<A::Tally>,
         /// Next frame of `batch`, and where its bytes start.
         next: usize,
         offset: usize,
@@ -232,8 +251,8 @@ enum State {
     Moving,
 }
 
-struct Source {
-    state: State,
+struct Source<A: SetAside> {
+    state: State<A>,
     /// Capacity of the reader's channel, in batches.
     channel_batches: usize,
     index: u32,
@@ -245,17 +264,17 @@ struct Source {
     reached: bool,
 }
 
-/// What [`Parallel::next`] hands on.
-pub enum Item<'a> {
+/// What [`Parallel::next_item`] hands on.
+pub enum Item<'a, T> {
     /// A frame to decode, and the plain frames its input had before it.
-    Frame(Frame<'a>, PlainCounts),
+    Frame(Frame<'a>, PlainCounts<T>),
     /// Plain frames at the end of an input.
-    Plain(PlainCounts),
+    Plain(PlainCounts<T>),
 }
 
 /// Inputs, each read on a thread of its own, merged by timestamp.
-pub struct Parallel {
-    sources: Vec<Source>,
+pub struct Parallel<A: SetAside> {
+    sources: Vec<Source<A>>,
     /// Merge keys of the next frame of every input being read, or the first timestamp
     /// of an input not started: earliest first, ties by index.
     heads: BinaryHeap<Reverse<(i64, usize)>>,
@@ -272,14 +291,17 @@ pub struct Parallel {
     /// call, once that frame is no longer borrowed.
     refill: Option<usize>,
     delivered: u64,
+    set_aside: A,
 }
 
-impl Parallel {
-    pub fn new(inputs: Vec<Input>) -> Parallel {
+impl<A: SetAside> Parallel<A> {
+    /// Reads `inputs` (in command-line order), setting aside the frames `set_aside`
+    /// takes.
+    pub fn new(inputs: Vec<Input>, set_aside: A) -> Parallel<A> {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let channel_batches =
             (ALL_CHANNELS_BATCHES / inputs.len().max(1)).clamp(2, CHANNEL_BATCHES);
-        let sources: Vec<Source> = inputs
+        let sources: Vec<Source<A>> = inputs
             .into_iter()
             .map(|mut input| Source {
                 index: input.index(),
@@ -311,6 +333,7 @@ impl Parallel {
             spawn: true,
             refill: None,
             delivered: 0,
+            set_aside,
         }
     }
 
@@ -331,7 +354,7 @@ impl Parallel {
     }
 
     /// The next frame in merge order, or the plain frames that ended an input.
-    pub fn next(&mut self) -> Option<Item<'_>> {
+    pub fn next_item(&mut self) -> Option<Item<'_, A::Tally>> {
         if let Some(i) = self.refill.take()
             && let Some(tail) = self.refill_head(i)
         {
@@ -349,7 +372,7 @@ impl Parallel {
             // The merge reached an input's first frame: start its reader unless it was
             // started ahead, then put its first frame's key in place.
             source.reached = true;
-            if !source.start(spawn) {
+            if !source.start(spawn, &self.set_aside) {
                 self.started_ahead = self.started_ahead.saturating_sub(1);
             }
             self.start_ahead();
@@ -392,7 +415,7 @@ impl Parallel {
     /// Puts the key of input `i`'s next frame on the heap, waiting for its reader when
     /// the batch in hand is used up. At the input's end, returns the plain frames that
     /// followed its last frame.
-    fn refill_head(&mut self, i: usize) -> Option<PlainCounts> {
+    fn refill_head(&mut self, i: usize) -> Option<PlainCounts<A::Tally>> {
         loop {
             let source = self.sources.get_mut(i)?;
             let State::Reading {
@@ -451,7 +474,7 @@ impl Parallel {
             self.next_start += 1;
             if let Some(source) = self.sources.get_mut(i)
                 && !source.reached
-                && source.start(self.spawn)
+                && source.start(self.spawn, &self.set_aside)
             {
                 self.started_ahead += 1;
             }
@@ -473,14 +496,14 @@ impl Parallel {
     }
 }
 
-impl Source {
+impl<A: SetAside> Source<A> {
     /// Starts reading on a thread of its own (on this one when no thread can be had,
     /// or `threads` is false); false if it was started already.
-    fn start(&mut self, threads: bool) -> bool {
+    fn start(&mut self, threads: bool, set_aside: &A) -> bool {
         match std::mem::replace(&mut self.state, State::Moving) {
             State::Waiting(input) if !threads => {
                 self.state = State::Reading {
-                    batches: Batches::Here(Box::new(Reader::new(input))),
+                    batches: Batches::Here(Box::new(Reader::new(input, set_aside.clone()))),
                     batch: Batch::default(),
                     next: 0,
                     offset: 0,
@@ -488,10 +511,10 @@ impl Source {
                 true
             }
             State::Waiting(input) => {
-                let reader = Reader::new(input);
+                let reader = Reader::new(input, set_aside.clone());
                 // The reader is handed over only once the thread runs, so a thread that
                 // cannot be started loses nothing.
-                let (hand_over, take_over) = sync_channel::<Reader>(1);
+                let (hand_over, take_over) = sync_channel::<Reader<A>>(1);
                 let (to_analysis, from_reader) = sync_channel(self.channel_batches);
                 let thread = std::thread::Builder::new()
                     .name(format!("read input {}", self.index))
@@ -599,10 +622,35 @@ mod tests {
             .collect()
     }
 
+    /// Where the UDP payload starts in the frames of [`udp`]: Ethernet II, IPv4
+    /// without options, UDP.
+    const UDP_PAYLOAD: usize = 14 + 20 + 8;
+
+    /// What the test sets aside: the RTP-like datagrams and the keep-alives, told
+    /// apart by their first bytes (this module knows no protocol).
+    #[derive(Clone)]
+    struct RtpAndKeepalives;
+
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    struct Tally {
+        rtp: u64,
+        keepalives: u64,
+    }
+
+    impl SetAside for RtpAndKeepalives {
+        type Tally = Tally;
+        fn set_aside(&self, frame: &Frame<'_>, tally: &mut Tally) -> bool {
+            match frame.data.get(UDP_PAYLOAD..) {
+                Some([0x80, ..]) => tally.rtp += 1,
+                Some(b"\r\n\r\n") => tally.keepalives += 1,
+                _ => return false,
+            }
+            true
+        }
+    }
+
     fn is_plain(frame: &Frame<'_>) -> bool {
-        Decoder::stateless_udp_payload(frame)
-            .and_then(plain_datagram)
-            .is_some()
+        RtpAndKeepalives.set_aside(frame, &mut Tally::default())
     }
 
     /// (file, frame number) of every frame decoded, and the number of frames in all.
@@ -626,20 +674,24 @@ mod tests {
     }
 
     fn parallel_with(files: &[Vec<u8>], spawn: bool) -> (Vec<(u32, u64)>, u64) {
-        let mut p = Parallel::new(inputs(files));
+        let mut p = Parallel::new(inputs(files), RtpAndKeepalives);
         p.spawn = spawn;
         let (mut order, mut all) = (Vec::new(), 0);
         let mut last_seq = 0;
-        while let Some(item) = p.next() {
+        while let Some(item) = p.next_item() {
             match item {
                 Item::Frame(frame, plain) => {
                     assert!(frame.seq > last_seq, "seq goes up");
                     last_seq = frame.seq;
                     assert!(!is_plain(&frame));
+                    assert_eq!(plain.frames, plain.tally.rtp + plain.tally.keepalives);
                     all += plain.frames + 1;
                     order.push((frame.file, frame.number));
                 }
-                Item::Plain(plain) => all += plain.frames,
+                Item::Plain(plain) => {
+                    assert_eq!(plain.frames, plain.tally.rtp + plain.tally.keepalives);
+                    all += plain.frames;
+                }
             }
         }
         let read: u64 = p.into_inputs().iter().map(|i| i.stats().frames).sum();
