@@ -66,6 +66,9 @@ pub enum Ending {
     Final,
     /// An in-dialog request got 481 or 408, which ends the dialog (RFC 3261 §12.2.1.2).
     Error,
+    /// The INVITE got no response at all while the capture went on for Timer B
+    /// (64*T1 = 32 s, RFC 3261 §17.1.1.2): its transaction timed out.
+    Timeout,
 }
 
 /// A change of media direction seen in an SDP offer (RFC 3264 §8.4): hold or resume.

@@ -14,7 +14,9 @@
 //! - Hold and resume are read from SDP offers in re-INVITEs and UPDATEs (RFC 3264 §8.4).
 //! - Memory follows the live calls: a Call-ID whose dialogs have all ended leaves the
 //!   tracker after a grace time of capture time (to catch late retransmissions), and
-//!   its dialogs move to the finished list.
+//!   its dialogs move to the finished list. An INVITE that got no response at all
+//!   counts as ended once the capture went on for Timer B (64*T1 = 32 s, RFC 3261
+//!   §17.1.1.2) without one: scanner traffic does not pile up.
 
 mod call;
 
@@ -23,8 +25,8 @@ pub use call::{Answer, Dialog, DialogState, Ending, MediaChange, Party, Request,
 use crate::capture::FrameRef;
 use crate::net::{Flow, Transport};
 use crate::sip::{Message, Method, NameAddr, sdp};
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet, VecDeque};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 
 /// How long an ended Call-ID stays, in capture time: RFC 3261 Timer J/K (64*T1, 32 s)
@@ -69,6 +71,9 @@ struct Leg {
     cancelled: Option<FrameRef>,
     /// The last final response was a 401/407 challenge.
     challenged: bool,
+    /// Some response to the initial INVITE was seen (a provisional one stops Timer B,
+    /// RFC 3261 §17.1.1.2).
+    responded: bool,
     /// Never empty: the first dialog is created with the leg.
     dialogs: Vec<Dialog>,
 }
@@ -82,18 +87,54 @@ struct CallId {
 }
 
 impl CallId {
-    fn all_ended(&self) -> bool {
+    /// Whether nothing more can happen to the Call-ID's calls: every dialog ended, or
+    /// its INVITE never got a response (it times out when the Call-ID stays quiet).
+    fn settled(&self) -> bool {
         self.legs.iter().all(|leg| {
-            leg.dialogs
-                .iter()
-                .all(|d| d.state == DialogState::Terminated)
+            !leg.responded
+                || leg
+                    .dialogs
+                    .iter()
+                    .all(|d| d.state == DialogState::Terminated)
         })
     }
+
+    /// Ends the dialogs whose INVITE never got a response: Timer B fired.
+    fn time_out(&mut self) {
+        for leg in self.legs.iter_mut().filter(|l| !l.responded) {
+            for d in leg.dialogs.iter_mut() {
+                if d.state != DialogState::Terminated {
+                    d.state = DialogState::Terminated;
+                    d.ending = Some(Ending::Timeout);
+                }
+            }
+        }
+    }
+}
+
+/// What is kept of a Call-ID that carries no INVITE dialog.
+struct Outside {
+    last_ts: i64,
+    /// Fingerprints of its messages (the first few), for retransmissions.
+    seen: Vec<u64>,
+}
+
+/// Fingerprints kept per Call-ID without an INVITE dialog (a SUBSCRIBE dialog may
+/// carry many NOTIFYs; beyond these, retransmissions go uncounted there).
+const MAX_OUTSIDE_FINGERPRINTS: usize = 64;
+
+/// A Call-ID's key among those without an INVITE dialog.
+fn call_key(call_id: &[u8]) -> u64 {
+    std::hash::BuildHasher::hash_one(&foldhash::fast::FixedState::default(), call_id)
 }
 
 /// Builds dialogs from a stream of SIP messages.
 pub struct Tracker {
     calls: HashMap<Box<[u8]>, CallId>,
+    /// Call-IDs without an INVITE dialog, by a hash of the Call-ID.
+    outside: HashMap<u64, Outside>,
+    /// When to look at those again: released once quiet for the grace time.
+    release_outside: VecDeque<(i64, u64)>,
     /// Call-IDs to look at again at a capture time: released if ended and quiet by then.
     release: VecDeque<(i64, Box<[u8]>)>,
     finished: Vec<Dialog>,
@@ -111,6 +152,8 @@ impl Tracker {
     pub fn new(grace_ns: i64) -> Tracker {
         Tracker {
             calls: HashMap::new(),
+            outside: HashMap::new(),
+            release_outside: VecDeque::new(),
             release: VecDeque::new(),
             finished: Vec::new(),
             grace_ns,
@@ -126,6 +169,7 @@ impl Tracker {
     /// time).
     pub fn is_live(&self, call_id: &str) -> bool {
         self.calls.contains_key(call_id.as_bytes())
+            || self.outside.contains_key(&call_key(call_id.as_bytes()))
     }
 
     /// Dialogs released so far (ended and past the grace time), oldest first. The caller
@@ -163,42 +207,107 @@ impl Tracker {
             self.stats.without_call_id += 1;
             return;
         };
-        if !self.calls.contains_key(call_id) {
-            self.calls.insert(
-                call_id.into(),
-                CallId {
-                    legs: Vec::new(),
-                    seen: HashSet::new(),
-                    last_ts: now,
-                },
-            );
-            self.stats.peak_call_ids = self.stats.peak_call_ids.max(self.calls.len() as u64);
-            // Call-IDs that never carry an INVITE (REGISTER, OPTIONS) are released when quiet.
-            self.release
-                .push_back((now.saturating_add(self.grace_ns), call_id.into()));
+        let fingerprint = fingerprint(seen);
+        if !self.calls.contains_key(call_id) && !self.call_outside(call_id, seen, fingerprint) {
+            return;
         }
         let Some(call) = self.calls.get_mut(call_id) else {
             return;
         };
         call.last_ts = call.last_ts.max(now);
-        let retransmission = !call.seen.insert(fingerprint(seen));
+        let retransmission = !call.seen.insert(fingerprint);
         if retransmission {
             self.stats.retransmissions += 1;
         }
-        let was_ended = call.all_ended() && !call.legs.is_empty();
+        let was_ended = call.settled() && !call.legs.is_empty();
         let outcome = apply(call, call_id, seen, retransmission, &mut self.stats);
         if !outcome {
             self.stats.outside_dialogs += 1;
         }
-        if !was_ended && call.all_ended() && !call.legs.is_empty() {
+        if !was_ended && call.settled() && !call.legs.is_empty() {
             self.release
                 .push_back((now.saturating_add(self.grace_ns), call_id.into()));
         }
     }
 
+    /// A message of a Call-ID that holds no INVITE dialog. Returns true when it starts
+    /// one: the Call-ID is then held in full. Otherwise (REGISTER, OPTIONS, SUBSCRIBE,
+    /// a REFER outside a dialog, ...) only its last time and the fingerprints of its
+    /// messages are kept, for retransmissions and [`Tracker::is_live`].
+    fn call_outside(&mut self, call_id: &[u8], seen: &Observed<'_, '_>, fingerprint: u64) -> bool {
+        let now = seen.frame.ts_ns;
+        let key = call_key(call_id);
+        let mut call = CallId {
+            legs: Vec::new(),
+            seen: HashSet::new(),
+            last_ts: now,
+        };
+        let known = self.outside.get(&key);
+        let retransmission = known.is_some_and(|o| o.seen.contains(&fingerprint));
+        // Whether the message starts an INVITE dialog: tried on an empty Call-ID.
+        let mut probe = DialogStats::default();
+        if apply(&mut call, call_id, seen, retransmission, &mut probe) && !call.legs.is_empty() {
+            if let Some(o) = self.outside.remove(&key) {
+                call.seen.extend(o.seen);
+            }
+            call.legs.clear();
+            self.calls.insert(call_id.into(), call);
+            self.stats.peak_call_ids = self.stats.peak_call_ids.max(self.held() as u64);
+            return true;
+        }
+        self.stats.outside_dialogs += 1;
+        if retransmission {
+            self.stats.retransmissions += 1;
+        }
+        match self.outside.get_mut(&key) {
+            Some(o) => {
+                o.last_ts = o.last_ts.max(now);
+                if !retransmission && o.seen.len() < MAX_OUTSIDE_FINGERPRINTS {
+                    o.seen.push(fingerprint);
+                }
+            }
+            None => {
+                self.outside.insert(
+                    key,
+                    Outside {
+                        last_ts: now,
+                        seen: vec![fingerprint],
+                    },
+                );
+                self.stats.peak_call_ids = self.stats.peak_call_ids.max(self.held() as u64);
+                self.release_outside
+                    .push_back((now.saturating_add(self.grace_ns), key));
+            }
+        }
+        false
+    }
+
+    /// Call-IDs held: with calls, and without.
+    fn held(&self) -> usize {
+        self.calls.len() + self.outside.len()
+    }
+
     /// Releases the Call-IDs whose dialogs have all ended and that stayed quiet for the
     /// grace time.
     fn release_due(&mut self, now: i64) {
+        while let Some(&(due, key)) = self.release_outside.front() {
+            if due > now {
+                break;
+            }
+            self.release_outside.pop_front();
+            let quiet_until = self
+                .outside
+                .get(&key)
+                .map(|o| o.last_ts.saturating_add(self.grace_ns));
+            match quiet_until {
+                Some(until) if until > now => self.release_outside.push_back((until, key)),
+                Some(_) => {
+                    self.outside.remove(&key);
+                    self.stats.released_early += 1;
+                }
+                None => {}
+            }
+        }
         while let Some((due, _)) = self.release.front() {
             if *due > now {
                 break;
@@ -209,7 +318,7 @@ impl Tracker {
             let Some(call) = self.calls.get(&key) else {
                 continue;
             };
-            if !call.all_ended() {
+            if !call.settled() {
                 // Still up: looked at again when it ends.
                 continue;
             }
@@ -218,8 +327,9 @@ impl Tracker {
                 self.release.push_back((quiet_until, key));
                 continue;
             }
-            if let Some(call) = self.calls.remove(&key) {
+            if let Some(mut call) = self.calls.remove(&key) {
                 self.stats.released_early += 1;
+                call.time_out();
                 for leg in call.legs {
                     self.finished.extend(leg.dialogs);
                 }
@@ -232,9 +342,9 @@ impl Tracker {
 /// branch, CSeq), the same message in it (method or status, to-tag), on the same hop.
 fn fingerprint(seen: &Observed<'_, '_>) -> u64 {
     let msg = seen.message;
-    let mut h = DefaultHasher::new();
+    let mut h = std::hash::BuildHasher::build_hasher(&foldhash::fast::FixedState::default());
     seen.flow.hash(&mut h);
-    if let Some(via) = msg.vias().first() {
+    if let Some(via) = msg.top_via() {
         via.branch.hash(&mut h);
         via.host.hash(&mut h);
     }
@@ -381,6 +491,7 @@ fn apply(
                         invite_cseq: seq,
                         cancelled: None,
                         challenged: false,
+                        responded: false,
                         dialogs: vec![dialog],
                     });
                     let Some(leg) = call.legs.last_mut() else {
@@ -458,6 +569,7 @@ fn apply(
                     invite_cseq: seq,
                     cancelled: None,
                     challenged: false,
+                    responded: true,
                     dialogs: vec![dialog],
                 });
             }
@@ -468,6 +580,7 @@ fn apply(
                 // A response to a re-INVITE.
                 return in_dialog(call, call_id, seen, retransmission, stats);
             }
+            leg.responded = true;
             invite_response(leg, seen, status, to_tag, retransmission, stats);
             true
         }
@@ -650,6 +763,7 @@ fn in_dialog(
                 invite_cseq: 0,
                 cancelled: None,
                 challenged: false,
+                responded: true,
                 dialogs: vec![d],
             });
             let Some(d) = call.legs.last_mut().and_then(|l| l.dialogs.first_mut()) else {
@@ -888,6 +1002,64 @@ Content-Length: 0
 
 "
         )
+    }
+
+    /// An OPTIONS in a Call-ID of its own: something else happening later in the
+    /// capture.
+    fn options(call_id: &str) -> String {
+        format!(
+            "OPTIONS sip:bob@10.0.0.2 SIP/2.0
+Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK-{call_id}
+From: <sip:monitor@10.0.0.9>;tag=m1
+To: <sip:bob@10.0.0.2>
+Call-ID: {call_id}
+CSeq: 1 OPTIONS
+Content-Length: 0
+
+"
+        )
+    }
+
+    #[test]
+    fn an_invite_without_any_response_times_out_and_leaves_memory() {
+        let mut s = Script::new();
+        s.send(ALICE, BOB, &request("INVITE", 1, "z9hG4bK-1", None, ""));
+        // 40 s of other traffic: Timer B (32 s) has fired for the INVITE.
+        for i in 0..40 {
+            s.send(PROXY, BOB, &options(&format!("o{i}")));
+        }
+        assert!(
+            !s.tracker.is_live("call-1@10.0.0.1"),
+            "let go after Timer B"
+        );
+        let finished = s.tracker.take_finished();
+        let d = finished
+            .iter()
+            .find(|d| d.call_id == "call-1@10.0.0.1")
+            .expect("the call is in the finished list");
+        assert_eq!(d.answer, Answer::Pending);
+        assert_eq!(d.state, DialogState::Terminated);
+        assert_eq!(d.ending, Some(Ending::Timeout));
+    }
+
+    #[test]
+    fn a_provisional_response_stops_timer_b() {
+        let mut s = Script::new();
+        s.send(ALICE, BOB, &request("INVITE", 1, "z9hG4bK-1", None, ""))
+            .send(
+                BOB,
+                ALICE,
+                &response("180 Ringing", "INVITE", 1, "z9hG4bK-1", Some("b1")),
+            );
+        for i in 0..40 {
+            s.send(PROXY, BOB, &options(&format!("o{i}")));
+        }
+        assert!(s.tracker.is_live("call-1@10.0.0.1"), "still ringing");
+        let d = s
+            .dialogs()
+            .into_iter()
+            .find(|d| d.call_id == "call-1@10.0.0.1");
+        assert_eq!(d.map(|d| d.state), Some(DialogState::Early));
     }
 
     #[test]

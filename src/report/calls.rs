@@ -23,6 +23,7 @@ pub fn state_text(d: &Dialog) -> String {
         Answer::Rejected => format!("rejected {}", status(d)),
         Answer::Cancelled => "cancelled".to_string(),
         Answer::Pending => match d.state {
+            _ if d.ending == Some(Ending::Timeout) => "no response (timed out)".to_string(),
             DialogState::Early => "ringing at end of capture".to_string(),
             _ => "no answer at end of capture".to_string(),
         },

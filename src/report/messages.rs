@@ -118,6 +118,9 @@ impl<W: Write> TextLines<W> {
 }
 
 impl<W: Write> Observer for TextLines<W> {
+    fn lists_calls(&self) -> bool {
+        false
+    }
     fn message(&mut self, found: &Found<'_, '_>) {
         if self.error.is_some() {
             return;
@@ -204,6 +207,9 @@ impl<W: Write> JsonStream<W> {
 }
 
 impl<W: Write> Observer for JsonStream<W> {
+    fn lists_calls(&self) -> bool {
+        false
+    }
     fn message(&mut self, found: &Found<'_, '_>) {
         if self.error.is_some() {
             return;
@@ -237,6 +243,9 @@ impl<W: Write> JsonLines<W> {
 }
 
 impl<W: Write> Observer for JsonLines<W> {
+    fn lists_calls(&self) -> bool {
+        false
+    }
     fn message(&mut self, found: &Found<'_, '_>) {
         if self.error.is_some() {
             return;

@@ -91,6 +91,9 @@ impl<O: Observer> Observer for Progress<O> {
     fn streams_transfers(&self) -> bool {
         self.inner.streams_transfers()
     }
+    fn lists_calls(&self) -> bool {
+        self.inner.lists_calls()
+    }
     fn transfer(&mut self, zero_ns: i64, transfer: &Transfer) {
         self.inner.transfer(zero_ns, transfer);
     }

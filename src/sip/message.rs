@@ -159,6 +159,17 @@ pub struct Message<'a> {
     headers: Vec<Header<'a>>,
     body: &'a [u8],
     problems: Vec<Problem>,
+    /// The headers every later stage reads of every message, parsed once.
+    common: Common<'a>,
+}
+
+/// Call-ID, From, To and CSeq, parsed once when the message is.
+#[derive(Clone, Copy, Debug, Default)]
+struct Common<'a> {
+    call_id: Option<&'a [u8]>,
+    from: Option<NameAddr<'a>>,
+    to: Option<NameAddr<'a>>,
+    cseq: Option<CSeq<'a>>,
 }
 
 impl<'a> Message<'a> {
@@ -189,6 +200,16 @@ impl<'a> Message<'a> {
             headers,
             body,
             problems: parser.problems,
+            common: Common::default(),
+        };
+        message.common = Common {
+            call_id: message
+                .value(HeaderName::CallId)
+                .map(trim)
+                .filter(|v| !v.is_empty()),
+            from: message.value(HeaderName::From).and_then(NameAddr::parse),
+            to: message.value(HeaderName::To).and_then(NameAddr::parse),
+            cseq: message.value(HeaderName::CSeq).and_then(CSeq::parse),
         };
         message.check_mandatory();
         Ok(message)
@@ -256,18 +277,16 @@ impl<'a> Message<'a> {
     }
 
     pub fn call_id(&self) -> Option<&'a [u8]> {
-        self.value(HeaderName::CallId)
-            .map(trim)
-            .filter(|v| !v.is_empty())
+        self.common.call_id
     }
     pub fn from(&self) -> Option<NameAddr<'a>> {
-        self.value(HeaderName::From).and_then(NameAddr::parse)
+        self.common.from
     }
     pub fn to(&self) -> Option<NameAddr<'a>> {
-        self.value(HeaderName::To).and_then(NameAddr::parse)
+        self.common.to
     }
     pub fn cseq(&self) -> Option<CSeq<'a>> {
-        self.value(HeaderName::CSeq).and_then(CSeq::parse)
+        self.common.cseq
     }
     /// Every Via hop in order, topmost first (several per header line are split).
     /// Hops that cannot be read are left out.
@@ -279,6 +298,11 @@ impl<'a> Message<'a> {
     /// The topmost Via hop, without allocating.
     pub fn top_via(&self) -> Option<Via<'a>> {
         self.values(HeaderName::Via).next().and_then(Via::parse)
+    }
+    /// The bottom Via hop (the one the originating UA set), without allocating; the
+    /// last hop that can be read, as [`Message::vias`] would give it.
+    pub fn bottom_via(&self) -> Option<Via<'a>> {
+        self.values(HeaderName::Via).filter_map(Via::parse).last()
     }
     /// The first Contact.
     pub fn contact(&self) -> Option<NameAddr<'a>> {

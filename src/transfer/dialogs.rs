@@ -1,7 +1,7 @@
 //! The finished dialogs the linker may still need, indexed by what transfers look them
 //! up by: Call-ID, and the user and host of each party. Lookups never scan the list.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use super::record::Aor;
 use crate::dialog::Dialog;

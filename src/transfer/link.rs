@@ -18,7 +18,8 @@
 //! The result depends only on the capture, not on how often [`Linker::advance`] runs:
 //! every decision is made on what lies within a fixed window of capture time.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::{BTreeMap, VecDeque};
 
 use super::TransferFacts;
 use super::build::{self, Sources, final_response, original_call_id, target_address, transferee};

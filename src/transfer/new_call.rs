@@ -24,7 +24,7 @@ pub(super) fn find(
     transferee: &Role,
     limit: Option<FrameRef>,
     collector: &Collector,
-    used: &std::collections::HashSet<usize>,
+    used: &foldhash::HashSet<usize>,
 ) -> Option<(usize, Vec<&'static str>)> {
     let req = &r.request;
     let refer_frame = req.first_frame();

@@ -12,7 +12,8 @@
 //!   the linker lets it go, and INVITE records go once no pending REFER can use them.
 //!   NOTIFYs of a subscription whose REFER the capture lacks are counted, not kept.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use foldhash::HashMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 
 use crate::capture::FrameRef;
@@ -261,14 +262,13 @@ pub enum Clue {
 
 /// Identity of a request across hops and retransmissions: Call-ID, From tag, CSeq,
 /// method and the branch of the bottom Via, which the originating UA set and proxies
-/// keep (RFC 3261 §16.6 step 8 adds Vias on top).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// keep (RFC 3261 §16.6 step 8 adds Vias on top). Kept as a 64-bit digest of those
+/// fields, so that looking up a response allocates nothing; the hasher's seed is random
+/// per run, so a capture cannot be crafted to make two requests collide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Key {
-    call_id: Box<[u8]>,
-    from_tag: Box<[u8]>,
-    cseq: u32,
+    digest: u64,
     method: RecordKind,
-    origin_branch: Box<[u8]>,
 }
 
 /// The requests the transfer stage records.
@@ -324,6 +324,8 @@ pub struct Collector {
     pub stray_replaces: Vec<StrayReplaces>,
     /// Each request's record.
     index: HashMap<Key, Slot>,
+    /// The seed of request digests ([`Key`]).
+    seed: foldhash::fast::RandomState,
     /// The clues that unresolved REFERs wait for, with how many wait for each: only an
     /// INVITE that shows one is recorded.
     wanted: HashMap<Clue, u32>,
@@ -331,16 +333,22 @@ pub struct Collector {
     pub orphan_notifies: u64,
 }
 
-fn key(msg: &Message<'_>, method: RecordKind) -> Option<Key> {
+fn key(msg: &Message<'_>, method: RecordKind, seed: &foldhash::fast::RandomState) -> Option<Key> {
+    use std::hash::{BuildHasher, Hash, Hasher};
     let cseq = msg.cseq()?;
-    let vias = msg.vias();
-    let origin = vias.last().and_then(|v| v.branch).unwrap_or_default();
+    let origin = msg.bottom_via().and_then(|v| v.branch).unwrap_or_default();
+    let mut h = seed.build_hasher();
+    msg.call_id()?.hash(&mut h);
+    msg.from()
+        .and_then(|f| f.tag())
+        .unwrap_or_default()
+        .hash(&mut h);
+    cseq.seq.hash(&mut h);
+    method.hash(&mut h);
+    origin.hash(&mut h);
     Some(Key {
-        call_id: msg.call_id()?.into(),
-        from_tag: msg.from().and_then(|f| f.tag()).unwrap_or_default().into(),
-        cseq: cseq.seq,
+        digest: h.finish(),
         method,
-        origin_branch: origin.into(),
     })
 }
 
@@ -509,7 +517,7 @@ impl Collector {
         let Some(method) = method else {
             return;
         };
-        let Some(key) = key(msg, method) else {
+        let Some(key) = key(msg, method, &self.seed) else {
             return;
         };
         if msg.is_request() {
@@ -591,7 +599,7 @@ impl Collector {
                 )
             }),
             notifies: Vec::new(),
-            key: key.clone(),
+            key,
             clues: Vec::new(),
         };
         let mut record = record;
@@ -625,7 +633,7 @@ impl Collector {
             content_type: msg.content_type().map(|c| text(c).to_ascii_lowercase()),
             sipfrag_status: sipfrag.and_then(|s| s.status),
             sipfrag_line: sipfrag.map(|s| text(s.first_line)),
-            key: key.clone(),
+            key,
         };
         // The subscription: the transferee sends its NOTIFYs to the transferor's tag.
         let side = (
@@ -673,7 +681,7 @@ impl Collector {
             request_aor: msg.request_uri().map(|u| Aor::of(&u)),
             replaces: msg.replaces(),
             referred_by: msg.referred_by().as_ref().map(party),
-            key: key.clone(),
+            key,
         };
         let clues = record.clues();
         if !clues.iter().any(|c| self.wanted.contains_key(c)) {
