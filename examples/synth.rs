@@ -108,6 +108,10 @@ pub struct Args {
     /// (an INVITE nobody answers, as a scanner sends)
     #[arg(long, value_enum, default_value_t = Shape::Calls)]
     shape: Shape,
+    /// The first scenario is a failed blind transfer whose original call stays up to
+    /// the end of the file (for the streaming test: it must hold back no other transfer)
+    #[arg(long)]
+    stuck_transfer: bool,
 }
 
 /// What each scenario slot runs (`--shape`).
@@ -272,6 +276,8 @@ struct TransferTruth {
     refer_call_id: String,
     refer_frame: Option<u64>,
     final_status: Option<u16>,
+    /// The transferee's new call (its index in the calls), once placed.
+    new_call: Option<usize>,
 }
 
 #[derive(Default)]
@@ -321,7 +327,13 @@ impl Truth {
             .into_iter()
             .filter_map(|t| {
                 let frame = t.refer_frame?;
-                let (outcome, status) = match t.final_status {
+                // The final NOTIFY tells the outcome; when the file ends before it, the
+                // new call's own final response does, if the file holds it.
+                let new_call_final = t
+                    .new_call
+                    .and_then(|c| self.calls.get(c))
+                    .and_then(|&(_, status)| status);
+                let (outcome, status) = match t.final_status.or(new_call_final) {
                     Some(200) => ("completed", None),
                     Some(status) => ("failed", Some(status)),
                     None => ("unknown", None),
@@ -917,6 +929,10 @@ struct Generator {
     fragment_share: f64,
     no_media: bool,
     shape: Shape,
+    /// `--stuck-transfer`, until the first scenario took it.
+    stuck_transfer: bool,
+    /// The failed transfer being made keeps its call up (no BYE).
+    stuck: bool,
 }
 
 impl Generator {
@@ -1242,7 +1258,12 @@ impl Generator {
         let mut s = Script::default();
         let mut rtp = Vec::new();
         let roll = self.rng.next_u64() as f64 / u64::MAX as f64;
-        let end = if self.shape == Shape::PendingRefers {
+        let end = if std::mem::take(&mut self.stuck_transfer) {
+            self.stuck = true;
+            let end = self.blind_transfer(&mut s, &mut rtp, t, Some(486));
+            self.stuck = false;
+            end
+        } else if self.shape == Shape::PendingRefers {
             self.pending_refer(&mut s, t)
         } else if self.shape == Shape::UnansweredInvites {
             self.unanswered_invite(&mut s, t)
@@ -1379,6 +1400,7 @@ impl Generator {
             refer_call_id: leg.call_id.clone(),
             refer_frame: None,
             final_status: None,
+            new_call: None,
         });
         self.truth.transfers.len() - 1
     }
@@ -1445,6 +1467,7 @@ impl Generator {
         );
         let t = self.notify(s, &mut original, t + ms(20), 100, None);
         let mut new_call = self.leg(s, a, c, false);
+        self.truth.transfers[transfer].new_call = Some(new_call.call);
         let referred_by = format!("Referred-By: <{}>\r\n", b.uri());
         let answer = match fail {
             Some(status) => Answer::Reject(status),
@@ -1473,6 +1496,10 @@ impl Generator {
         } else {
             // Transfer failed: A and B keep talking, then hang up.
             let end_at = t + self.talk_time() / 2;
+            if self.stuck {
+                // ... or talk on past the end of the file.
+                return end_at;
+            }
             self.media(rtp, &original, answered_at, end_at);
             let caller_hangs_up = self.rng.chance(0.5);
             self.hang_up(s, &mut original, end_at, caller_hangs_up)
@@ -1522,6 +1549,7 @@ impl Generator {
         );
         let t = self.notify(s, &mut original, t + ms(20), 100, None);
         let mut new_call = self.leg(s, a, c, false);
+        self.truth.transfers[transfer].new_call = Some(new_call.call);
         let extra = format!("Replaces: {replaces}\r\nReferred-By: <{}>\r\n", b.uri());
         let (t, _) = self.invite(
             s,
@@ -1814,6 +1842,8 @@ pub fn run(args: &Args) -> std::io::Result<()> {
         fragment_share: args.fragment_share,
         no_media: args.no_media,
         shape: args.shape,
+        stuck_transfer: args.stuck_transfer,
+        stuck: false,
     };
     let mut scheduler = Scheduler {
         heap: BinaryHeap::new(),

@@ -121,12 +121,15 @@ fn every_call_and_transfer_of_a_generated_capture() {
     let _ = std::fs::remove_dir_all(pcap.parent().expect("dir"));
 }
 
-/// Records when each transfer was streamed, in bytes read so far.
+/// Records when each transfer was streamed, in bytes read so far and in progress
+/// reports so far.
 #[derive(Default)]
 struct Stream {
     read: u64,
     total: u64,
+    ticks: u64,
     streamed: Vec<(u64, Transfer)>,
+    streamed_at_tick: Vec<u64>,
 }
 
 impl Observer for Stream {
@@ -135,10 +138,12 @@ impl Observer for Stream {
     }
     fn transfer(&mut self, _zero_ns: i64, transfer: &Transfer) {
         self.streamed.push((self.read, transfer.clone()));
+        self.streamed_at_tick.push(self.ticks);
     }
     fn progress(&mut self, read: u64, total: Option<u64>) {
         self.read = read;
         self.total = total.unwrap_or_default();
+        self.ticks += 1;
     }
 }
 
@@ -179,6 +184,106 @@ fn transfers_stream_before_the_end_and_match_the_final_result() {
         stream.total
     );
     // Transfers stream as they finish, each with its id (its place in REFER order).
+    let mut streamed: Vec<&Transfer> = stream.streamed.iter().map(|(_, t)| t).collect();
+    streamed.sort_by_key(|t| t.id);
+    for (s, t) in streamed.iter().zip(&a.transfers) {
+        assert_eq!(format!("{s:?}"), format!("{t:?}"), "streamed = final");
+    }
+    let _ = std::fs::remove_dir_all(pcap.parent().expect("dir"));
+}
+
+#[test]
+fn thousands_of_transfers_in_a_sip_only_capture_match_the_ground_truth() {
+    // A busy PBX filtered on the SIP ports: no RTP, two thousand calls up at once,
+    // most scenarios transfers. Linking is by index, so this takes no longer per
+    // transfer than a small capture does.
+    let (pcap, truth) = generate(
+        "sip-only",
+        &[
+            "--bytes",
+            "40M",
+            "--seed",
+            "5",
+            "--no-media",
+            "--concurrent-calls",
+            "2000",
+            "--transfer-share",
+            "0.6",
+            "--min-duration",
+            "2",
+            "--max-duration",
+            "10",
+            "--keepalive-interval",
+            "0",
+        ],
+    );
+    let a = analyse(&pcap, &mut Quiet);
+    assert!(
+        a.transfers.len() >= 2000,
+        "thousands of transfers: {}",
+        a.transfers.len()
+    );
+    check_against_truth(&a, &truth);
+    let _ = std::fs::remove_dir_all(pcap.parent().expect("dir"));
+}
+
+#[test]
+fn a_transfer_whose_call_stays_up_holds_back_no_other() {
+    // The first scenario is a failed transfer whose original call stays up past the
+    // end of the file: its transfer can change until then. Every later transfer must
+    // still stream as soon as it is over.
+    let (pcap, truth) = generate(
+        "stuck",
+        &[
+            "--bytes",
+            "40M",
+            "--seed",
+            "3",
+            "--no-media",
+            "--concurrent-calls",
+            "20",
+            "--transfer-share",
+            "0.4",
+            "--min-duration",
+            "5",
+            "--max-duration",
+            "20",
+            "--stuck-transfer",
+        ],
+    );
+    let a = analyse(&pcap, &mut Quiet);
+    check_against_truth(&a, &truth);
+    // The stuck transfer: failed, and its original call never released.
+    let stuck = a
+        .transfers
+        .iter()
+        .find(|t| t.outcome.as_str() == "failed" && t.released.is_none())
+        .expect("the stuck transfer");
+    let mut stream = Stream::default();
+    analyse(&pcap, &mut stream);
+    assert_eq!(stream.streamed.len(), a.transfers.len());
+    assert!(stream.ticks >= 4, "the file is read in several steps");
+    let tick_of = |id: usize| {
+        stream
+            .streamed
+            .iter()
+            .zip(&stream.streamed_at_tick)
+            .find(|((_, t), _)| t.id == id)
+            .map(|(_, &tick)| tick)
+    };
+    assert_eq!(
+        tick_of(stuck.id),
+        Some(stream.ticks),
+        "the stuck transfer is streamed only at the end of the file"
+    );
+    let later = a.transfers.iter().filter(|t| t.id > stuck.id);
+    let early = later
+        .filter(|t| tick_of(t.id).is_some_and(|tick| tick <= stream.ticks / 2))
+        .count();
+    assert!(
+        early > 10,
+        "transfers after the stuck one stream while its call is up ({early} in the first half)"
+    );
     let mut streamed: Vec<&Transfer> = stream.streamed.iter().map(|(_, t)| t).collect();
     streamed.sort_by_key(|t| t.id);
     for (s, t) in streamed.iter().zip(&a.transfers) {
