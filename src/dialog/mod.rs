@@ -354,8 +354,8 @@ fn fingerprint(seen: &Observed<'_, '_>) -> u64 {
     }
     msg.method().hash(&mut h);
     msg.status().hash(&mut h);
-    msg.to().and_then(|t| t.tag()).hash(&mut h);
-    msg.from().and_then(|f| f.tag()).hash(&mut h);
+    msg.to_tag().hash(&mut h);
+    msg.from_tag().hash(&mut h);
     h.finish()
 }
 
@@ -384,7 +384,7 @@ fn new_dialog(
 ) -> Dialog {
     let msg = seen.message;
     // The INVITE's sender is the caller; for a message from the callee, swap.
-    let from_is_caller = msg.from().and_then(|f| f.tag()) == Some(caller_tag);
+    let from_is_caller = msg.from_tag() == Some(caller_tag);
     let request_by_caller = msg.is_request() == from_is_caller;
     let (caller_addr, callee_addr) = if request_by_caller {
         (seen.flow.src, seen.flow.dst)
@@ -464,8 +464,8 @@ fn apply(
     stats: &mut DialogStats,
 ) -> bool {
     let msg = seen.message;
-    let from_tag = msg.from().and_then(|f| f.tag()).unwrap_or_default();
-    let to_tag = msg.to().and_then(|t| t.tag()).filter(|t| !t.is_empty());
+    let from_tag = msg.from_tag().unwrap_or_default();
+    let to_tag = msg.to_tag().filter(|t| !t.is_empty());
     let cseq = msg.cseq();
     let cseq_method = cseq.map(|c| c.method);
 
@@ -716,8 +716,8 @@ fn in_dialog(
     stats: &mut DialogStats,
 ) -> bool {
     let msg = seen.message;
-    let from_tag = msg.from().and_then(|f| f.tag()).unwrap_or_default();
-    let Some(to_tag) = msg.to().and_then(|t| t.tag()).filter(|t| !t.is_empty()) else {
+    let from_tag = msg.from_tag().unwrap_or_default();
+    let Some(to_tag) = msg.to_tag().filter(|t| !t.is_empty()) else {
         return false;
     };
     // Requests carry the sender's tag in From; responses keep the request's From and To.

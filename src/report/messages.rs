@@ -66,8 +66,8 @@ impl<'a> MessageJson<'a> {
                 method: c.method.as_str(),
             }),
             call_id: m.call_id().map(lossy),
-            from_tag: m.from().and_then(|f| f.tag()).map(lossy),
-            to_tag: m.to().and_then(|t| t.tag()).map(lossy),
+            from_tag: m.from_tag().map(lossy),
+            to_tag: m.to_tag().map(lossy),
             length: m.raw().len(),
             problems: m.problems(),
         }

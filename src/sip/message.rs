@@ -170,6 +170,8 @@ struct Common<'a> {
     from: Option<NameAddr<'a>>,
     to: Option<NameAddr<'a>>,
     cseq: Option<CSeq<'a>>,
+    from_tag: Option<&'a [u8]>,
+    to_tag: Option<&'a [u8]>,
 }
 
 impl<'a> Message<'a> {
@@ -202,14 +204,18 @@ impl<'a> Message<'a> {
             problems: parser.problems,
             common: Common::default(),
         };
+        let from = message.value(HeaderName::From).and_then(NameAddr::parse);
+        let to = message.value(HeaderName::To).and_then(NameAddr::parse);
         message.common = Common {
             call_id: message
                 .value(HeaderName::CallId)
                 .map(trim)
                 .filter(|v| !v.is_empty()),
-            from: message.value(HeaderName::From).and_then(NameAddr::parse),
-            to: message.value(HeaderName::To).and_then(NameAddr::parse),
+            from,
+            to,
             cseq: message.value(HeaderName::CSeq).and_then(CSeq::parse),
+            from_tag: from.and_then(|f| f.tag()),
+            to_tag: to.and_then(|t| t.tag()),
         };
         message.check_mandatory();
         Ok(message)
@@ -287,6 +293,14 @@ impl<'a> Message<'a> {
     }
     pub fn cseq(&self) -> Option<CSeq<'a>> {
         self.common.cseq
+    }
+    /// The `tag` parameter of From (parsed once).
+    pub fn from_tag(&self) -> Option<&'a [u8]> {
+        self.common.from_tag
+    }
+    /// The `tag` parameter of To (parsed once).
+    pub fn to_tag(&self) -> Option<&'a [u8]> {
+        self.common.to_tag
     }
     /// Every Via hop in order, topmost first (several per header line are split).
     /// Hops that cannot be read are left out.

@@ -339,10 +339,7 @@ fn key(msg: &Message<'_>, method: RecordKind, seed: &foldhash::fast::RandomState
     let origin = msg.bottom_via().and_then(|v| v.branch).unwrap_or_default();
     let mut h = seed.build_hasher();
     msg.call_id()?.hash(&mut h);
-    msg.from()
-        .and_then(|f| f.tag())
-        .unwrap_or_default()
-        .hash(&mut h);
+    msg.from_tag().unwrap_or_default().hash(&mut h);
     cseq.seq.hash(&mut h);
     method.hash(&mut h);
     origin.hash(&mut h);
@@ -532,7 +529,7 @@ impl Collector {
                     crate::sip::StartLine::Request { .. } => String::new(),
                 },
                 refer_sub: msg.refer_sub(),
-                to_tag: msg.to().and_then(|t| t.tag()).map(text),
+                to_tag: msg.to_tag().map(text),
             };
             if let Some(request) = self.request_mut(slot) {
                 // A response retransmitted on the same hop adds nothing.
@@ -666,11 +663,7 @@ impl Collector {
     fn invite_request(&mut self, msg: &Message<'_>, key: Key, sighting: Sighting) {
         // Only initial INVITEs can be a triggered call; keep those that show a clue an
         // unresolved REFER waits for.
-        if msg
-            .to()
-            .and_then(|t| t.tag())
-            .is_some_and(|t| !t.is_empty())
-        {
+        if msg.to_tag().is_some_and(|t| !t.is_empty()) {
             return;
         }
         if self.wanted.is_empty() {
