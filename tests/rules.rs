@@ -22,12 +22,25 @@ fn codes(doc: &serde_json::Value) -> Vec<String> {
 fn check_exit_codes_follow_fail_on() {
     let clean = sample("xfer-blind-completed-udp.pcap");
     let clean = clean.to_str().unwrap();
-    // Its only finding is X107 (202 to REFER), at info level.
+    // No finding by default: X107 (202 to REFER) is off until turned on.
     let out = sipxfer(["check", clean]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(stdout(&out).contains("X107"));
+    assert!(!stdout(&out).contains("X107"));
     assert_eq!(
         sipxfer(["check", "--fail-on", "info", clean]).status.code(),
+        Some(0)
+    );
+    let warned = sipxfer(["check", "--warn", "X107", clean]);
+    assert_eq!(
+        warned.status.code(),
+        Some(0),
+        "a warning passes --fail-on error"
+    );
+    assert!(stdout(&warned).contains("X107"));
+    assert_eq!(
+        sipxfer(["check", "--fail-on", "warning", "--warn", "X107", clean])
+            .status
+            .code(),
         Some(1)
     );
     assert_eq!(
@@ -75,13 +88,13 @@ fn check_json_is_the_analyze_document() {
     let analyze = sipxfer(["analyze", "--format", "json", path.to_str().unwrap()]);
     assert_eq!(json(&check), json(&analyze));
     let doc = json(&check);
-    assert_eq!(codes(&doc), vec!["X107", "X501"]);
-    let lost = &doc["findings"][1];
+    assert_eq!(codes(&doc), vec!["X501"]);
+    let lost = &doc["findings"][0];
     assert_eq!(lost["severity"], "warning");
     assert_eq!(lost["rfc"], "RFC 5589 §6, §7");
     assert_eq!(lost["frames"], serde_json::json!([12, 15]));
     assert_eq!(lost["transfer"], 1);
-    assert_eq!(doc["transfers"][0]["findings"][1]["rule"], "X501");
+    assert_eq!(doc["transfers"][0]["findings"][0]["rule"], "X501");
 }
 
 #[test]
@@ -176,7 +189,7 @@ fn clean_samples_raise_no_error() {
             "json",
             sample(file).to_str().unwrap(),
         ]));
-        let unexpected: Vec<String> = codes(&doc).into_iter().filter(|c| c != "X107").collect();
+        let unexpected = codes(&doc);
         assert!(unexpected.is_empty(), "{file}: {unexpected:?}");
     }
 }
@@ -185,7 +198,7 @@ fn clean_samples_raise_no_error() {
 type Fired = (&'static str, &'static [u64]);
 
 /// Every fault capture in samples/faults/ (without `.pcap`), with the findings it
-/// fires besides X107: the pins [`every_rule_fires_on_its_fault_capture`] holds them
+/// fires by default: the pins [`every_rule_fires_on_its_fault_capture`] holds them
 /// to, and through which [`every_rule_has_all_its_pieces`] finds each rule's capture.
 const FAULT_CAPTURES: &[(&str, &[Fired])] = &[
     ("ok107-refer-answered-200", &[]),
@@ -233,8 +246,8 @@ const FAULT_CAPTURES: &[(&str, &[Fired])] = &[
 ];
 
 /// Each fault capture (samples/faults/, made by SIPp phones that reproduce one fault;
-/// samples/faults/README.md) fires its rule at the frames given, and nothing else but
-/// X107, which the 202 of their base flow carries.
+/// samples/faults/README.md) fires its rule at the frames given, and nothing else (X107,
+/// which the 202 of their base flow carries, is off by default).
 #[test]
 fn every_rule_fires_on_its_fault_capture() {
     let mut failures = Vec::new();
@@ -250,7 +263,6 @@ fn every_rule_fires_on_its_fault_capture() {
             .as_array()
             .expect("findings")
             .iter()
-            .filter(|f| f["rule"] != "X107")
             .map(|f| {
                 let frames = f["frames"].as_array().expect("frames");
                 (
@@ -294,40 +306,28 @@ const PUBLIC_FINDINGS: &[(&str, &[&str])] = &[
     ("utf8-latin1-headers.pcap", &[]),
     ("vlan-qinq-pppoe-gre-multiif.pcapng", &[]),
     ("websocket-sip-tcp.pcap", &[]),
-    ("xfer-2views-ethernet.pcapng", &["X107", "X307"]),
+    ("xfer-2views-ethernet.pcapng", &["X307"]),
     ("xfer-2views-loopback-truncated-records.pcapng", &[]),
-    (
-        "xfer-attended-opensips-3cx-sll.pcap",
-        &["X107", "X304", "X401"],
-    ),
+    ("xfer-attended-opensips-3cx-sll.pcap", &["X304", "X401"]),
     ("xfer-attended-refer-rejected-erspan.pcapng", &[]),
-    ("xfer-blind-device-vantage.pcapng", &["X107", "X301"]),
-    ("xfer-blind-linux-2if-enp2s0-lo.pcapng", &["X107", "X307"]),
-    ("xfer-blind-macos-2if-en0-lo0.pcapng", &["X107", "X307"]),
-    ("xfer-blind-npcap-2if-ipfrag.pcapng", &["X107", "X307"]),
-    ("xfer-blind-old-linphone-android.pcapng", &["X107", "X307"]),
-    (
-        "xfer-blind-opensips-3cx-sll.pcap",
-        &["X107", "X304", "X401"],
-    ),
-    ("xfer-blind-proxy-minimal.pcap", &["X107", "X307"]),
-    ("xfer-blind-proxy-vantage.pcapng", &["X107", "X307"]),
-    ("xfer-blind-zoiper-linphone.pcapng", &["X107", "X307"]),
-    ("xfer-blind-zoiper-small.pcap", &["X107", "X307"]),
-    (
-        "xfer-notify-stuck-100-loopback.pcapng",
-        &["X107", "X313", "X314"],
-    ),
-    ("xfer-refer-no-notify-eth.pcapng", &["X107", "X301"]),
+    ("xfer-blind-device-vantage.pcapng", &["X301"]),
+    ("xfer-blind-linux-2if-enp2s0-lo.pcapng", &["X307"]),
+    ("xfer-blind-macos-2if-en0-lo0.pcapng", &["X307"]),
+    ("xfer-blind-npcap-2if-ipfrag.pcapng", &["X307"]),
+    ("xfer-blind-old-linphone-android.pcapng", &["X307"]),
+    ("xfer-blind-opensips-3cx-sll.pcap", &["X304", "X401"]),
+    ("xfer-blind-proxy-minimal.pcap", &["X307"]),
+    ("xfer-blind-proxy-vantage.pcapng", &["X307"]),
+    ("xfer-blind-zoiper-linphone.pcapng", &["X307"]),
+    ("xfer-blind-zoiper-small.pcap", &["X307"]),
+    ("xfer-notify-stuck-100-loopback.pcapng", &["X313", "X314"]),
+    ("xfer-refer-no-notify-eth.pcapng", &["X301"]),
     // No X301: the capture shows no in-dialog request of the transferee at all (not
     // even the ACK of its new call), so a NOTIFY could have gone unseen.
-    ("xfer-refer-no-notify-ipfrag.pcap", &["X107"]),
-    ("xfer-refer-retrans-202-storm.pcapng", &["X107", "X307"]),
-    ("xfer-refer-retrans-lossy.pcap", &["X106", "X107", "X307"]),
-    (
-        "xfer-two-transfers-ipfrag.pcapng",
-        &["X107", "X307", "X107", "X307"],
-    ),
+    ("xfer-refer-no-notify-ipfrag.pcap", &[]),
+    ("xfer-refer-retrans-202-storm.pcapng", &["X307"]),
+    ("xfer-refer-retrans-lossy.pcap", &["X106", "X307"]),
+    ("xfer-two-transfers-ipfrag.pcapng", &["X307", "X307"]),
 ];
 
 /// Which rules fire on the public captures, each checked by reading the capture (see
@@ -374,8 +374,8 @@ const WITHOUT_FAULT_CAPTURE: &[(&str, PinnedOn)] = &[
     (
         "X107",
         PinnedOn::Elsewhere(
-            "fires at the 202 of every fault capture's base flow (left out of their pins); \
-             ok107-refer-answered-200 is the capture where it must not",
+            "off by default; turned on, it fires at the 202 of every fault capture's base \
+             flow and not on ok107-refer-answered-200: x107_is_off_until_turned_on",
         ),
     ),
     (
@@ -415,7 +415,7 @@ fn every_rule_has_all_its_pieces() {
                 "| {} | `{}` | {} | {} | {} |",
                 r.code,
                 r.name,
-                r.severity.as_str(),
+                r.default_level(),
                 r.rfc,
                 r.summary
             )
@@ -549,7 +549,7 @@ fn a_missing_notify_counts_only_where_the_transferees_requests_are_seen() {
         "json",
         path.to_str().unwrap(),
     ]));
-    assert_eq!(codes(&whole), ["X107", "X301"]);
+    assert_eq!(codes(&whole), ["X301"]);
 
     let mut input = sipxfer::capture::Input::open(path.to_str().unwrap(), 0).expect("sample");
     let mut w = sipxfer::capture::write::PcapWriter::new(Vec::new(), 1).expect("header");
@@ -570,7 +570,7 @@ fn a_missing_notify_counts_only_where_the_transferees_requests_are_seen() {
         cut.to_str().unwrap(),
     ]));
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(codes(&doc), ["X107"]);
+    assert!(codes(&doc).is_empty(), "{:?}", codes(&doc));
     let progress = doc["transfers"][0]["phases"]
         .as_array()
         .expect("phases")
@@ -584,4 +584,37 @@ fn a_missing_notify_counts_only_where_the_transferees_requests_are_seen() {
             .is_some_and(|m| m.contains("nor any in-dialog request of the transferee")),
         "{progress}"
     );
+}
+
+/// X107 (202 to a REFER, RFC 7647 §5) fires on nearly every real transfer, so it is off
+/// by default; `--warn X107` turns it on, at the 202 and only there.
+#[test]
+fn x107_is_off_until_turned_on() {
+    let blind = sample("xfer-blind-completed-udp.pcap");
+    let blind = blind.to_str().unwrap();
+    let plain = json(&sipxfer(["check", "--format", "json", blind]));
+    assert!(codes(&plain).is_empty(), "{:?}", codes(&plain));
+    let on = json(&sipxfer([
+        "check", "--format", "json", "--warn", "X107", blind,
+    ]));
+    assert_eq!(codes(&on), ["X107"]);
+    assert_eq!(on["findings"][0]["severity"], "warning");
+    assert_eq!(on["findings"][0]["frames"], serde_json::json!([7]));
+    let ok = sample("faults/ok107-refer-answered-200.pcap");
+    let ok = json(&sipxfer([
+        "check",
+        "--format",
+        "json",
+        "--warn",
+        "X107",
+        ok.to_str().unwrap(),
+    ]));
+    assert!(codes(&ok).is_empty(), "{:?}", codes(&ok));
+    let rules = json(&sipxfer(["rules", "--format", "json"]));
+    let x107 = rules["rules"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["code"] == "X107"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(x107["enabled_by_default"], false);
 }

@@ -60,6 +60,22 @@ pub struct Rule {
     pub summary: &'static str,
     /// The text of `explain/CODE.md`; [`Rule::explanation`] reads it.
     pub explanation_md: &'static str,
+    /// Reported only when the user turns it on (`--warn`, `--deny`, or a level in the
+    /// config file): a rule that fires on nearly every real capture and would drown
+    /// what matters (X107).
+    pub off_by_default: bool,
+}
+
+impl Rule {
+    /// The severity column of `sipxfer rules` and of README's table: the default
+    /// severity, and `(off by default)` for a rule the user must turn on.
+    pub fn default_level(&self) -> String {
+        if self.off_by_default {
+            format!("{} (off by default)", self.severity.as_str())
+        } else {
+            self.severity.as_str().to_string()
+        }
+    }
 }
 
 impl Rule {
@@ -80,6 +96,7 @@ impl serde::Serialize for Rule {
             severity: Severity,
             rfc: &'a str,
             summary: &'a str,
+            enabled_by_default: bool,
             requirement: &'a str,
             causes: &'a str,
             fix: &'a str,
@@ -92,6 +109,7 @@ impl serde::Serialize for Rule {
                 severity: self.severity,
                 rfc: self.rfc,
                 summary: self.summary,
+                enabled_by_default: !self.off_by_default,
                 requirement: &e.requirement,
                 causes: &e.causes,
                 fix: &e.fix,
@@ -164,7 +182,8 @@ macro_rules! catalog {
             name: $name:literal,
             severity: $severity:ident,
             rfc: $rfc:literal,
-            summary: $summary:literal $(,)?
+            summary: $summary:literal
+            $(, off_by_default: $off:literal)? $(,)?
         }
     ),* $(,)?) => {
         /// A rule's stable code. Checks name their rule by it; the command line and
@@ -205,6 +224,7 @@ macro_rules! catalog {
                 rfc: $rfc,
                 summary: $summary,
                 explanation_md: include_str!(concat!("explain/", stringify!($code), ".md")),
+                off_by_default: false $(|| $off)?,
             },
         )*];
     };
@@ -269,6 +289,7 @@ catalog! {
         severity: Info,
         rfc: "RFC 7647 §5",
         summary: "REFER answered 202 Accepted, which RFC 7647 deprecates (200 OK is meant)",
+        off_by_default: true,
     },
     X201 {
         name: "replaces-incomplete",
