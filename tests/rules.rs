@@ -243,6 +243,10 @@ const FAULT_CAPTURES: &[(&str, &[Fired])] = &[
         &[("X501", &[12, 15])],
     ),
     ("x601-content-length-mismatch", &[("X601", &[8])]),
+    (
+        "x313-notify-unanswered",
+        &[("X313", &[8, 10]), ("X313", &[16, 18])],
+    ),
 ];
 
 /// Each fault capture (samples/faults/, made by SIPp phones that reproduce one fault;
@@ -377,10 +381,6 @@ const WITHOUT_FAULT_CAPTURE: &[(&str, PinnedOn)] = &[
             "off by default; turned on, it fires at the 202 of every fault capture's base \
              flow and not on ok107-refer-answered-200: x107_is_off_until_turned_on",
         ),
-    ),
-    (
-        "X313",
-        PinnedOn::Public("xfer-notify-stuck-100-loopback.pcapng"),
     ),
     (
         "X314",

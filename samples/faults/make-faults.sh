@@ -219,4 +219,15 @@ fault x308-notify-without-id blind 30 3
 # name (same scenarios): Bob BYEs Alice before Carol answers 486. 18 messages.
 fault x501-released-before-outcome-caller-lost early-bye 18 2
 
+# Issue 12.
+# Refused REFER flow with a 407 challenge that is never retried: 9 messages.
+fault x108-refer-challenge-not-retried rejected 9 1
+# Attended, the INVITE's Replaces changed; the target still accepts: 26 like the base.
+fault x207-replaces-unmatched-accepted attended 26 3
+fault x209-replaces-tags-swapped attended 26 3
+# Blind, Bob answers no NOTIFY: 20 - 2 answers + 2 resends of each NOTIFY = 22.
+fault x313-notify-unanswered blind 22 2
+# Blind, the INVITE's Referred-By names Alice instead of Bob: 20.
+fault x402-referred-by-changed blind 20 2
+
 echo "make-faults: done"

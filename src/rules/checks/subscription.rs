@@ -236,13 +236,13 @@ fn final_status_left_active(out: &mut Out<'_>, seen: &Subscription) {
 }
 
 /// X313: the transferor never answered a NOTIFY: the capture saw the notifier resend
-/// it (RFC 6665 §4.1.3).
+/// it (RFC 6665 §4.1.3). One finding per such NOTIFY.
 fn notify_unanswered(out: &mut Out<'_>, v: &TransferView<'_>) {
-    if let Some(n) = v
+    for n in v
         .facts
         .notifies
         .iter()
-        .find(|n| n.request.responses.is_empty() && n.request.retransmissions > 0)
+        .filter(|n| n.request.responses.is_empty() && n.request.retransmissions > 0)
     {
         let mut frames = vec![n.request.first_frame()];
         frames.extend(n.request.retransmitted_at.last().map(|s| s.frame));
@@ -250,7 +250,7 @@ fn notify_unanswered(out: &mut Out<'_>, v: &TransferView<'_>) {
             Code::X313,
             frames,
             format!(
-                "NOTIFY (CSeq {}) got no answer; it was sent {} more times",
+                "NOTIFY (CSeq {}) got no answer in the capture; it was sent {} more times",
                 n.request.cseq, n.request.retransmissions
             ),
         );
