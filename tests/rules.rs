@@ -86,15 +86,37 @@ fn check_json_is_the_analyze_document() {
     let path = sample("xfer-transferor-hangs-up-early-udp.pcap");
     let check = sipxfer(["check", "--format", "json", path.to_str().unwrap()]);
     let analyze = sipxfer(["analyze", "--format", "json", path.to_str().unwrap()]);
-    assert_eq!(json(&check), json(&analyze));
-    let doc = json(&check);
-    assert_eq!(codes(&doc), vec!["X501"]);
-    let lost = &doc["findings"][0];
+    // The document of analyze, plus the verdict.
+    let mut doc = json(&check);
+    let verdict = doc
+        .as_object_mut()
+        .map(|d| (d.remove("verdict"), d.remove("fail_on"), d.remove("counts")));
+    assert_eq!(doc, json(&analyze));
+    assert_eq!(
+        verdict,
+        Some((
+            Some(serde_json::json!("pass")),
+            Some(serde_json::json!("error")),
+            Some(serde_json::json!({"error": 0, "warning": 2, "info": 0})),
+        ))
+    );
+    let failing = json(&sipxfer([
+        "check",
+        "--format",
+        "json",
+        "--fail-on",
+        "warning",
+        path.to_str().unwrap(),
+    ]));
+    assert_eq!(failing["verdict"], "fail");
+    assert_eq!(failing["fail_on"], "warning");
+    assert_eq!(codes(&doc), vec!["X315", "X501"]);
+    let lost = &doc["findings"][1];
     assert_eq!(lost["severity"], "warning");
     assert_eq!(lost["rfc"], "RFC 5589 §6, §7");
     assert_eq!(lost["frames"], serde_json::json!([12, 15]));
     assert_eq!(lost["transfer"], 1);
-    assert_eq!(doc["transfers"][0]["findings"][0]["rule"], "X501");
+    assert_eq!(doc["transfers"][0]["findings"][1]["rule"], "X501");
 }
 
 #[test]
@@ -240,13 +262,22 @@ const FAULT_CAPTURES: &[(&str, &[Fired])] = &[
     ("x401-referred-by-not-copied", &[("X401", &[10])]),
     (
         "x501-released-before-outcome-caller-lost",
-        &[("X501", &[12, 15])],
+        &[("X315", &[17, 18]), ("X501", &[12, 15])],
     ),
     ("x601-content-length-mismatch", &[("X601", &[8])]),
     (
         "x313-notify-unanswered",
         &[("X313", &[8, 10]), ("X313", &[16, 18])],
     ),
+    ("x108-refer-challenge-not-retried", &[("X108", &[6, 7])]),
+    ("x207-replaces-unmatched-accepted", &[("X207", &[15, 17])]),
+    ("x208-replaces-rejected-481", &[("X208", &[15, 17])]),
+    ("x209-replaces-tags-swapped", &[("X209", &[15])]),
+    ("x315-notify-rejected-after-release", &[("X315", &[17, 18])]),
+    ("x402-referred-by-changed", &[("X402", &[6, 10])]),
+    ("x502-new-call-2xx-not-acked", &[("X502", &[13, 18])]),
+    ("x503-attended-downgraded-to-blind", &[("X503", &[6, 11])]),
+    ("x603-input-damaged", &[("X603", &[20])]),
 ];
 
 /// Each fault capture (samples/faults/, made by SIPp phones that reproduce one fault;
@@ -290,7 +321,9 @@ fn every_rule_fires_on_its_fault_capture() {
 /// lists for it, in that order (tests/expected/public-findings.md checks each one
 /// against the capture).
 const PUBLIC_FINDINGS: &[(&str, &[&str])] = &[
-    ("corrupt-mixed-endian-header.pcap", &[]),
+    // No readable frame: `check` exits 2 (check_refuses_a_file_with_no_readable_frame);
+    // analyze reports the damage as X603 at the record it could not read.
+    ("corrupt-mixed-endian-header.pcap", &["X603"]),
     ("gtp-ipv6-tcp-sll.pcap", &[]),
     ("invalid-content-length.pcap", &["X601", "X601"]),
     ("ipip-tunnel-tcp.pcap", &[]),
@@ -336,6 +369,8 @@ const PUBLIC_FINDINGS: &[(&str, &[&str])] = &[
 
 /// Which rules fire on the public captures, each checked by reading the capture (see
 /// tests/expected/public-findings.md): pinned so a change of behaviour is a decision.
+/// Read from `analyze --format json`, whose findings are those of `check` (which
+/// refuses a file with no readable frame).
 #[test]
 fn public_captures_fire_the_rules_read_in_them() {
     for (name, want) in PUBLIC_FINDINGS {
@@ -343,7 +378,7 @@ fn public_captures_fire_the_rules_read_in_them() {
             continue;
         };
         let doc = json(&sipxfer([
-            "check",
+            "analyze",
             "--format",
             "json",
             path.to_str().unwrap(),
@@ -617,4 +652,61 @@ fn x107_is_off_until_turned_on() {
         .cloned()
         .unwrap_or_default();
     assert_eq!(x107["enabled_by_default"], false);
+}
+
+/// Damage to the input is a finding (X603, a warning), so `--fail-on warning` and
+/// `--deny X603` fail a cut capture; `analyze` reports the same cut.
+#[test]
+fn a_damaged_capture_is_a_finding_of_check() {
+    let cut = sample("faults/x603-input-damaged.pcap");
+    let cut = cut.to_str().unwrap();
+    let out = sipxfer(["check", cut]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a warning passes --fail-on error"
+    );
+    assert!(stdout(&out).contains("X603"), "{}", stdout(&out));
+    assert_eq!(
+        sipxfer(["check", "--fail-on", "warning", cut])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        sipxfer(["check", "--deny", "X603", cut]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        sipxfer(["check", "--fail-on", "warning", "--allow", "X603", cut])
+            .status
+            .code(),
+        Some(0)
+    );
+    let doc = json(&sipxfer(["check", "--format", "json", cut]));
+    assert_eq!(doc["verdict"], "pass");
+    assert_eq!(doc["counts"]["warning"], 1);
+    assert_eq!(doc["inputs"][0]["damage"][0]["kind"], "truncated_record");
+}
+
+/// A file with no readable frame is nothing to check: exit 2, one line on standard
+/// error saying why, nothing on standard output.
+#[test]
+fn check_refuses_a_file_with_no_readable_frame() {
+    let dir = std::env::temp_dir().join(format!("sipxfer-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let empty = dir.join("header-only.pcap");
+    let w = sipxfer::capture::write::PcapWriter::new(Vec::new(), 1).expect("header");
+    std::fs::write(&empty, w.into_inner()).expect("write");
+    let mut files = vec![empty.clone()];
+    files.extend(common::public("corrupt-mixed-endian-header.pcap"));
+    for file in &files {
+        let out = sipxfer(["check", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", file.display());
+        assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("no readable frame"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,7 +2,7 @@
 //! and its 202.
 
 use super::{Out, TransferView};
-use crate::dialog::Answer;
+use crate::dialog::{Answer, Side};
 use crate::rules::Code;
 
 /// The REFER checks of a transfer, in the order of their findings.
@@ -12,6 +12,7 @@ pub(crate) fn transfer(out: &mut Out<'_>, v: &TransferView<'_>) {
     in_early_dialog(out, v);
     retransmitted_after_final(out, v);
     accepted_202(out, v);
+    challenge_not_retried(out, v);
 }
 
 /// X101, X102: the REFER carries exactly one Refer-To (RFC 3515 §2.4.1).
@@ -104,6 +105,41 @@ fn accepted_202(out: &mut Out<'_>, v: &TransferView<'_>) {
             Code::X107,
             vec![frame],
             "REFER answered 202 Accepted; RFC 7647 asks for 200 OK".to_string(),
+        );
+    }
+}
+
+/// X108: a REFER challenged 401/407 is sent again with credentials (RFC 3261 §22.2,
+/// §22.3: the UAC SHOULD re-originate it). Read in the REFER's dialog: no later REFER
+/// from the same side follows the challenge in the capture.
+fn challenge_not_retried(out: &mut Out<'_>, v: &TransferView<'_>) {
+    let Some((challenge, status @ (401 | 407))) = v.t.refer.response else {
+        return;
+    };
+    let Some(o) = v.facts.original.filter(|_| !v.t.refer.out_of_dialog) else {
+        return;
+    };
+    let side = if o.from_tag == v.refer.request.from_tag {
+        Side::Caller
+    } else {
+        Side::Callee
+    };
+    let retried = o
+        .requests
+        .iter()
+        .any(|r| r.method == "REFER" && r.by == side && r.frame > v.t.refer.frame);
+    if !retried {
+        let ended = o
+            .ended
+            .map(|e| format!("; the dialog ended at frame {}", e.number))
+            .unwrap_or_default();
+        out.add(
+            Code::X108,
+            vec![v.t.refer.frame, challenge],
+            format!(
+                "REFER challenged {status} at frame {}, and no REFER with credentials follows in the capture{ended}: the transfer was dropped",
+                challenge.number
+            ),
         );
     }
 }

@@ -13,6 +13,7 @@ pub(crate) fn transfer(out: &mut Out<'_>, v: &TransferView<'_>) {
     notify_despite_refer_sub_false(out, v);
     each_notify(out, v);
     notify_unanswered(out, v);
+    notify_rejected_481_after_release(out, v);
     no_final_notify(out, v);
     sipfrag_contradicts_responses(out, v);
 }
@@ -252,6 +253,35 @@ fn notify_unanswered(out: &mut Out<'_>, v: &TransferView<'_>) {
             format!(
                 "NOTIFY (CSeq {}) got no answer in the capture; it was sent {} more times",
                 n.request.cseq, n.request.retransmissions
+            ),
+        );
+    }
+}
+
+/// X315: a NOTIFY answered 481 after the original dialog had been ended: the
+/// transferor (its subscriber) let go of the subscription before the result came, so it
+/// never heard it (RFC 3515 §2.4.5; RFC 5589 §6). One finding, at the first such NOTIFY.
+fn notify_rejected_481_after_release(out: &mut Out<'_>, v: &TransferView<'_>) {
+    let Some(ended) = v.facts.original.and_then(|o| o.ended) else {
+        return;
+    };
+    let rejected = v.facts.notifies.iter().find_map(|n| {
+        let frame = n.request.first_frame();
+        let response = n.request.final_response().filter(|r| r.status == 481)?;
+        (frame > ended).then_some((n, frame, response.frame))
+    });
+    if let Some((n, frame, response)) = rejected {
+        let reported = n
+            .sipfrag_line
+            .as_deref()
+            .map(|l| format!(" reporting {l:?}"))
+            .unwrap_or_default();
+        out.add(
+            Code::X315,
+            vec![frame, response],
+            format!(
+                "NOTIFY{reported} answered 481: the original call had been ended at frame {}, so the transferor never heard the outcome",
+                ended.number
             ),
         );
     }
