@@ -278,6 +278,7 @@ const FAULT_CAPTURES: &[(&str, &[Fired])] = &[
     ("x502-new-call-2xx-not-acked", &[("X502", &[13, 18])]),
     ("x503-attended-downgraded-to-blind", &[("X503", &[6, 11])]),
     ("x603-input-damaged", &[("X603", &[20])]),
+    ("x314-no-final-notify", &[("X314", &[15])]),
 ];
 
 /// Each fault capture (samples/faults/, made by SIPp phones that reproduce one fault;
@@ -416,10 +417,6 @@ const WITHOUT_FAULT_CAPTURE: &[(&str, PinnedOn)] = &[
             "off by default; turned on, it fires at the 202 of every fault capture's base \
              flow and not on ok107-refer-answered-200: x107_is_off_until_turned_on",
         ),
-    ),
-    (
-        "X314",
-        PinnedOn::Public("xfer-notify-stuck-100-loopback.pcapng"),
     ),
     ("X602", PinnedOn::Public("pppoe-sip.pcap")),
     (
@@ -709,4 +706,35 @@ fn check_refuses_a_file_with_no_readable_frame() {
         assert!(err.contains("no readable frame"), "{err}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `Refer-Sub: false` agreed (RFC 4488 §4) means there is no subscription, so no NOTIFY
+/// is owed: no rule about a missing, unanswered or incomplete NOTIFY may fire. On
+/// xfer-refer-sub-false-udp.pcap (no NOTIFY at all) and on
+/// x312-notify-despite-refer-sub-false.pcap (NOTIFYs sent anyway) only X312 may.
+#[test]
+fn refer_sub_false_owes_no_notify() {
+    const ABOUT_MISSING_NOTIFYS: &[&str] = &["X301", "X305", "X313", "X314", "X315"];
+    for (file, want) in [
+        ("xfer-refer-sub-false-udp.pcap", &[][..]),
+        (
+            "faults/x312-notify-despite-refer-sub-false.pcap",
+            &["X312"][..],
+        ),
+    ] {
+        let doc = json(&sipxfer([
+            "check",
+            "--format",
+            "json",
+            sample(file).to_str().unwrap(),
+        ]));
+        let got = codes(&doc);
+        assert!(
+            !got.iter()
+                .any(|c| ABOUT_MISSING_NOTIFYS.contains(&c.as_str())),
+            "{file}: {got:?}"
+        );
+        assert_eq!(got, want, "{file}");
+        assert_eq!(doc["transfers"][0]["refer"]["refer_sub_granted"], false);
+    }
 }

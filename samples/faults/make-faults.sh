@@ -237,6 +237,9 @@ fault x315-notify-rejected-after-release early-bye 20 2
 # instead of INVITE 100 200 ACK, no BYE of the new call, Bob ends the
 # consultation call instead of the target: 26 - 2 = 24.
 fault x208-replaces-rejected-481 attended 24 3
+# Blind; Alice cancels the new call and sends no final NOTIFY: A-B 5, REFER 2,
+# NOTIFY 2, INVITE 100 180 CANCEL 200 487 ACK 7, BYE 2 = 18.
+fault x314-no-final-notify blind 18 2
 # Attended consultation, then a REFER without Replaces: Alice plays the blind
 # transferee; the target answers her INVITE 100 200 (no 180); Bob ends the
 # consultation call himself: 5 + 5 + 2 + 2 + 4 + 2 + 2 + 2 + 2 = 26.

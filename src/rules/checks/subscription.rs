@@ -239,6 +239,11 @@ fn final_status_left_active(out: &mut Out<'_>, seen: &Subscription) {
 /// X313: the transferor never answered a NOTIFY: the capture saw the notifier resend
 /// it (RFC 6665 §4.1.3). One finding per such NOTIFY.
 fn notify_unanswered(out: &mut Out<'_>, v: &TransferView<'_>) {
+    // With Refer-Sub: false agreed no NOTIFY was owed, nor an answer to one (X312 says
+    // so instead).
+    if no_subscription(v) {
+        return;
+    }
     for n in v
         .facts
         .notifies
@@ -262,6 +267,9 @@ fn notify_unanswered(out: &mut Out<'_>, v: &TransferView<'_>) {
 /// transferor (its subscriber) let go of the subscription before the result came, so it
 /// never heard it (RFC 3515 §2.4.5; RFC 5589 §6). One finding, at the first such NOTIFY.
 fn notify_rejected_481_after_release(out: &mut Out<'_>, v: &TransferView<'_>) {
+    if no_subscription(v) {
+        return;
+    }
     let Some(ended) = v.facts.original.and_then(|o| o.ended) else {
         return;
     };
@@ -287,7 +295,9 @@ fn notify_rejected_481_after_release(out: &mut Out<'_>, v: &TransferView<'_>) {
     }
 }
 
-/// X314: the outcome was known but no NOTIFY reported it (RFC 3515 §2.4.5, §2.4.7).
+/// X314: the outcome was known (the new call answered, rejected, or cancelled by the
+/// transferee) but no NOTIFY reported it (RFC 3515 §2.4.5, §2.4.7).
+/// Not when Refer-Sub: false was agreed: then no NOTIFY is owed (RFC 4488 §4).
 fn no_final_notify(out: &mut Out<'_>, v: &TransferView<'_>) {
     let notifies = v.facts.notifies;
     let reported = notifies.iter().any(|n| {
@@ -297,20 +307,32 @@ fn no_final_notify(out: &mut Out<'_>, v: &TransferView<'_>) {
                 .is_some_and(|s| s.state == "terminated")
     });
     if accepted(v)
+        && !no_subscription(v)
         && !notifies.is_empty()
         && !reported
         && let Some(decided) = v
             .facts
             .new_call
-            .filter(|d| matches!(d.answer, Answer::Answered | Answer::Rejected))
-            .and_then(|d| d.answered.or(d.ended))
+            .filter(|d| {
+                matches!(
+                    d.answer,
+                    Answer::Answered | Answer::Rejected | Answer::Cancelled
+                )
+            })
+            .and_then(|d| Some((d.answered.or(d.ended)?, d.answer)))
     {
+        let (frame, answer) = decided;
+        let known = if answer == Answer::Cancelled {
+            "the transferee cancelled the new call"
+        } else {
+            "the new call's outcome was known"
+        };
         out.add(
             Code::X314,
-            vec![decided],
+            vec![frame],
             format!(
-                "the new call's outcome was known at frame {}, but no NOTIFY reports a final status",
-                decided.number
+                "{known} at frame {}, but no NOTIFY reports a final status: the subscription is left active",
+                frame.number
             ),
         );
     }
