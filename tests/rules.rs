@@ -279,6 +279,8 @@ const FAULT_CAPTURES: &[(&str, &[Fired])] = &[
     ("x503-attended-downgraded-to-blind", &[("X503", &[6, 11])]),
     ("x603-input-damaged", &[("X603", &[20])]),
     ("x314-no-final-notify", &[("X314", &[15])]),
+    ("x109-refer-too-many-hops", &[("X109", &[6, 7])]),
+    ("x210-replaces-dialog-already-ended", &[("X210", &[11, 17])]),
 ];
 
 /// Each fault capture (samples/faults/, made by SIPp phones that reproduce one fault;

@@ -223,6 +223,11 @@ fault x501-released-before-outcome-caller-lost early-bye 18 2
 # Issue 12.
 # Refused REFER flow with a 407 challenge that is never retried: 9 messages.
 fault x108-refer-challenge-not-retried rejected 9 1
+# Refused REFER flow with 483 Too Many Hops: 9 messages.
+fault x109-refer-too-many-hops rejected 9 1
+# Attended; Bob BYEs the consultation call before the REFER (+2), the target
+# does not (-2): 26.
+fault x210-replaces-dialog-already-ended attended 26 3
 # Attended, the INVITE's Replaces changed; the target still accepts: 26 like the base.
 fault x207-replaces-unmatched-accepted attended 26 3
 fault x209-replaces-tags-swapped attended 26 3

@@ -297,6 +297,12 @@ catalog! {
         rfc: "RFC 3261 §22.2, §22.3",
         summary: "REFER was challenged (401/407) and never sent again with credentials",
     },
+    X109 {
+        name: "refer-too-many-hops",
+        severity: Warning,
+        rfc: "RFC 3261 §16.3, §20.22",
+        summary: "REFER answered 483 Too Many Hops: it looped or was relayed too often",
+    },
     X201 {
         name: "replaces-incomplete",
         severity: Error,
@@ -350,6 +356,12 @@ catalog! {
         severity: Error,
         rfc: "RFC 3891 §3, §6.1",
         summary: "Replaces names its dialog with to-tag and from-tag swapped",
+    },
+    X210 {
+        name: "replaces-dialog-already-ended",
+        severity: Warning,
+        rfc: "RFC 3891 §3",
+        summary: "INVITE with Replaces names a dialog that had already ended before it arrived",
     },
     X301 {
         name: "refer-accepted-no-notify",
@@ -515,8 +527,8 @@ mod tests {
         (
             "3261",
             &[
-                "7", "12.2.1.1", "13.2.2.4", "13.3.1.4", "15", "17.1.2.2", "18.3", "19.1.1",
-                "20.14", "22.2", "22.3", "25.1",
+                "7", "12.2.1.1", "13.2.2.4", "13.3.1.4", "15", "16.3", "17.1.2.2", "18.3",
+                "19.1.1", "20.14", "20.22", "22.2", "22.3", "25.1",
             ],
         ),
         (

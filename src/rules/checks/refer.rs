@@ -13,6 +13,7 @@ pub(crate) fn transfer(out: &mut Out<'_>, v: &TransferView<'_>) {
     retransmitted_after_final(out, v);
     accepted_202(out, v);
     challenge_not_retried(out, v);
+    too_many_hops(out, v);
 }
 
 /// X101, X102: the REFER carries exactly one Refer-To (RFC 3515 §2.4.1).
@@ -139,6 +140,27 @@ fn challenge_not_retried(out: &mut Out<'_>, v: &TransferView<'_>) {
             format!(
                 "REFER challenged {status} at frame {}, and no REFER with credentials follows in the capture{ended}: the transfer was dropped",
                 challenge.number
+            ),
+        );
+    }
+}
+
+/// X109: the REFER was answered 483 Too Many Hops: Max-Forwards ran out on its way
+/// (RFC 3261 §16.3, §20.22), so it went round a loop or through too many relays.
+fn too_many_hops(out: &mut Out<'_>, v: &TransferView<'_>) {
+    if let Some((frame, 483)) = v.t.refer.response {
+        let hops: usize = v
+            .facts
+            .refers
+            .iter()
+            .map(|r| r.request.sightings.len())
+            .sum();
+        out.add(
+            Code::X109,
+            vec![v.t.refer.frame, frame],
+            format!(
+                "REFER answered 483 Too Many Hops at frame {} (seen on {hops} hop(s) in the capture): it looped or was relayed too often, and the transfer did not happen",
+                frame.number
             ),
         );
     }

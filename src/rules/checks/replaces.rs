@@ -18,6 +18,7 @@ pub(crate) fn transfer(out: &mut Out<'_>, v: &TransferView<'_>) {
     tags_swapped(out, v);
     unmatched_accepted(out, v);
     rejected_481(out, v);
+    dialog_already_ended(out, v);
 }
 
 /// X201, X202 on the Replaces of the Refer-To.
@@ -208,6 +209,38 @@ fn rejected_481(out: &mut Out<'_>, v: &TransferView<'_>) {
         frames,
         format!(
             "the target answered 481 to the INVITE with Replaces, so the transfer failed: {why}"
+        ),
+    );
+}
+
+/// X210: the INVITE's Replaces names a dialog of the capture that had ended before
+/// the INVITE was sent: the consultation call was released too early (RFC 3891 §3: the
+/// target then declines with 603). Not on a 481, which X208 explains.
+fn dialog_already_ended(out: &mut Out<'_>, v: &TransferView<'_>) {
+    let (Some(ReplacesMatch::Exact(d)), Some(invite)) = (v.facts.replaces_match, v.facts.invite)
+    else {
+        return;
+    };
+    let sent = invite.request.first_frame();
+    let Some(ended) = d.ended.filter(|e| *e < sent) else {
+        return;
+    };
+    let answer = v.facts.new_call.map(|n| (n.answer, n.status));
+    let then = match answer {
+        Some((_, Some(481))) => return,
+        Some((Answer::Answered, _)) => {
+            "; the target accepted it anyway, where RFC 3891 asks for 603".to_string()
+        }
+        Some((_, Some(603))) => "; the target declined it 603, as RFC 3891 asks".to_string(),
+        Some((_, Some(status))) => format!("; the target answered {status}"),
+        _ => String::new(),
+    };
+    out.add(
+        Code::X210,
+        vec![ended, sent],
+        format!(
+            "INVITE Replaces names dialog {} which had already ended at frame {}{then}",
+            d.call_id, ended.number
         ),
     );
 }

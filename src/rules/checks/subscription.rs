@@ -40,10 +40,18 @@ fn accepted_without_notify(out: &mut Out<'_>, v: &TransferView<'_>) {
         && v.facts.transferee_requests_seen
     {
         let frames = v.t.refer.response.map(|(f, _)| vec![f]).unwrap_or_default();
+        // A BYE instead of the NOTIFYs: the dialog ended with none sent.
+        let ended = v
+            .facts
+            .original
+            .filter(|o| o.ending == Some(crate::dialog::Ending::Bye))
+            .and_then(|o| o.ended)
+            .map(|bye| format!("; the dialog was ended by BYE at frame {}", bye.number))
+            .unwrap_or_default();
         out.add(
             Code::X301,
             frames,
-            "REFER accepted, but no NOTIFY of its subscription is in the capture".to_string(),
+            format!("REFER accepted, but no NOTIFY of its subscription is in the capture{ended}"),
         );
     }
 }
