@@ -705,6 +705,18 @@ mod tests {
         }
     }
 
+    /// Each fix says how to confirm the finding in Wireshark (issue 12).
+    #[test]
+    fn every_fix_says_how_to_confirm_it_in_wireshark() {
+        for rule in RULES {
+            assert!(
+                rule.explanation().fix.contains("in Wireshark"),
+                "{} fix does not say how to confirm it in Wireshark",
+                rule.code
+            );
+        }
+    }
+
     #[test]
     fn every_requirement_states_its_level() {
         for rule in RULES {
