@@ -225,6 +225,8 @@ fault x501-released-before-outcome-caller-lost early-bye 18 2
 fault x108-refer-challenge-not-retried rejected 9 1
 # Refused REFER flow with 483 Too Many Hops: 9 messages.
 fault x109-refer-too-many-hops rejected 9 1
+# Blind, the REFER's To has no tag: 20.
+fault x110-refer-in-dialog-without-to-tag blind 20 2
 # Attended; Bob BYEs the consultation call before the REFER (+2), the target
 # does not (-2): 26.
 fault x210-replaces-dialog-already-ended attended 26 3

@@ -303,6 +303,12 @@ catalog! {
         rfc: "RFC 3261 §16.3, §20.22",
         summary: "REFER answered 483 Too Many Hops: it looped or was relayed too often",
     },
+    X110 {
+        name: "refer-in-dialog-without-to-tag",
+        severity: Error,
+        rfc: "RFC 3261 §12.2.1.1",
+        summary: "REFER sent in a call's Call-ID and From tag, but with no To tag (missing or empty)",
+    },
     X201 {
         name: "replaces-incomplete",
         severity: Error,

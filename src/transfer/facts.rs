@@ -30,6 +30,10 @@ pub struct TransferFacts<'a> {
     /// target was up (answered before the REFER, not ended before it): the call a
     /// consultation would have been.
     pub call_with_target: Option<&'a Dialog>,
+    /// A REFER with no To tag (missing or empty) and no Target-Dialog was sent in the
+    /// Call-ID of this dialog, from the tag of one of its parties: it belongs to the
+    /// dialog but does not say so.
+    pub dialog_of_tagless_refer: Option<&'a Dialog>,
 }
 
 /// How a Replaces value (RFC 3891 §3) matches the dialogs of the capture. The target
@@ -128,4 +132,19 @@ pub(super) fn call_with_target<'d>(
 /// A Replaces part that is there and not empty.
 fn non_empty(part: &Option<String>) -> Option<&str> {
     part.as_deref().filter(|v| !v.is_empty())
+}
+
+/// For a REFER without a To tag (missing or empty) and without Target-Dialog, the
+/// dialog of its Call-ID whose caller or callee tag is the REFER's From tag.
+pub(super) fn dialog_of_tagless_refer<'d>(
+    refer: &ReferRecord,
+    dialogs: &'d FinishedDialogs,
+) -> Option<&'d Dialog> {
+    let req = &refer.request;
+    if req.to_tag.is_some() || refer.target_dialog.is_some() {
+        return None;
+    }
+    dialogs
+        .with_call_id(&req.call_id)
+        .find(|d| d.from_tag == req.from_tag || d.to_tag.as_deref() == Some(req.from_tag.as_str()))
 }

@@ -14,6 +14,7 @@ pub(crate) fn transfer(out: &mut Out<'_>, v: &TransferView<'_>) {
     accepted_202(out, v);
     challenge_not_retried(out, v);
     too_many_hops(out, v);
+    in_dialog_without_to_tag(out, v);
 }
 
 /// X101, X102: the REFER carries exactly one Refer-To (RFC 3515 §2.4.1).
@@ -161,6 +162,27 @@ fn too_many_hops(out: &mut Out<'_>, v: &TransferView<'_>) {
             format!(
                 "REFER answered 483 Too Many Hops at frame {} (seen on {hops} hop(s) in the capture): it looped or was relayed too often, and the transfer did not happen",
                 frame.number
+            ),
+        );
+    }
+}
+
+/// X110: a REFER that belongs to a dialog (its Call-ID, its From tag one party's tag)
+/// carries no To tag, though a request inside a dialog MUST carry the remote tag
+/// (RFC 3261 §12.2.1.1): the transferee cannot match it to the call.
+fn in_dialog_without_to_tag(out: &mut Out<'_>, v: &TransferView<'_>) {
+    if let Some(d) = v.facts.dialog_of_tagless_refer {
+        let state = if d.answered.is_some_and(|a| a < v.t.refer.frame) {
+            "confirmed"
+        } else {
+            "early"
+        };
+        out.add(
+            Code::X110,
+            vec![v.t.refer.frame],
+            format!(
+                "REFER in the Call-ID of the {state} dialog {} from its party's tag {:?}, but with no To tag (missing or empty): it is not inside the dialog",
+                d.call_id, v.refer.request.from_tag
             ),
         );
     }
