@@ -307,6 +307,7 @@ const FAULT_CAPTURES: &[(&str, &[Fired])] = &[
     ("x109-refer-too-many-hops", &[("X109", &[6, 7])]),
     ("x210-replaces-dialog-already-ended", &[("X210", &[11, 17])]),
     ("x110-refer-in-dialog-without-to-tag", &[("X110", &[6])]),
+    ("x316-notify-id-not-refer-cseq", &[("X316", &[10, 17])]),
 ];
 
 /// Each fault capture (samples/faults/, made by SIPp phones that reproduce one fault;

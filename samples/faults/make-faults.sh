@@ -225,6 +225,9 @@ fault x501-released-before-outcome-caller-lost early-bye 18 2
 fault x108-refer-challenge-not-retried rejected 9 1
 # Refused REFER flow with 483 Too Many Hops: 9 messages.
 fault x109-refer-too-many-hops rejected 9 1
+# Blind with the first REFER challenged 407 and sent again (+2); the NOTIFYs say
+# id=1, the challenged REFER's CSeq: 22.
+fault x316-notify-id-not-refer-cseq blind 22 2
 # Blind, the REFER's To has no tag: 20.
 fault x110-refer-in-dialog-without-to-tag blind 20 2
 # Attended; Bob BYEs the consultation call before the REFER (+2), the target

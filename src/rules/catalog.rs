@@ -459,6 +459,12 @@ catalog! {
         rfc: "RFC 3515 §2.4.5; RFC 5589 §6",
         summary: "NOTIFY answered 481 after the call was ended: the transferor never heard the outcome",
     },
+    X316 {
+        name: "notify-id-not-refer-cseq",
+        severity: Warning,
+        rfc: "RFC 3515 §2.4.6",
+        summary: "NOTIFYs after the accepted REFER carry an Event id other than its CSeq",
+    },
     X401 {
         name: "referred-by-not-copied",
         severity: Info,

@@ -10,6 +10,7 @@ use crate::transfer::record::NotifyRecord;
 /// The subscription checks of a transfer, in the order of their findings.
 pub(crate) fn transfer(out: &mut Out<'_>, v: &TransferView<'_>) {
     accepted_without_notify(out, v);
+    notify_id_not_refer_cseq(out, v);
     notify_despite_refer_sub_false(out, v);
     each_notify(out, v);
     notify_unanswered(out, v);
@@ -30,14 +31,81 @@ fn no_subscription(v: &TransferView<'_>) -> bool {
     v.t.refer.refer_sub_granted == Some(false)
 }
 
+/// The transferee's NOTIFYs in the REFER's dialog after the REFER that are not of its
+/// subscription (their Event is not `refer` with the REFER's CSeq as id), read in the
+/// dialog's requests.
+fn unlinked_notifies(v: &TransferView<'_>) -> Vec<crate::capture::FrameRef> {
+    let Some(o) = v.facts.original.filter(|_| !v.t.refer.out_of_dialog) else {
+        return Vec::new();
+    };
+    let transferor = if o.from_tag == v.refer.request.from_tag {
+        crate::dialog::Side::Caller
+    } else {
+        crate::dialog::Side::Callee
+    };
+    let linked: Vec<_> = v
+        .facts
+        .notifies
+        .iter()
+        .map(|n| n.request.first_frame())
+        .collect();
+    let next_refer = o
+        .requests
+        .iter()
+        .filter(|r| r.method == "REFER" && r.by == transferor && r.frame > v.t.refer.frame)
+        .map(|r| r.frame)
+        .min();
+    o.requests
+        .iter()
+        .filter(|r| {
+            r.method == "NOTIFY"
+                && r.by != transferor
+                && r.frame > v.t.refer.frame
+                && next_refer.is_none_or(|n| r.frame < n)
+                && !linked.contains(&r.frame)
+        })
+        .map(|r| r.frame)
+        .collect()
+}
+
+/// X316: the REFER was accepted, none of its NOTIFYs is in the capture, but the
+/// transferee sent NOTIFYs in the dialog after it that are not of its subscription:
+/// their `Event: refer;id=` is not the accepted REFER's CSeq (typically the CSeq of a
+/// REFER challenged 401/407 and sent again), RFC 3515 §2.4.6.
+fn notify_id_not_refer_cseq(out: &mut Out<'_>, v: &TransferView<'_>) {
+    if !accepted(v) || no_subscription(v) || !v.facts.notifies.is_empty() {
+        return;
+    }
+    let frames = unlinked_notifies(v);
+    if frames.is_empty() {
+        return;
+    }
+    let retried = if v.t.retry_of.is_some() {
+        " (this REFER retried a challenged one: the NOTIFYs may carry the challenged REFER's CSeq)"
+    } else {
+        ""
+    };
+    out.add(
+        Code::X316,
+        frames.clone(),
+        format!(
+            "{} NOTIFY in the dialog after the accepted REFER (CSeq {}) belong to no subscription of it: their Event is not `refer;id={}`{retried}",
+            frames.len(),
+            v.t.refer.cseq,
+            v.t.refer.cseq
+        ),
+    );
+}
+
 /// X301: the REFER was accepted and no NOTIFY followed. Only where the capture shows
 /// the transferee's in-dialog requests does a missing NOTIFY show a missing NOTIFY
-/// (the progress phase says so otherwise).
+/// (the progress phase says so otherwise); NOTIFYs of another subscription are X316.
 fn accepted_without_notify(out: &mut Out<'_>, v: &TransferView<'_>) {
     if accepted(v)
         && v.facts.notifies.is_empty()
         && !no_subscription(v)
         && v.facts.transferee_requests_seen
+        && unlinked_notifies(v).is_empty()
     {
         let frames = v.t.refer.response.map(|(f, _)| vec![f]).unwrap_or_default();
         // A BYE instead of the NOTIFYs: the dialog ended with none sent.
