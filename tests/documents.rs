@@ -37,8 +37,21 @@ fn analyze_documents() {
         let path = format!("samples/{file}");
         let doc = run_in_root(&["analyze", "--format", "json", &path]);
         snapshot(&format!("analyze-{name}.document.json"), &doc);
-        // `check` prints the same document.
-        assert_eq!(run_in_root(&["check", "--format", "json", &path]), doc);
+        // `check` prints the same document, byte for byte, then its verdict.
+        let check = run_in_root(&["check", "--format", "json", &path]);
+        let body = doc
+            .trim_end()
+            .strip_suffix('}')
+            .map(str::trim_end)
+            .unwrap_or_default();
+        assert!(check.starts_with(body), "{name}: check's document differs");
+        let rest = check.get(body.len()..).unwrap_or_default();
+        assert!(
+            rest.starts_with(
+                ",\n  \"verdict\": \"pass\",\n  \"fail_on\": \"error\",\n  \"counts\": {"
+            ),
+            "{name}: {rest}"
+        );
     }
 }
 

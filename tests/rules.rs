@@ -22,12 +22,25 @@ fn codes(doc: &serde_json::Value) -> Vec<String> {
 fn check_exit_codes_follow_fail_on() {
     let clean = sample("xfer-blind-completed-udp.pcap");
     let clean = clean.to_str().unwrap();
-    // Its only finding is X107 (202 to REFER), at info level.
+    // No finding by default: X107 (202 to REFER) is off until turned on.
     let out = sipxfer(["check", clean]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(stdout(&out).contains("X107"));
+    assert!(!stdout(&out).contains("X107"));
     assert_eq!(
         sipxfer(["check", "--fail-on", "info", clean]).status.code(),
+        Some(0)
+    );
+    let warned = sipxfer(["check", "--warn", "X107", clean]);
+    assert_eq!(
+        warned.status.code(),
+        Some(0),
+        "a warning passes --fail-on error"
+    );
+    assert!(stdout(&warned).contains("X107"));
+    assert_eq!(
+        sipxfer(["check", "--fail-on", "warning", "--warn", "X107", clean])
+            .status
+            .code(),
         Some(1)
     );
     assert_eq!(
@@ -73,9 +86,31 @@ fn check_json_is_the_analyze_document() {
     let path = sample("xfer-transferor-hangs-up-early-udp.pcap");
     let check = sipxfer(["check", "--format", "json", path.to_str().unwrap()]);
     let analyze = sipxfer(["analyze", "--format", "json", path.to_str().unwrap()]);
-    assert_eq!(json(&check), json(&analyze));
-    let doc = json(&check);
-    assert_eq!(codes(&doc), vec!["X107", "X501"]);
+    // The document of analyze, plus the verdict.
+    let mut doc = json(&check);
+    let verdict = doc
+        .as_object_mut()
+        .map(|d| (d.remove("verdict"), d.remove("fail_on"), d.remove("counts")));
+    assert_eq!(doc, json(&analyze));
+    assert_eq!(
+        verdict,
+        Some((
+            Some(serde_json::json!("pass")),
+            Some(serde_json::json!("error")),
+            Some(serde_json::json!({"error": 0, "warning": 2, "info": 0})),
+        ))
+    );
+    let failing = json(&sipxfer([
+        "check",
+        "--format",
+        "json",
+        "--fail-on",
+        "warning",
+        path.to_str().unwrap(),
+    ]));
+    assert_eq!(failing["verdict"], "fail");
+    assert_eq!(failing["fail_on"], "warning");
+    assert_eq!(codes(&doc), vec!["X315", "X501"]);
     let lost = &doc["findings"][1];
     assert_eq!(lost["severity"], "warning");
     assert_eq!(lost["rfc"], "RFC 5589 §6, §7");
@@ -156,28 +191,53 @@ fn every_rule_is_listed_and_explained() {
     assert!(stderr(&unknown).contains("sipxfer rules"));
 }
 
+/// Every sample capture in samples/ (SIPp and real UAs, samples/README.md) with the
+/// codes `check` lists for it: the clean captures no rule may fire on, and the two
+/// whose findings are the point (the transferor hanging up early; linphone's malformed
+/// Subscription-State). Every new rule is held to staying silent on the clean ones.
+const SAMPLE_FINDINGS: &[(&str, &[&str])] = &[
+    ("basic-call-tcp.pcap", &[]),
+    ("basic-call-udp.pcap", &[]),
+    ("calls-mixed-udp.pcapng", &[]),
+    ("tcp-pipelined-segments.pcap", &[]),
+    ("xfer-attended-linphone-udp.pcap", &["X307"]),
+    ("xfer-attended-replaces-udp.pcap", &[]),
+    ("xfer-blind-baresip-udp.pcap", &[]),
+    ("xfer-blind-completed-tcp.pcap", &[]),
+    ("xfer-blind-completed-udp.pcap", &[]),
+    ("xfer-blind-failed-404-udp.pcap", &[]),
+    ("xfer-blind-failed-target-busy-udp.pcap", &[]),
+    ("xfer-blind-via-proxy-udp.pcap", &[]),
+    ("xfer-chained-udp.pcap", &[]),
+    ("xfer-out-of-dialog-refer-udp.pcap", &[]),
+    ("xfer-refer-rejected-udp.pcap", &[]),
+    ("xfer-refer-sub-false-udp.pcap", &[]),
+    ("xfer-semi-attended-udp.pcap", &[]),
+    ("xfer-transferor-hangs-up-early-udp.pcap", &["X315", "X501"]),
+    ("xfer-two-transfers-udp.pcap", &[]),
+];
+
 #[test]
-fn clean_samples_raise_no_error() {
-    for file in [
-        "xfer-blind-completed-udp.pcap",
-        "xfer-blind-failed-target-busy-udp.pcap",
-        "xfer-attended-replaces-udp.pcap",
-        "xfer-blind-via-proxy-udp.pcap",
-        "xfer-blind-completed-tcp.pcap",
-        "xfer-semi-attended-udp.pcap",
-        "xfer-refer-sub-false-udp.pcap",
-        "calls-mixed-udp.pcapng",
-        "basic-call-tcp.pcap",
-        "tcp-pipelined-segments.pcap",
-    ] {
+fn clean_samples_raise_no_finding() {
+    for (file, want) in SAMPLE_FINDINGS {
         let doc = json(&sipxfer([
             "check",
             "--format",
             "json",
             sample(file).to_str().unwrap(),
         ]));
-        let unexpected: Vec<String> = codes(&doc).into_iter().filter(|c| c != "X107").collect();
-        assert!(unexpected.is_empty(), "{file}: {unexpected:?}");
+        assert_eq!(codes(&doc), *want, "{file}");
+    }
+    let on_disk: Vec<String> = std::fs::read_dir(common::root().join("samples"))
+        .expect("samples")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
+        .collect();
+    for name in &on_disk {
+        assert!(
+            SAMPLE_FINDINGS.iter().any(|(f, _)| f == name),
+            "samples/{name} is not pinned in SAMPLE_FINDINGS"
+        );
     }
 }
 
@@ -185,7 +245,7 @@ fn clean_samples_raise_no_error() {
 type Fired = (&'static str, &'static [u64]);
 
 /// Every fault capture in samples/faults/ (without `.pcap`), with the findings it
-/// fires besides X107: the pins [`every_rule_fires_on_its_fault_capture`] holds them
+/// fires by default: the pins [`every_rule_fires_on_its_fault_capture`] holds them
 /// to, and through which [`every_rule_has_all_its_pieces`] finds each rule's capture.
 const FAULT_CAPTURES: &[(&str, &[Fired])] = &[
     ("ok107-refer-answered-200", &[]),
@@ -227,14 +287,32 @@ const FAULT_CAPTURES: &[(&str, &[Fired])] = &[
     ("x401-referred-by-not-copied", &[("X401", &[10])]),
     (
         "x501-released-before-outcome-caller-lost",
-        &[("X501", &[12, 15])],
+        &[("X315", &[17, 18]), ("X501", &[12, 15])],
     ),
     ("x601-content-length-mismatch", &[("X601", &[8])]),
+    (
+        "x313-notify-unanswered",
+        &[("X313", &[8, 10]), ("X313", &[16, 18])],
+    ),
+    ("x108-refer-challenge-not-retried", &[("X108", &[6, 7])]),
+    ("x207-replaces-unmatched-accepted", &[("X207", &[15, 17])]),
+    ("x208-replaces-rejected-481", &[("X208", &[15, 17])]),
+    ("x209-replaces-tags-swapped", &[("X209", &[15])]),
+    ("x315-notify-rejected-after-release", &[("X315", &[17, 18])]),
+    ("x402-referred-by-changed", &[("X402", &[6, 10])]),
+    ("x502-new-call-2xx-not-acked", &[("X502", &[13, 18])]),
+    ("x503-attended-downgraded-to-blind", &[("X503", &[6, 11])]),
+    ("x603-input-damaged", &[("X603", &[20])]),
+    ("x314-no-final-notify", &[("X314", &[15])]),
+    ("x109-refer-too-many-hops", &[("X109", &[6, 7])]),
+    ("x210-replaces-dialog-already-ended", &[("X210", &[11, 17])]),
+    ("x110-refer-in-dialog-without-to-tag", &[("X110", &[6])]),
+    ("x316-notify-id-not-refer-cseq", &[("X316", &[10, 17])]),
 ];
 
 /// Each fault capture (samples/faults/, made by SIPp phones that reproduce one fault;
-/// samples/faults/README.md) fires its rule at the frames given, and nothing else but
-/// X107, which the 202 of their base flow carries.
+/// samples/faults/README.md) fires its rule at the frames given, and nothing else (X107,
+/// which the 202 of their base flow carries, is off by default).
 #[test]
 fn every_rule_fires_on_its_fault_capture() {
     let mut failures = Vec::new();
@@ -250,7 +328,6 @@ fn every_rule_fires_on_its_fault_capture() {
             .as_array()
             .expect("findings")
             .iter()
-            .filter(|f| f["rule"] != "X107")
             .map(|f| {
                 let frames = f["frames"].as_array().expect("frames");
                 (
@@ -274,7 +351,9 @@ fn every_rule_fires_on_its_fault_capture() {
 /// lists for it, in that order (tests/expected/public-findings.md checks each one
 /// against the capture).
 const PUBLIC_FINDINGS: &[(&str, &[&str])] = &[
-    ("corrupt-mixed-endian-header.pcap", &[]),
+    // No readable frame: `check` exits 2 (check_refuses_a_file_with_no_readable_frame);
+    // analyze reports the damage as X603 at the record it could not read.
+    ("corrupt-mixed-endian-header.pcap", &["X603"]),
     ("gtp-ipv6-tcp-sll.pcap", &[]),
     ("invalid-content-length.pcap", &["X601", "X601"]),
     ("ipip-tunnel-tcp.pcap", &[]),
@@ -294,44 +373,34 @@ const PUBLIC_FINDINGS: &[(&str, &[&str])] = &[
     ("utf8-latin1-headers.pcap", &[]),
     ("vlan-qinq-pppoe-gre-multiif.pcapng", &[]),
     ("websocket-sip-tcp.pcap", &[]),
-    ("xfer-2views-ethernet.pcapng", &["X107", "X307"]),
+    ("xfer-2views-ethernet.pcapng", &["X307"]),
     ("xfer-2views-loopback-truncated-records.pcapng", &[]),
-    (
-        "xfer-attended-opensips-3cx-sll.pcap",
-        &["X107", "X304", "X401"],
-    ),
+    ("xfer-attended-opensips-3cx-sll.pcap", &["X304", "X401"]),
     ("xfer-attended-refer-rejected-erspan.pcapng", &[]),
-    ("xfer-blind-device-vantage.pcapng", &["X107", "X301"]),
-    ("xfer-blind-linux-2if-enp2s0-lo.pcapng", &["X107", "X307"]),
-    ("xfer-blind-macos-2if-en0-lo0.pcapng", &["X107", "X307"]),
-    ("xfer-blind-npcap-2if-ipfrag.pcapng", &["X107", "X307"]),
-    ("xfer-blind-old-linphone-android.pcapng", &["X107", "X307"]),
-    (
-        "xfer-blind-opensips-3cx-sll.pcap",
-        &["X107", "X304", "X401"],
-    ),
-    ("xfer-blind-proxy-minimal.pcap", &["X107", "X307"]),
-    ("xfer-blind-proxy-vantage.pcapng", &["X107", "X307"]),
-    ("xfer-blind-zoiper-linphone.pcapng", &["X107", "X307"]),
-    ("xfer-blind-zoiper-small.pcap", &["X107", "X307"]),
-    (
-        "xfer-notify-stuck-100-loopback.pcapng",
-        &["X107", "X313", "X314"],
-    ),
-    ("xfer-refer-no-notify-eth.pcapng", &["X107", "X301"]),
+    ("xfer-blind-device-vantage.pcapng", &["X301"]),
+    ("xfer-blind-linux-2if-enp2s0-lo.pcapng", &["X307"]),
+    ("xfer-blind-macos-2if-en0-lo0.pcapng", &["X307"]),
+    ("xfer-blind-npcap-2if-ipfrag.pcapng", &["X307"]),
+    ("xfer-blind-old-linphone-android.pcapng", &["X307"]),
+    ("xfer-blind-opensips-3cx-sll.pcap", &["X304", "X401"]),
+    ("xfer-blind-proxy-minimal.pcap", &["X307"]),
+    ("xfer-blind-proxy-vantage.pcapng", &["X307"]),
+    ("xfer-blind-zoiper-linphone.pcapng", &["X307"]),
+    ("xfer-blind-zoiper-small.pcap", &["X307"]),
+    ("xfer-notify-stuck-100-loopback.pcapng", &["X313", "X314"]),
+    ("xfer-refer-no-notify-eth.pcapng", &["X301"]),
     // No X301: the capture shows no in-dialog request of the transferee at all (not
     // even the ACK of its new call), so a NOTIFY could have gone unseen.
-    ("xfer-refer-no-notify-ipfrag.pcap", &["X107"]),
-    ("xfer-refer-retrans-202-storm.pcapng", &["X107", "X307"]),
-    ("xfer-refer-retrans-lossy.pcap", &["X106", "X107", "X307"]),
-    (
-        "xfer-two-transfers-ipfrag.pcapng",
-        &["X107", "X307", "X107", "X307"],
-    ),
+    ("xfer-refer-no-notify-ipfrag.pcap", &[]),
+    ("xfer-refer-retrans-202-storm.pcapng", &["X307"]),
+    ("xfer-refer-retrans-lossy.pcap", &["X106", "X307"]),
+    ("xfer-two-transfers-ipfrag.pcapng", &["X307", "X307"]),
 ];
 
 /// Which rules fire on the public captures, each checked by reading the capture (see
 /// tests/expected/public-findings.md): pinned so a change of behaviour is a decision.
+/// Read from `analyze --format json`, whose findings are those of `check` (which
+/// refuses a file with no readable frame).
 #[test]
 fn public_captures_fire_the_rules_read_in_them() {
     for (name, want) in PUBLIC_FINDINGS {
@@ -339,7 +408,7 @@ fn public_captures_fire_the_rules_read_in_them() {
             continue;
         };
         let doc = json(&sipxfer([
-            "check",
+            "analyze",
             "--format",
             "json",
             path.to_str().unwrap(),
@@ -374,17 +443,9 @@ const WITHOUT_FAULT_CAPTURE: &[(&str, PinnedOn)] = &[
     (
         "X107",
         PinnedOn::Elsewhere(
-            "fires at the 202 of every fault capture's base flow (left out of their pins); \
-             ok107-refer-answered-200 is the capture where it must not",
+            "off by default; turned on, it fires at the 202 of every fault capture's base \
+             flow and not on ok107-refer-answered-200: x107_is_off_until_turned_on",
         ),
-    ),
-    (
-        "X313",
-        PinnedOn::Public("xfer-notify-stuck-100-loopback.pcapng"),
-    ),
-    (
-        "X314",
-        PinnedOn::Public("xfer-notify-stuck-100-loopback.pcapng"),
     ),
     ("X602", PinnedOn::Public("pppoe-sip.pcap")),
     (
@@ -415,7 +476,7 @@ fn every_rule_has_all_its_pieces() {
                 "| {} | `{}` | {} | {} | {} |",
                 r.code,
                 r.name,
-                r.severity.as_str(),
+                r.default_level(),
                 r.rfc,
                 r.summary
             )
@@ -549,7 +610,7 @@ fn a_missing_notify_counts_only_where_the_transferees_requests_are_seen() {
         "json",
         path.to_str().unwrap(),
     ]));
-    assert_eq!(codes(&whole), ["X107", "X301"]);
+    assert_eq!(codes(&whole), ["X301"]);
 
     let mut input = sipxfer::capture::Input::open(path.to_str().unwrap(), 0).expect("sample");
     let mut w = sipxfer::capture::write::PcapWriter::new(Vec::new(), 1).expect("header");
@@ -570,7 +631,7 @@ fn a_missing_notify_counts_only_where_the_transferees_requests_are_seen() {
         cut.to_str().unwrap(),
     ]));
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(codes(&doc), ["X107"]);
+    assert!(codes(&doc).is_empty(), "{:?}", codes(&doc));
     let progress = doc["transfers"][0]["phases"]
         .as_array()
         .expect("phases")
@@ -584,4 +645,125 @@ fn a_missing_notify_counts_only_where_the_transferees_requests_are_seen() {
             .is_some_and(|m| m.contains("nor any in-dialog request of the transferee")),
         "{progress}"
     );
+}
+
+/// X107 (202 to a REFER, RFC 7647 §5) fires on nearly every real transfer, so it is off
+/// by default; `--warn X107` turns it on, at the 202 and only there.
+#[test]
+fn x107_is_off_until_turned_on() {
+    let blind = sample("xfer-blind-completed-udp.pcap");
+    let blind = blind.to_str().unwrap();
+    let plain = json(&sipxfer(["check", "--format", "json", blind]));
+    assert!(codes(&plain).is_empty(), "{:?}", codes(&plain));
+    let on = json(&sipxfer([
+        "check", "--format", "json", "--warn", "X107", blind,
+    ]));
+    assert_eq!(codes(&on), ["X107"]);
+    assert_eq!(on["findings"][0]["severity"], "warning");
+    assert_eq!(on["findings"][0]["frames"], serde_json::json!([7]));
+    let ok = sample("faults/ok107-refer-answered-200.pcap");
+    let ok = json(&sipxfer([
+        "check",
+        "--format",
+        "json",
+        "--warn",
+        "X107",
+        ok.to_str().unwrap(),
+    ]));
+    assert!(codes(&ok).is_empty(), "{:?}", codes(&ok));
+    let rules = json(&sipxfer(["rules", "--format", "json"]));
+    let x107 = rules["rules"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["code"] == "X107"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(x107["enabled_by_default"], false);
+}
+
+/// Damage to the input is a finding (X603, a warning), so `--fail-on warning` and
+/// `--deny X603` fail a cut capture; `analyze` reports the same cut.
+#[test]
+fn a_damaged_capture_is_a_finding_of_check() {
+    let cut = sample("faults/x603-input-damaged.pcap");
+    let cut = cut.to_str().unwrap();
+    let out = sipxfer(["check", cut]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a warning passes --fail-on error"
+    );
+    assert!(stdout(&out).contains("X603"), "{}", stdout(&out));
+    assert_eq!(
+        sipxfer(["check", "--fail-on", "warning", cut])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        sipxfer(["check", "--deny", "X603", cut]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        sipxfer(["check", "--fail-on", "warning", "--allow", "X603", cut])
+            .status
+            .code(),
+        Some(0)
+    );
+    let doc = json(&sipxfer(["check", "--format", "json", cut]));
+    assert_eq!(doc["verdict"], "pass");
+    assert_eq!(doc["counts"]["warning"], 1);
+    assert_eq!(doc["inputs"][0]["damage"][0]["kind"], "truncated_record");
+}
+
+/// A file with no readable frame is nothing to check: exit 2, one line on standard
+/// error saying why, nothing on standard output.
+#[test]
+fn check_refuses_a_file_with_no_readable_frame() {
+    let dir = std::env::temp_dir().join(format!("sipxfer-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let empty = dir.join("header-only.pcap");
+    let w = sipxfer::capture::write::PcapWriter::new(Vec::new(), 1).expect("header");
+    std::fs::write(&empty, w.into_inner()).expect("write");
+    let mut files = vec![empty.clone()];
+    files.extend(common::public("corrupt-mixed-endian-header.pcap"));
+    for file in &files {
+        let out = sipxfer(["check", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", file.display());
+        assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("no readable frame"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `Refer-Sub: false` agreed (RFC 4488 §4) means there is no subscription, so no NOTIFY
+/// is owed: no rule about a missing, unanswered or incomplete NOTIFY may fire. On
+/// xfer-refer-sub-false-udp.pcap (no NOTIFY at all) and on
+/// x312-notify-despite-refer-sub-false.pcap (NOTIFYs sent anyway) only X312 may.
+#[test]
+fn refer_sub_false_owes_no_notify() {
+    const ABOUT_MISSING_NOTIFYS: &[&str] = &["X301", "X305", "X313", "X314", "X315"];
+    for (file, want) in [
+        ("xfer-refer-sub-false-udp.pcap", &[][..]),
+        (
+            "faults/x312-notify-despite-refer-sub-false.pcap",
+            &["X312"][..],
+        ),
+    ] {
+        let doc = json(&sipxfer([
+            "check",
+            "--format",
+            "json",
+            sample(file).to_str().unwrap(),
+        ]));
+        let got = codes(&doc);
+        assert!(
+            !got.iter()
+                .any(|c| ABOUT_MISSING_NOTIFYS.contains(&c.as_str())),
+            "{file}: {got:?}"
+        );
+        assert_eq!(got, want, "{file}");
+        assert_eq!(doc["transfers"][0]["refer"]["refer_sub_granted"], false);
+    }
 }

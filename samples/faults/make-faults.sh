@@ -153,6 +153,7 @@ fault() {
         attended) a=xfer-attended-alice.xml b=xfer-attended-bob.xml c=xfer-attended-carol.xml ;;
         rejected) a=xfer-rejected-alice.xml b=xfer-rejected-bob.xml c=- ;;
         early-bye) a=xfer-early-bye-alice.xml b=xfer-early-bye-bob.xml c=ring-busy-uas.xml ;;
+        attended-blind) a=xfer-blind-alice.xml b=xfer-attended-bob.xml c=xfer-attended-carol.xml ;;
     esac
     local out="$HERE/$name.pcap"
     CURRENT_OUT=$out
@@ -218,5 +219,53 @@ fault x308-notify-without-id blind 30 3
 # The flow of ../xfer-transferor-hangs-up-early-udp.pcap, remade under this
 # name (same scenarios): Bob BYEs Alice before Carol answers 486. 18 messages.
 fault x501-released-before-outcome-caller-lost early-bye 18 2
+
+# Issue 12.
+# Refused REFER flow with a 407 challenge that is never retried: 9 messages.
+fault x108-refer-challenge-not-retried rejected 9 1
+# Refused REFER flow with 483 Too Many Hops: 9 messages.
+fault x109-refer-too-many-hops rejected 9 1
+# Blind with the first REFER challenged 407 and sent again (+2); the NOTIFYs say
+# id=1, the challenged REFER's CSeq: 22.
+fault x316-notify-id-not-refer-cseq blind 22 2
+# Blind, the REFER's To has no tag: 20.
+fault x110-refer-in-dialog-without-to-tag blind 20 2
+# Attended; Bob BYEs the consultation call before the REFER (+2), the target
+# does not (-2): 26.
+fault x210-replaces-dialog-already-ended attended 26 3
+# Attended, the INVITE's Replaces changed; the target still accepts: 26 like the base.
+fault x207-replaces-unmatched-accepted attended 26 3
+fault x209-replaces-tags-swapped attended 26 3
+# Blind, Bob answers no NOTIFY: 20 - 2 answers + 2 resends of each NOTIFY = 22.
+fault x313-notify-unanswered blind 22 2
+# Blind, the INVITE's Referred-By names Alice instead of Bob: 20.
+fault x402-referred-by-changed blind 20 2
+# Early BYE, then the target answers: INVITE 100 180 200 ACK (not 486/ACK),
+# final NOTIFY 200 answered 481, and Alice's BYE/200 to the target: 18 + 2 = 20.
+fault x315-notify-rejected-after-release early-bye 20 2
+# Attended, the INVITE's Replaces names an unknown Call-ID: INVITE 100 481 ACK
+# instead of INVITE 100 200 ACK, no BYE of the new call, Bob ends the
+# consultation call instead of the target: 26 - 2 = 24.
+fault x208-replaces-rejected-481 attended 24 3
+# Blind; Alice cancels the new call and sends no final NOTIFY: A-B 5, REFER 2,
+# NOTIFY 2, INVITE 100 180 CANCEL 200 487 ACK 7, BYE 2 = 18.
+fault x314-no-final-notify blind 18 2
+# Attended consultation, then a REFER without Replaces: Alice plays the blind
+# transferee; the target answers her INVITE 100 200 (no 180); Bob ends the
+# consultation call himself: 5 + 5 + 2 + 2 + 4 + 2 + 2 + 2 + 2 = 26.
+fault x503-attended-downgraded-to-blind attended-blind 26 3
+# Blind, the new call's 200 never ACKed; the target hangs up (BYE/200 from
+# Carol instead of Alice): 20 - 1 ACK = 19.
+fault x502-new-call-2xx-not-acked blind 19 2
+
+# X603: not a SIPp run of its own but ok107-refer-answered-200.pcap cut 40 bytes
+# short, inside its last record, as a capture copied while tcpdump was still writing.
+if want x603-input-damaged; then
+    src="$HERE/ok107-refer-answered-200.pcap"
+    size=$(stat -c %s "$src")
+    head -c $((size - 40)) "$src" >"$HERE/x603-input-damaged.pcap"
+    chmod 644 "$HERE/x603-input-damaged.pcap"
+    echo "make-faults: x603-input-damaged.pcap cut from ok107-refer-answered-200.pcap ($size - 40 bytes)"
+fi
 
 echo "make-faults: done"

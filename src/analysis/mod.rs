@@ -367,6 +367,10 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             snapped_frames: input.stats().snapped_frames,
             damage: input.damage().to_vec(),
         })
+        .collect::<Vec<InputSummary>>();
+    let damage: Vec<crate::capture::Damage> = inputs
+        .iter()
+        .flat_map(|i| i.damage.iter().cloned())
         .collect();
     Analysis {
         inputs,
@@ -380,6 +384,10 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             dialogs: dialog_stats,
         },
         findings: crate::rules::check::capture(
+            &crate::rules::check::Inputs {
+                damage: &damage,
+                end_ns: end_ns.unwrap_or_default(),
+            },
             &dialogs,
             &collector,
             &problems,

@@ -1,5 +1,6 @@
 //! `sipxfer check`: analyze for CI, print the findings, exit 1 on one at or above
-//! `--fail-on`.
+//! `--fail-on`; exit 2 when an input has no readable frame. With `--format json` the
+//! document of `analyze` gets a top-level verdict.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -27,18 +28,65 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let analysis = run_quietly(inputs, &options);
+    // A file with no readable frame has nothing to check: that is not a pass.
+    if let Some(empty) = analysis.inputs.iter().find(|i| i.frames == 0) {
+        let why = empty
+            .damage
+            .first()
+            .map(|d| format!("damaged at byte {}: {}", d.offset, d.detail))
+            .unwrap_or_else(|| "the file holds no packet record".to_string());
+        eprintln!(
+            "sipxfer: {}: no readable frame ({}); nothing to check",
+            report::escape_str(&empty.path),
+            report::escape_str(&why)
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let failing = analysis.all_findings().any(|f| f.severity >= fail_on);
     match common.format {
-        Format::Json | Format::Jsonl => write_json(out, &report::transfer::json(&analysis))?,
+        Format::Json | Format::Jsonl => {
+            let count = |s: Severity| analysis.all_findings().filter(|f| f.severity == s).count();
+            let doc = CheckJson {
+                document: report::transfer::json(&analysis),
+                verdict: if failing { "fail" } else { "pass" },
+                fail_on,
+                counts: Counts {
+                    error: count(Severity::Error),
+                    warning: count(Severity::Warning),
+                    info: count(Severity::Info),
+                },
+            };
+            write_json(out, &doc)?
+        }
         Format::Text => {
             let text = report::rules::check_text(&analysis, fail_on, common.color.palette());
             out.write_all(text.as_bytes())?;
         }
     }
     out.flush()?;
-    let failing = analysis.all_findings().any(|f| f.severity >= fail_on);
     Ok(if failing {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `check --format json`: the document of `analyze`, then the verdict, the threshold it
+/// was judged against, and the findings counted by severity.
+#[derive(serde::Serialize)]
+struct CheckJson<'a> {
+    #[serde(flatten)]
+    document: report::transfer::AnalyzeJson<'a>,
+    /// `pass` or `fail`: whether a finding is at or above `fail_on`.
+    verdict: &'static str,
+    fail_on: Severity,
+    counts: Counts,
+}
+
+/// Findings by severity.
+#[derive(serde::Serialize)]
+struct Counts {
+    error: usize,
+    warning: usize,
+    info: usize,
 }

@@ -35,7 +35,7 @@ pub fn explain(rule: &Rule) -> String {
         "{} {} ({}, {})",
         rule.code,
         rule.name,
-        rule.severity.as_str(),
+        rule.default_level(),
         rule.rfc
     );
     let _ = writeln!(out, "\n{}\n", rule.summary);
@@ -45,11 +45,19 @@ pub fn explain(rule: &Rule) -> String {
         out.push_str(&wrap(text, "  ", 84));
         let _ = writeln!(out);
     }
-    let _ = writeln!(
-        out,
-        "Change its level with --allow/--warn/--deny {} or in sipxfer.toml.",
-        rule.code
-    );
+    if rule.off_by_default {
+        let _ = writeln!(
+            out,
+            "It is off by default: turn it on with --warn/--deny {} or in sipxfer.toml.",
+            rule.code
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "Change its level with --allow/--warn/--deny {} or in sipxfer.toml.",
+            rule.code
+        );
+    }
     out
 }
 
@@ -62,18 +70,23 @@ pub fn table() -> String {
         .map(|r| r.rfc.chars().count())
         .max()
         .unwrap_or(0);
+    let level_width = RULES
+        .iter()
+        .map(|r| r.default_level().len())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<5} {:<8} {:<name_width$} {:<rfc_width$} summary",
+        "{:<5} {:<level_width$} {:<name_width$} {:<rfc_width$} summary",
         "code", "severity", "name", "RFC"
     );
     for r in RULES {
         let _ = writeln!(
             out,
-            "{:<5} {:<8} {:<name_width$} {:<rfc_width$} {}",
+            "{:<5} {:<level_width$} {:<name_width$} {:<rfc_width$} {}",
             r.code,
-            r.severity.as_str(),
+            r.default_level(),
             r.name,
             r.rfc,
             r.summary

@@ -60,6 +60,22 @@ pub struct Rule {
     pub summary: &'static str,
     /// The text of `explain/CODE.md`; [`Rule::explanation`] reads it.
     pub explanation_md: &'static str,
+    /// Reported only when the user turns it on (`--warn`, `--deny`, or a level in the
+    /// config file): a rule that fires on nearly every real capture and would drown
+    /// what matters (X107).
+    pub off_by_default: bool,
+}
+
+impl Rule {
+    /// The severity column of `sipxfer rules` and of README's table: the default
+    /// severity, and `(off by default)` for a rule the user must turn on.
+    pub fn default_level(&self) -> String {
+        if self.off_by_default {
+            format!("{} (off by default)", self.severity.as_str())
+        } else {
+            self.severity.as_str().to_string()
+        }
+    }
 }
 
 impl Rule {
@@ -80,6 +96,7 @@ impl serde::Serialize for Rule {
             severity: Severity,
             rfc: &'a str,
             summary: &'a str,
+            enabled_by_default: bool,
             requirement: &'a str,
             causes: &'a str,
             fix: &'a str,
@@ -92,6 +109,7 @@ impl serde::Serialize for Rule {
                 severity: self.severity,
                 rfc: self.rfc,
                 summary: self.summary,
+                enabled_by_default: !self.off_by_default,
                 requirement: &e.requirement,
                 causes: &e.causes,
                 fix: &e.fix,
@@ -164,7 +182,8 @@ macro_rules! catalog {
             name: $name:literal,
             severity: $severity:ident,
             rfc: $rfc:literal,
-            summary: $summary:literal $(,)?
+            summary: $summary:literal
+            $(, off_by_default: $off:literal)? $(,)?
         }
     ),* $(,)?) => {
         /// A rule's stable code. Checks name their rule by it; the command line and
@@ -205,6 +224,7 @@ macro_rules! catalog {
                 rfc: $rfc,
                 summary: $summary,
                 explanation_md: include_str!(concat!("explain/", stringify!($code), ".md")),
+                off_by_default: false $(|| $off)?,
             },
         )*];
     };
@@ -269,6 +289,25 @@ catalog! {
         severity: Info,
         rfc: "RFC 7647 §5",
         summary: "REFER answered 202 Accepted, which RFC 7647 deprecates (200 OK is meant)",
+        off_by_default: true,
+    },
+    X108 {
+        name: "refer-challenge-not-retried",
+        severity: Warning,
+        rfc: "RFC 3261 §22.2, §22.3",
+        summary: "REFER was challenged (401/407) and never sent again with credentials",
+    },
+    X109 {
+        name: "refer-too-many-hops",
+        severity: Warning,
+        rfc: "RFC 3261 §16.3, §20.22",
+        summary: "REFER answered 483 Too Many Hops: it looped or was relayed too often",
+    },
+    X110 {
+        name: "refer-in-dialog-without-to-tag",
+        severity: Error,
+        rfc: "RFC 3261 §12.2.1.1",
+        summary: "REFER sent in a call's Call-ID and From tag, but with no To tag (missing or empty)",
     },
     X201 {
         name: "replaces-incomplete",
@@ -305,6 +344,30 @@ catalog! {
         severity: Info,
         rfc: "RFC 3891 §3",
         summary: "Replaces names a dialog that is not in the capture",
+    },
+    X207 {
+        name: "replaces-unmatched-accepted",
+        severity: Error,
+        rfc: "RFC 3891 §3",
+        summary: "INVITE with Replaces answered 2xx though its tags match no dialog of its Call-ID",
+    },
+    X208 {
+        name: "replaces-rejected-481",
+        severity: Warning,
+        rfc: "RFC 3891 §3",
+        summary: "INVITE with Replaces answered 481: the target found no dialog to replace",
+    },
+    X209 {
+        name: "replaces-tags-swapped",
+        severity: Error,
+        rfc: "RFC 3891 §3, §6.1",
+        summary: "Replaces names its dialog with to-tag and from-tag swapped",
+    },
+    X210 {
+        name: "replaces-dialog-already-ended",
+        severity: Warning,
+        rfc: "RFC 3891 §3",
+        summary: "INVITE with Replaces names a dialog that had already ended before it arrived",
     },
     X301 {
         name: "refer-accepted-no-notify",
@@ -390,17 +453,47 @@ catalog! {
         rfc: "RFC 3515 §2.4.5, §2.4.7",
         summary: "The outcome of the transfer was never reported: no NOTIFY with a final status",
     },
+    X315 {
+        name: "notify-rejected-after-release",
+        severity: Warning,
+        rfc: "RFC 3515 §2.4.5; RFC 5589 §6",
+        summary: "NOTIFY answered 481 after the call was ended: the transferor never heard the outcome",
+    },
+    X316 {
+        name: "notify-id-not-refer-cseq",
+        severity: Warning,
+        rfc: "RFC 3515 §2.4.6",
+        summary: "NOTIFYs after the accepted REFER carry an Event id other than its CSeq",
+    },
     X401 {
         name: "referred-by-not-copied",
         severity: Info,
         rfc: "RFC 3892 §2.2",
         summary: "REFER carried Referred-By, but the INVITE it triggered did not",
     },
+    X402 {
+        name: "referred-by-changed",
+        severity: Info,
+        rfc: "RFC 3892 §2.2",
+        summary: "The triggered INVITE names another referrer than the REFER's Referred-By",
+    },
     X501 {
         name: "released-before-outcome-caller-lost",
         severity: Warning,
         rfc: "RFC 5589 §6, §7",
         summary: "Transferor hung up before the outcome and the transfer failed: caller lost",
+    },
+    X502 {
+        name: "new-call-2xx-not-acked",
+        severity: Error,
+        rfc: "RFC 3261 §13.2.2.4, §13.3.1.4",
+        summary: "The target's 2xx to the new call was never ACKed, so the target hung up",
+    },
+    X503 {
+        name: "attended-downgraded-to-blind",
+        severity: Info,
+        rfc: "RFC 5589 §7",
+        summary: "REFER without Replaces while the transferor's call with the target was up",
     },
     X601 {
         name: "content-length-mismatch",
@@ -413,6 +506,12 @@ catalog! {
         severity: Warning,
         rfc: "RFC 3261 §7",
         summary: "A SIP message could not be read in full (no header end, malformed lines)",
+    },
+    X603 {
+        name: "input-damaged",
+        severity: Warning,
+        rfc: "no RFC: the capture file",
+        summary: "The capture file is damaged (cut short, corrupt): reading stopped early",
     },
     X701 {
         name: "target-outside-trusted-domains",
@@ -440,7 +539,8 @@ mod tests {
         (
             "3261",
             &[
-                "7", "12.2.1.1", "15", "17.1.2.2", "18.3", "19.1.1", "20.14", "25.1",
+                "7", "12.2.1.1", "13.2.2.4", "13.3.1.4", "15", "16.3", "17.1.2.2", "18.3",
+                "19.1.1", "20.14", "20.22", "22.2", "22.3", "25.1",
             ],
         ),
         (
@@ -617,6 +717,18 @@ mod tests {
         }
     }
 
+    /// Each fix says how to confirm the finding in Wireshark (issue 12).
+    #[test]
+    fn every_fix_says_how_to_confirm_it_in_wireshark() {
+        for rule in RULES {
+            assert!(
+                rule.explanation().fix.contains("in Wireshark"),
+                "{} fix does not say how to confirm it in Wireshark",
+                rule.code
+            );
+        }
+    }
+
     #[test]
     fn every_requirement_states_its_level() {
         for rule in RULES {
@@ -630,9 +742,16 @@ mod tests {
         }
     }
 
+    /// A rule about the capture file rather than SIP (X603) cites no RFC.
+    const NO_RFC: &str = "no RFC: the capture file";
+
     #[test]
     fn every_citation_names_a_section_that_exists() {
         for rule in RULES {
+            if rule.rfc == NO_RFC {
+                assert!(rule.code.as_str().starts_with("X6"), "{}", rule.code);
+                continue;
+            }
             let cited = citations(rule.rfc);
             assert!(cited.is_some(), "{}: cannot read {:?}", rule.code, rule.rfc);
             for (number, section) in cited.unwrap_or_default() {

@@ -6,7 +6,7 @@ use super::checks::{
     Out, TransferView, flow, framing, policy, refer, referred_by, replaces, subscription,
 };
 use super::{Config, Finding};
-use crate::capture::FrameRef;
+use crate::capture::{Damage, FrameRef};
 use crate::dialog::Dialog;
 use crate::sip::stage::MessageProblem;
 use crate::transfer::record::Collector;
@@ -32,9 +32,17 @@ pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec
     findings
 }
 
-/// The checks about the capture as a whole: message framing, CSeq order, stray
-/// Replaces.
+/// The input files and what stopped their reading, for the capture's checks.
+pub struct Inputs<'a> {
+    pub damage: &'a [Damage],
+    /// The time of the last frame read.
+    pub end_ns: i64,
+}
+
+/// The checks about the capture as a whole: damage to the input files, message
+/// framing, CSeq order, stray Replaces.
 pub fn capture(
+    inputs: &Inputs<'_>,
     dialogs: &[Dialog],
     collector: &Collector,
     problems: &[MessageProblem],
@@ -42,6 +50,7 @@ pub fn capture(
     config: &Config,
 ) -> Vec<Finding> {
     let mut out = Out::new(config);
+    framing::input_damage(&mut out, inputs.damage, inputs.end_ns);
     framing::problems(&mut out, problems.iter().map(|p| (p.frame, &p.kind)));
     framing::unparsable(&mut out, unparsable);
     subscription::cseq_not_increasing(&mut out, dialogs);

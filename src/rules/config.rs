@@ -53,6 +53,7 @@ impl Config {
             .find(|(code, _)| *code == rule.code)
             .map(|(_, level)| *level);
         match level {
+            None if rule.off_by_default => None,
             None => Some(rule.severity),
             Some(Level::Allow) => None,
             Some(Level::Info) => Some(Severity::Info),
@@ -212,13 +213,28 @@ mod tests {
     #[test]
     fn levels_change_severity_and_later_ones_win() {
         let mut c = Config::default();
-        let rule = Code::X107.rule();
+        let rule = Code::X401.rule();
         assert_eq!(c.severity(rule), Some(Severity::Info));
-        c.set("refer-accepted-202", Level::Deny).expect("by name");
+        c.set("referred-by-not-copied", Level::Deny)
+            .expect("by name");
         assert_eq!(c.severity(rule), Some(Severity::Error));
-        c.set("x107", Level::Allow).expect("by code, any case");
+        c.set("x401", Level::Allow).expect("by code, any case");
         assert_eq!(c.severity(rule), None);
         assert!(c.set("X999", Level::Deny).is_err());
+    }
+
+    #[test]
+    fn a_rule_off_by_default_is_reported_only_when_turned_on() {
+        let mut c = Config::default();
+        let rule = Code::X107.rule();
+        assert!(rule.off_by_default);
+        assert_eq!(c.severity(rule), None);
+        c.set("refer-accepted-202", Level::Warn).expect("by name");
+        assert_eq!(c.severity(rule), Some(Severity::Warning));
+        c.set("X107", Level::Info).expect("by code");
+        assert_eq!(c.severity(rule), Some(Severity::Info));
+        c.set("X107", Level::Allow).expect("by code");
+        assert_eq!(c.severity(rule), None);
     }
 
     #[test]

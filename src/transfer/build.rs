@@ -184,6 +184,9 @@ pub(super) fn build(
         consultation,
         new_call: new_dialog,
         earlier_refer_in_dialog: resolution.earlier_refer_in_dialog,
+        replaces_match: super::facts::replaces_match(trigger.map(|n| &n.invite), r, dialogs),
+        call_with_target: super::facts::call_with_target(r, original, dialogs),
+        dialog_of_tagless_refer: super::facts::dialog_of_tagless_refer(r, dialogs),
     };
     emit(transfer, &facts);
 }

@@ -3,7 +3,7 @@
 //! problems; these checks only name them.
 
 use super::Out;
-use crate::capture::FrameRef;
+use crate::capture::{Damage, DamageKind, FrameRef};
 use crate::rules::Code;
 use crate::sip::ProblemKind;
 
@@ -57,6 +57,44 @@ pub(crate) fn unparsable(out: &mut Out<'_>, frames: &[FrameRef]) {
             Code::X602,
             vec![frame],
             "a payload that looks like SIP could not be read as a message".to_string(),
+        );
+    }
+}
+
+/// X603: damage that stopped the reading of an input file (cut short, corrupt, a read
+/// error): what the capture held after it is lost to the analysis. `end_ns` is the
+/// last frame's time, which the finding's frame reference carries.
+pub(crate) fn input_damage<'d>(
+    out: &mut Out<'_>,
+    damage: impl IntoIterator<Item = &'d Damage>,
+    end_ns: i64,
+) {
+    for d in damage {
+        let what = match d.kind {
+            DamageKind::TruncatedRecord => "the file is cut short: its last record is incomplete",
+            DamageKind::GarbageAfterRecords => "bytes after the last record are not a record",
+            DamageKind::CorruptBlock => "a block or record header is corrupt",
+            DamageKind::CorruptCompression => "the gzip stream is corrupt or cut short",
+            DamageKind::Io => "a read error",
+        };
+        let frame = FrameRef {
+            seq: u64::MAX,
+            file: d.file,
+            number: d.frame,
+            ts_ns: end_ns,
+        };
+        let detail = if d.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", d.detail)
+        };
+        out.add(
+            Code::X603,
+            vec![frame],
+            format!(
+                "{what} at byte {}{detail}: reading stopped at frame {}, and whatever the capture held after it is not in the analysis",
+                d.offset, d.frame
+            ),
         );
     }
 }

@@ -2,7 +2,7 @@
 //! and its 202.
 
 use super::{Out, TransferView};
-use crate::dialog::Answer;
+use crate::dialog::{Answer, Side};
 use crate::rules::Code;
 
 /// The REFER checks of a transfer, in the order of their findings.
@@ -12,6 +12,9 @@ pub(crate) fn transfer(out: &mut Out<'_>, v: &TransferView<'_>) {
     in_early_dialog(out, v);
     retransmitted_after_final(out, v);
     accepted_202(out, v);
+    challenge_not_retried(out, v);
+    too_many_hops(out, v);
+    in_dialog_without_to_tag(out, v);
 }
 
 /// X101, X102: the REFER carries exactly one Refer-To (RFC 3515 §2.4.1).
@@ -104,6 +107,83 @@ fn accepted_202(out: &mut Out<'_>, v: &TransferView<'_>) {
             Code::X107,
             vec![frame],
             "REFER answered 202 Accepted; RFC 7647 asks for 200 OK".to_string(),
+        );
+    }
+}
+
+/// X108: a REFER challenged 401/407 is sent again with credentials (RFC 3261 §22.2,
+/// §22.3: the UAC SHOULD re-originate it). Read in the REFER's dialog: no later REFER
+/// from the same side follows the challenge in the capture.
+fn challenge_not_retried(out: &mut Out<'_>, v: &TransferView<'_>) {
+    let Some((challenge, status @ (401 | 407))) = v.t.refer.response else {
+        return;
+    };
+    let Some(o) = v.facts.original.filter(|_| !v.t.refer.out_of_dialog) else {
+        return;
+    };
+    let side = if o.from_tag == v.refer.request.from_tag {
+        Side::Caller
+    } else {
+        Side::Callee
+    };
+    let retried = o
+        .requests
+        .iter()
+        .any(|r| r.method == "REFER" && r.by == side && r.frame > v.t.refer.frame);
+    if !retried {
+        let ended = o
+            .ended
+            .map(|e| format!("; the dialog ended at frame {}", e.number))
+            .unwrap_or_default();
+        out.add(
+            Code::X108,
+            vec![v.t.refer.frame, challenge],
+            format!(
+                "REFER challenged {status} at frame {}, and no REFER with credentials follows in the capture{ended}: the transfer was dropped",
+                challenge.number
+            ),
+        );
+    }
+}
+
+/// X109: the REFER was answered 483 Too Many Hops: Max-Forwards ran out on its way
+/// (RFC 3261 §16.3, §20.22), so it went round a loop or through too many relays.
+fn too_many_hops(out: &mut Out<'_>, v: &TransferView<'_>) {
+    if let Some((frame, 483)) = v.t.refer.response {
+        let hops: usize = v
+            .facts
+            .refers
+            .iter()
+            .map(|r| r.request.sightings.len())
+            .sum();
+        out.add(
+            Code::X109,
+            vec![v.t.refer.frame, frame],
+            format!(
+                "REFER answered 483 Too Many Hops at frame {} (seen on {hops} hop(s) in the capture): it looped or was relayed too often, and the transfer did not happen",
+                frame.number
+            ),
+        );
+    }
+}
+
+/// X110: a REFER that belongs to a dialog (its Call-ID, its From tag one party's tag)
+/// carries no To tag, though a request inside a dialog MUST carry the remote tag
+/// (RFC 3261 §12.2.1.1): the transferee cannot match it to the call.
+fn in_dialog_without_to_tag(out: &mut Out<'_>, v: &TransferView<'_>) {
+    if let Some(d) = v.facts.dialog_of_tagless_refer {
+        let state = if d.answered.is_some_and(|a| a < v.t.refer.frame) {
+            "confirmed"
+        } else {
+            "early"
+        };
+        out.add(
+            Code::X110,
+            vec![v.t.refer.frame],
+            format!(
+                "REFER in the Call-ID of the {state} dialog {} from its party's tag {:?}, but with no To tag (missing or empty): it is not inside the dialog",
+                d.call_id, v.refer.request.from_tag
+            ),
         );
     }
 }

@@ -10,9 +10,11 @@ use crate::transfer::record::NotifyRecord;
 /// The subscription checks of a transfer, in the order of their findings.
 pub(crate) fn transfer(out: &mut Out<'_>, v: &TransferView<'_>) {
     accepted_without_notify(out, v);
+    notify_id_not_refer_cseq(out, v);
     notify_despite_refer_sub_false(out, v);
     each_notify(out, v);
     notify_unanswered(out, v);
+    notify_rejected_481_after_release(out, v);
     no_final_notify(out, v);
     sipfrag_contradicts_responses(out, v);
 }
@@ -29,20 +31,95 @@ fn no_subscription(v: &TransferView<'_>) -> bool {
     v.t.refer.refer_sub_granted == Some(false)
 }
 
+/// The transferee's NOTIFYs in the REFER's dialog after the REFER that are not of its
+/// subscription (their Event is not `refer` with the REFER's CSeq as id), read in the
+/// dialog's requests.
+fn unlinked_notifies(v: &TransferView<'_>) -> Vec<crate::capture::FrameRef> {
+    let Some(o) = v.facts.original.filter(|_| !v.t.refer.out_of_dialog) else {
+        return Vec::new();
+    };
+    let transferor = if o.from_tag == v.refer.request.from_tag {
+        crate::dialog::Side::Caller
+    } else {
+        crate::dialog::Side::Callee
+    };
+    let linked: Vec<_> = v
+        .facts
+        .notifies
+        .iter()
+        .map(|n| n.request.first_frame())
+        .collect();
+    let next_refer = o
+        .requests
+        .iter()
+        .filter(|r| r.method == "REFER" && r.by == transferor && r.frame > v.t.refer.frame)
+        .map(|r| r.frame)
+        .min();
+    o.requests
+        .iter()
+        .filter(|r| {
+            r.method == "NOTIFY"
+                && r.by != transferor
+                && r.frame > v.t.refer.frame
+                && next_refer.is_none_or(|n| r.frame < n)
+                && !linked.contains(&r.frame)
+        })
+        .map(|r| r.frame)
+        .collect()
+}
+
+/// X316: the REFER was accepted, none of its NOTIFYs is in the capture, but the
+/// transferee sent NOTIFYs in the dialog after it that are not of its subscription:
+/// their `Event: refer;id=` is not the accepted REFER's CSeq (typically the CSeq of a
+/// REFER challenged 401/407 and sent again), RFC 3515 §2.4.6.
+fn notify_id_not_refer_cseq(out: &mut Out<'_>, v: &TransferView<'_>) {
+    if !accepted(v) || no_subscription(v) || !v.facts.notifies.is_empty() {
+        return;
+    }
+    let frames = unlinked_notifies(v);
+    if frames.is_empty() {
+        return;
+    }
+    let retried = if v.t.retry_of.is_some() {
+        " (this REFER retried a challenged one: the NOTIFYs may carry the challenged REFER's CSeq)"
+    } else {
+        ""
+    };
+    out.add(
+        Code::X316,
+        frames.clone(),
+        format!(
+            "{} NOTIFY in the dialog after the accepted REFER (CSeq {}) belong to no subscription of it: their Event is not `refer;id={}`{retried}",
+            frames.len(),
+            v.t.refer.cseq,
+            v.t.refer.cseq
+        ),
+    );
+}
+
 /// X301: the REFER was accepted and no NOTIFY followed. Only where the capture shows
 /// the transferee's in-dialog requests does a missing NOTIFY show a missing NOTIFY
-/// (the progress phase says so otherwise).
+/// (the progress phase says so otherwise); NOTIFYs of another subscription are X316.
 fn accepted_without_notify(out: &mut Out<'_>, v: &TransferView<'_>) {
     if accepted(v)
         && v.facts.notifies.is_empty()
         && !no_subscription(v)
         && v.facts.transferee_requests_seen
+        && unlinked_notifies(v).is_empty()
     {
         let frames = v.t.refer.response.map(|(f, _)| vec![f]).unwrap_or_default();
+        // A BYE instead of the NOTIFYs: the dialog ended with none sent.
+        let ended = v
+            .facts
+            .original
+            .filter(|o| o.ending == Some(crate::dialog::Ending::Bye))
+            .and_then(|o| o.ended)
+            .map(|bye| format!("; the dialog was ended by BYE at frame {}", bye.number))
+            .unwrap_or_default();
         out.add(
             Code::X301,
             frames,
-            "REFER accepted, but no NOTIFY of its subscription is in the capture".to_string(),
+            format!("REFER accepted, but no NOTIFY of its subscription is in the capture{ended}"),
         );
     }
 }
@@ -236,13 +313,18 @@ fn final_status_left_active(out: &mut Out<'_>, seen: &Subscription) {
 }
 
 /// X313: the transferor never answered a NOTIFY: the capture saw the notifier resend
-/// it (RFC 6665 §4.1.3).
+/// it (RFC 6665 §4.1.3). One finding per such NOTIFY.
 fn notify_unanswered(out: &mut Out<'_>, v: &TransferView<'_>) {
-    if let Some(n) = v
+    // With Refer-Sub: false agreed no NOTIFY was owed, nor an answer to one (X312 says
+    // so instead).
+    if no_subscription(v) {
+        return;
+    }
+    for n in v
         .facts
         .notifies
         .iter()
-        .find(|n| n.request.responses.is_empty() && n.request.retransmissions > 0)
+        .filter(|n| n.request.responses.is_empty() && n.request.retransmissions > 0)
     {
         let mut frames = vec![n.request.first_frame()];
         frames.extend(n.request.retransmitted_at.last().map(|s| s.frame));
@@ -250,14 +332,48 @@ fn notify_unanswered(out: &mut Out<'_>, v: &TransferView<'_>) {
             Code::X313,
             frames,
             format!(
-                "NOTIFY (CSeq {}) got no answer; it was sent {} more times",
+                "NOTIFY (CSeq {}) got no answer in the capture; it was sent {} more times",
                 n.request.cseq, n.request.retransmissions
             ),
         );
     }
 }
 
-/// X314: the outcome was known but no NOTIFY reported it (RFC 3515 §2.4.5, §2.4.7).
+/// X315: a NOTIFY answered 481 after the original dialog had been ended: the
+/// transferor (its subscriber) let go of the subscription before the result came, so it
+/// never heard it (RFC 3515 §2.4.5; RFC 5589 §6). One finding, at the first such NOTIFY.
+fn notify_rejected_481_after_release(out: &mut Out<'_>, v: &TransferView<'_>) {
+    if no_subscription(v) {
+        return;
+    }
+    let Some(ended) = v.facts.original.and_then(|o| o.ended) else {
+        return;
+    };
+    let rejected = v.facts.notifies.iter().find_map(|n| {
+        let frame = n.request.first_frame();
+        let response = n.request.final_response().filter(|r| r.status == 481)?;
+        (frame > ended).then_some((n, frame, response.frame))
+    });
+    if let Some((n, frame, response)) = rejected {
+        let reported = n
+            .sipfrag_line
+            .as_deref()
+            .map(|l| format!(" reporting {l:?}"))
+            .unwrap_or_default();
+        out.add(
+            Code::X315,
+            vec![frame, response],
+            format!(
+                "NOTIFY{reported} answered 481: the original call had been ended at frame {}, so the transferor never heard the outcome",
+                ended.number
+            ),
+        );
+    }
+}
+
+/// X314: the outcome was known (the new call answered, rejected, or cancelled by the
+/// transferee) but no NOTIFY reported it (RFC 3515 §2.4.5, §2.4.7).
+/// Not when Refer-Sub: false was agreed: then no NOTIFY is owed (RFC 4488 §4).
 fn no_final_notify(out: &mut Out<'_>, v: &TransferView<'_>) {
     let notifies = v.facts.notifies;
     let reported = notifies.iter().any(|n| {
@@ -267,20 +383,32 @@ fn no_final_notify(out: &mut Out<'_>, v: &TransferView<'_>) {
                 .is_some_and(|s| s.state == "terminated")
     });
     if accepted(v)
+        && !no_subscription(v)
         && !notifies.is_empty()
         && !reported
         && let Some(decided) = v
             .facts
             .new_call
-            .filter(|d| matches!(d.answer, Answer::Answered | Answer::Rejected))
-            .and_then(|d| d.answered.or(d.ended))
+            .filter(|d| {
+                matches!(
+                    d.answer,
+                    Answer::Answered | Answer::Rejected | Answer::Cancelled
+                )
+            })
+            .and_then(|d| Some((d.answered.or(d.ended)?, d.answer)))
     {
+        let (frame, answer) = decided;
+        let known = if answer == Answer::Cancelled {
+            "the transferee cancelled the new call"
+        } else {
+            "the new call's outcome was known"
+        };
         out.add(
             Code::X314,
-            vec![decided],
+            vec![frame],
             format!(
-                "the new call's outcome was known at frame {}, but no NOTIFY reports a final status",
-                decided.number
+                "{known} at frame {}, but no NOTIFY reports a final status: the subscription is left active",
+                frame.number
             ),
         );
     }
