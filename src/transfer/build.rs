@@ -193,7 +193,7 @@ pub(super) fn final_response<'r>(group: &[&'r ReferRecord]) -> Option<&'r record
     group
         .iter()
         .filter_map(|g| g.request.final_response())
-        .min_by_key(|f| f.frame)
+        .min_by_key(|f| (f.frame.ts_ns, f.frame.seq))
 }
 
 /// The original call: the REFER's dialog, or the one its Target-Dialog names
@@ -374,7 +374,9 @@ fn release_of(
     Some(Release {
         by,
         frame,
-        before_outcome: outcome_frame.is_none_or(|o| frame < o),
+        // By time: the copies of a capture with several interfaces may be stored out
+        // of time order.
+        before_outcome: outcome_frame.is_none_or(|o| (frame.ts_ns, frame.seq) < (o.ts_ns, o.seq)),
     })
 }
 

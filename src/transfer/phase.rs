@@ -137,7 +137,12 @@ impl Phase {
             kind,
             name,
             first: Some(first),
-            last: Some(last.max(first)),
+            // By time: copies may be stored out of time order (several interfaces).
+            last: Some(if (last.ts_ns, last.seq) < (first.ts_ns, first.seq) {
+                first
+            } else {
+                last
+            }),
             dialog: Some(d.to_string()),
             missing: None,
         }

@@ -230,7 +230,12 @@ fn phase_table(t: &Transfer, frames: Frames) -> String {
         .force_no_tty()
         .set_header(vec!["  phase", "start", "end", "frames", "dialog"]);
     let mut phases: Vec<&Phase> = t.phases.iter().collect();
-    phases.sort_by_key(|p| (p.first.is_none(), p.first, p.kind.number()));
+    // By start time (frame order breaks ties): a capture with several interfaces may
+    // store frames out of time order.
+    phases.sort_by_key(|p| {
+        let start = p.first.map(|f| (f.ts_ns, f.seq));
+        (start.is_none(), start, p.kind.number())
+    });
     let mut missing = Vec::new();
     // The phase column as the table pads it: its widest cell, one space either side.
     let mut width = "  phase".len();
