@@ -300,7 +300,11 @@ fn kind_of(
 }
 
 /// The target's address: where the new call leg's last INVITE (an authenticated
-/// retry after a 401/407 is a new request) goes on its last hop.
+/// retry after a 401/407 is a new request) goes on its last hop in time — unless that
+/// address itself received responses to it: then it is a proxy relaying them (the
+/// INVITE's hop beyond it is not in the capture, say only its last IP fragment is),
+/// and the target is who sent the earliest response of the dialog that answered: the
+/// target's own 180 or 200 (RFC 3261 §8.2.6.2, the UAS sets the To tag).
 pub(super) fn target_address(
     collector: &Collector,
     invite: &InviteRecord,
@@ -309,13 +313,37 @@ pub(super) fn target_address(
         invite.request.call_id.clone(),
         invite.request.from_tag.clone(),
     );
-    collector
+    let attempts: Vec<&InviteRecord> = collector
         .invites_by(std::slice::from_ref(&leg))
         .into_iter()
         .filter_map(|serial| collector.invite(serial))
+        .collect();
+    let by_time = |f: &FrameRef| (f.ts_ns, f.seq);
+    let last = attempts
+        .iter()
         .flat_map(|o| o.request.sightings.iter())
-        .max_by_key(|s| s.frame)
-        .map(|s| s.flow.dst)
+        .max_by_key(|s| by_time(&s.frame))?;
+    let hop = last.flow.dst;
+    // The responses to the attempt that reached furthest.
+    let attempt = attempts
+        .iter()
+        .find(|o| o.request.sightings.iter().any(|s| s == last))?;
+    let responses = &attempt.request.responses;
+    if !responses.iter().any(|r| r.flow.dst == hop) {
+        return Some(hop);
+    }
+    // The dialog that answered (the final response's To tag), else any tagged one.
+    let tag = attempt
+        .request
+        .final_response()
+        .and_then(|f| f.to_tag.clone())
+        .or_else(|| responses.iter().find_map(|r| r.to_tag.clone()));
+    responses
+        .iter()
+        .filter(|r| tag.is_some() && r.to_tag == tag)
+        .min_by_key(|r| by_time(&r.frame))
+        .map(|r| r.flow.src)
+        .or(Some(hop))
 }
 
 /// The outcome, the status that decided it, and when it became known: the REFER's

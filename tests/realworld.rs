@@ -1,0 +1,80 @@
+//! What real networks do to transfers (issue 10), on the captures that
+//! `samples/realworld/make-realworld.py` crafts (see samples/realworld/README.md):
+//! copies stored out of time order, an INVITE surviving as its last IP fragment, a
+//! REFER whose headers a proxy broke, a REFER that is not a transfer, phases after a
+//! challenge or a failed new call, and SIP messages with huge headers over TCP.
+
+mod common;
+
+use common::{sipxfer, stdout};
+use sipxfer::analysis::{self, Analysis, Options, Quiet};
+use sipxfer::capture::Input;
+use sipxfer::transfer::{Kind, Outcome, Transfer};
+
+fn realworld(name: &str) -> std::path::PathBuf {
+    common::root().join("samples/realworld").join(name)
+}
+
+fn analyse(path: &std::path::Path) -> Analysis {
+    let input = Input::open(path.to_str().expect("utf-8 path"), 0).expect("capture opens");
+    analysis::run(vec![input], &Options::default(), &mut Quiet)
+}
+
+fn only_transfer(a: &Analysis) -> &Transfer {
+    assert_eq!(a.transfers.len(), 1, "{:#?}", a.transfers);
+    &a.transfers[0]
+}
+
+fn address(role: &sipxfer::transfer::Role) -> String {
+    role.address.map(|a| a.to_string()).unwrap_or_default()
+}
+
+/// Item 1: a pcapng with two interfaces stores the proxy's copy of the REFER (frame 11,
+/// 2.095) before Bob's own (frame 12, 2.094), and Bob's BYE (frame 18, 2.395) before
+/// the new call's 200 OK (frame 28, 2.221) and the final NOTIFY (frame 32, 2.283).
+#[test]
+fn copies_out_of_time_order_are_ordered_by_time() {
+    let a = analyse(&realworld("rw-two-interfaces-proxy.pcapng"));
+    let t = only_transfer(&a);
+    assert_eq!((t.kind, t.outcome), (Kind::Blind, Outcome::Completed));
+    // The REFER is Bob's own copy, the first in time, not the first in the file.
+    assert_eq!(t.refer.frame.number, 12);
+    assert_eq!(address(&t.transferor), "127.0.0.2:5062");
+    assert_eq!(address(&t.transferee), "127.0.0.1:5060");
+    assert_eq!(address(&t.target), "127.0.0.3:5064");
+    // The 202 is Alice's own (frame 19, 2.105), not the proxy's relay (frame 13, 2.106).
+    assert_eq!(
+        t.refer.response.map(|(f, s)| (f.number, s)),
+        Some((19, 202))
+    );
+    let notifies: Vec<u64> = t.notifies.iter().map(|n| n.frame.number).collect();
+    assert_eq!(notifies, vec![20, 32]);
+    let released = t.released.as_ref().expect("released");
+    assert_eq!(released.frame.number, 18);
+    assert!(!released.before_outcome, "the BYE came after the 200 OK");
+    let text = stdout(&sipxfer([realworld("rw-two-interfaces-proxy.pcapng")]));
+    assert!(text.contains("after the outcome was known"), "{text}");
+    assert!(!text.contains("before the outcome"), "{text}");
+    // The phase table is in time order: 4 (2.156) before 3 (2.188) before 5 (2.395).
+    let order: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.len() == 1 && w.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(order, vec!["1", "2", "4", "3", "5", "6"], "{text}");
+}
+
+/// Item 2: the proxy's copy of Alice's INVITE to Carol (about 1500 bytes) survives
+/// only as its last IP fragment; Carol's own 100, 180 and 200 (127.0.0.3:5064 → proxy)
+/// are in the capture and name the target's address.
+#[test]
+fn target_address_from_its_responses_when_the_relayed_invite_is_lost() {
+    let a = analyse(&realworld("rw-invite-last-fragment.pcap"));
+    let t = only_transfer(&a);
+    assert_eq!((t.kind, t.outcome), (Kind::Blind, Outcome::Completed));
+    assert_eq!(address(&t.target), "127.0.0.3:5064");
+    assert_eq!(a.stats.net.ip_fragments, 1);
+    // Through a proxy whose every hop is captured, the target is the last hop as before.
+    let a = analyse(&common::sample("xfer-blind-via-proxy-udp.pcap"));
+    assert_eq!(address(&only_transfer(&a).target), "127.0.0.3:5064");
+}
