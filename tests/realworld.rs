@@ -9,7 +9,7 @@ mod common;
 use common::{sipxfer, stdout};
 use sipxfer::analysis::{self, Analysis, Options, Quiet};
 use sipxfer::capture::Input;
-use sipxfer::transfer::{Kind, Outcome, Transfer};
+use sipxfer::transfer::{Kind, Outcome, PhaseKind, Transfer};
 
 fn realworld(name: &str) -> std::path::PathBuf {
     common::root().join("samples/realworld").join(name)
@@ -77,4 +77,65 @@ fn target_address_from_its_responses_when_the_relayed_invite_is_lost() {
     // Through a proxy whose every hop is captured, the target is the last hop as before.
     let a = analyse(&common::sample("xfer-blind-via-proxy-udp.pcap"));
     assert_eq!(address(&only_transfer(&a).target), "127.0.0.3:5064");
+}
+
+/// Item 5: the new call failed (Carol answered 486), so it was never established and
+/// never released: phase 6 is missing, with the reason, not "new call ended by 486".
+#[test]
+fn no_release_phase_for_a_new_call_never_established() {
+    let a = analyse(&common::sample("xfer-blind-failed-target-busy-udp.pcap"));
+    let t = only_transfer(&a);
+    let p6 = t
+        .phases
+        .iter()
+        .find(|p| p.kind == PhaseKind::NewReleased)
+        .expect("phase 6");
+    assert_eq!((p6.first, p6.missing.is_some()), (None, true));
+    let text = stdout(&sipxfer([common::sample(
+        "xfer-blind-failed-target-busy-udp.pcap",
+    )]));
+    assert!(
+        text.contains(
+            "6 new call released               missing: the new call was never established: 486"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("ended by 486"), "{text}");
+    let doc = common::json(&sipxfer([
+        "analyze".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        common::sample("xfer-blind-failed-target-busy-udp.pcap").as_os_str(),
+    ]));
+    let phase6 = &doc["transfers"][0]["phases"][5];
+    assert_eq!(phase6["number"], 6);
+    assert_eq!(phase6["missing"], true);
+    assert_eq!(phase6["reason"], "the new call was never established: 486");
+    // The same for a call refused by the REFER's target 404.
+    let a = analyse(&common::sample("xfer-blind-failed-404-udp.pcap"));
+    let p6 = &only_transfer(&a).phases[5];
+    assert_eq!(
+        sipxfer::report::phase::why_missing(p6).as_deref(),
+        Some("the new call was never established: 404")
+    );
+}
+
+/// Item 6: Alice's first INVITE (frame 1) is challenged 407 (2) and ACKed (3); her
+/// authenticated INVITE (4) is answered 200 (7) and ACKed (8). Phase 1 runs from the
+/// first INVITE to the answered INVITE's ACK — at least to its 200 — not to the ACK of
+/// the challenge.
+#[test]
+fn call_phase_after_a_challenge_ends_at_the_answer() {
+    let a = analyse(&realworld("rw-challenged-invite.pcap"));
+    let t = only_transfer(&a);
+    let p1 = &t.phases[0];
+    assert_eq!(p1.kind, PhaseKind::OriginalCall);
+    assert_eq!(p1.first.map(|f| f.number), Some(1));
+    let end = p1.last.map(|f| f.number).unwrap_or_default();
+    assert!(
+        (7..=8).contains(&end),
+        "phase 1 ends at frame {end}, not at the answer (7) or its ACK (8)"
+    );
+    let original = &a.dialogs[0];
+    assert_eq!(original.challenges, 1);
 }

@@ -94,7 +94,7 @@ pub struct PhaseJson<'a> {
     pub end: Option<f64>,
     pub dialog: Option<&'a str>,
     pub missing: bool,
-    pub reason: Option<&'static str>,
+    pub reason: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -221,7 +221,7 @@ impl<'a> PhaseJson<'a> {
             end: p.last.map(|f| clock.json(f)),
             dialog: p.dialog.as_deref(),
             missing: p.missing.is_some(),
-            reason: p.missing.map(phase::missing),
+            reason: phase::why_missing(p),
         }
     }
 }

@@ -260,7 +260,7 @@ fn phase_table(t: &Transfer, frames: Frames) -> String {
         let _ = writeln!(out, "{}", line.trim_end());
     }
     for p in missing {
-        let why = p.missing.map(phase::missing).unwrap_or_default();
+        let why = phase::why_missing(p).unwrap_or_default();
         let _ = writeln!(out, " {:<width$}  missing: {why}", label(p));
     }
     out
