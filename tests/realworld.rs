@@ -139,3 +139,44 @@ fn call_phase_after_a_challenge_ends_at_the_answer() {
     let original = &a.dialogs[0];
     assert_eq!(original.challenges, 1);
 }
+
+/// Item 4: Cisco remote call control — an out-of-dialog REFER with
+/// `Refer-To: cid:1234567890@127.0.0.9` and a multipart body (frame 1), 202 (2), a
+/// NOTIFY with a multipart body (3). Not a call transfer: no new call is linked (the
+/// later call Alice → Bob, frame 5, is an ordinary call), no MIME boundary as a status.
+#[test]
+fn a_refer_to_a_cid_uri_is_not_a_transfer() {
+    let path = realworld("rw-cisco-remotecc-refer.pcap");
+    let a = analyse(&path);
+    let t = only_transfer(&a);
+    assert_eq!(t.kind, Kind::NotTransfer);
+    assert_eq!(t.outcome, Outcome::Unknown);
+    assert!(t.new_call.is_none());
+    assert_eq!(t.target.address, None);
+    assert!(
+        t.notifies
+            .iter()
+            .all(|n| n.status.is_none() && n.sipfrag.is_none())
+    );
+    let kinds: Vec<u8> = t.phases.iter().map(|p| p.kind.number()).collect();
+    assert_eq!(kinds, vec![2, 4]);
+    let text = stdout(&sipxfer([&path]));
+    assert!(
+        text.contains("Transfer 1  REFER (not a call transfer)   frame 1 at 0.000000"),
+        "{text}"
+    );
+    assert!(!text.contains("uniqueBoundary"), "{text}");
+    assert!(!text.contains("blind"), "{text}");
+    assert!(
+        text.contains("1 other call is not part of a transfer"),
+        "{text}"
+    );
+    let doc = common::json(&sipxfer([
+        "analyze".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        path.as_os_str(),
+    ]));
+    assert_eq!(doc["transfers"][0]["kind"], "not-a-transfer");
+    assert_eq!(doc["transfers"][0]["new_call"], serde_json::Value::Null);
+}

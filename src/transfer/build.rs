@@ -6,6 +6,7 @@
 use super::dialogs::{FinishedDialogs, party_aor};
 use super::model::{
     DialogId, Kind, NewCall, Notify, Outcome, Refer, Release, Role, RoleName, Transfer,
+    refers_to_a_call,
 };
 use super::phase;
 use super::record::{self, Aor, Clue, Collector, InviteRecord, NotifyRecord, ReferRecord};
@@ -92,7 +93,11 @@ pub(super) fn build(
                 .is_some_and(|rp| replaced_dialog(dialogs, rp).is_some())
         })
         .or(r.targets.first());
-    let replaces = target.and_then(|t| t.replaces.clone());
+    // A Refer-To that names no call (cid:, http:, ...): not a transfer at all.
+    let not_a_transfer = target.is_some_and(|t| !refers_to_a_call(&t.uri));
+    let replaces = target
+        .filter(|_| !not_a_transfer)
+        .and_then(|t| t.replaces.clone());
     let final_response = final_response(&group);
     let granted = final_response.and_then(|f| f.refer_sub);
 
@@ -105,16 +110,36 @@ pub(super) fn build(
     let transferee = transferee(r, last_leg);
 
     let notify_records: Vec<&NotifyRecord> = r.notifies.iter().collect();
-    let notifies: Vec<Notify> = notify_records.iter().map(|n| Notify::of(n)).collect();
+    let mut notifies: Vec<Notify> = notify_records.iter().map(|n| Notify::of(n)).collect();
+    if not_a_transfer {
+        // Their bodies report on whatever the REFER asked for (a multipart body, say),
+        // not on a call: no sipfrag status to read.
+        for n in &mut notifies {
+            n.status = None;
+            n.sipfrag = None;
+        }
+    }
 
-    let trigger = resolution.new_call.as_ref();
+    // No call is placed for a REFER that is not a transfer: a call linked by timing
+    // alone is someone else's.
+    let trigger = resolution.new_call.as_ref().filter(|_| !not_a_transfer);
     let new_dialog = trigger.and_then(|n| dialog_of_invite(dialogs, &n.invite));
 
     // The consultation call (attended transfers) and the kind.
     let consultation = replaces
         .as_ref()
         .and_then(|rp| replaced_dialog(dialogs, rp));
-    let (kind, note) = kind_of(replaces.as_ref(), consultation, dialogs, req, target);
+    let (kind, note) = if not_a_transfer {
+        let scheme = target
+            .and_then(|t| t.uri.trim_start_matches('<').split_once(':'))
+            .map_or("", |(scheme, _)| scheme);
+        let note = format!(
+            "Refer-To is a {scheme}: URI, not sip:, sips: or tel:: this REFER asks for something other than a call (RFC 3515 §2.1; e.g. Cisco remote call control with content indirection, RFC 2392), so it is not a call transfer"
+        );
+        (Kind::NotTransfer, Some(note))
+    } else {
+        kind_of(replaces.as_ref(), consultation, dialogs, req, target)
+    };
 
     // The target: named by the Refer-To; its address from the new call's last hop.
     let target_role = Role {
@@ -123,8 +148,17 @@ pub(super) fn build(
         address: trigger.and_then(|n| n.target),
     };
 
-    let (outcome, status, outcome_frame) = outcome_of(final_response, new_dialog, &notifies);
-    let released = original.and_then(|o| release_of(o, req, outcome_frame));
+    let (outcome, status, outcome_frame) = match final_response {
+        // What the REFER asked for is not a call: only its refusal is an outcome.
+        Some(f) if not_a_transfer && f.status >= 300 => {
+            (Outcome::Rejected, Some(f.status), Some(f.frame))
+        }
+        _ if not_a_transfer => (Outcome::Unknown, None, None),
+        _ => outcome_of(final_response, new_dialog, &notifies),
+    };
+    let released = original
+        .filter(|_| !not_a_transfer)
+        .and_then(|o| release_of(o, req, outcome_frame));
 
     let refer = Refer {
         frame: refer_frame,
@@ -175,6 +209,15 @@ pub(super) fn build(
         new_dialog,
         transferee_sends_seen,
     );
+    if not_a_transfer {
+        // Only the REFER and its NOTIFYs happened; the call phases mean nothing here.
+        transfer.phases.retain(|p| {
+            matches!(
+                p.kind,
+                phase::PhaseKind::TransferRequest | phase::PhaseKind::Progress
+            )
+        });
+    }
     let facts = TransferFacts {
         transferee_requests_seen: transferee_sends_seen,
         refers: &group,

@@ -8,7 +8,7 @@ use crate::analysis::Analysis;
 use crate::capture::FrameRef;
 use crate::report::{Clock, Palette, escape_str, frame_name, ladder, phase};
 use crate::rules::{Finding, Severity};
-use crate::transfer::{Outcome, Phase, Role, RoleName, Transfer, calls_outside_transfers};
+use crate::transfer::{Kind, Outcome, Phase, Role, RoleName, Transfer, calls_outside_transfers};
 
 /// How frames are named and timed in this run's text.
 #[derive(Clone, Copy)]
@@ -37,6 +37,12 @@ pub fn text(a: &Analysis, palette: Palette, ladder: Option<&ladder::Rows>) -> St
     let mut out = String::new();
     if a.transfers.is_empty() {
         let _ = writeln!(out, "No transfer (no REFER) in the capture.");
+    } else if a.transfers.iter().all(|t| t.kind == Kind::NotTransfer) {
+        let _ = writeln!(
+            out,
+            "No call transfer in the capture: the REFERs below ask for something other than a call."
+        );
+        let _ = writeln!(out);
     }
     for t in &a.transfers {
         out.push_str(&text_one(a, t, palette));
@@ -71,6 +77,9 @@ pub fn text(a: &Analysis, palette: Palette, ladder: Option<&ladder::Rows>) -> St
 /// Renders one transfer as text.
 pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
     let frames = Frames::of(a);
+    if t.kind == Kind::NotTransfer {
+        return not_a_transfer(a, t, frames, palette);
+    }
     let mut out = headline(t, frames, palette);
     let _ = writeln!(out, "{}", role_line("transferor", &t.transferor));
     let _ = writeln!(out, "{}", role_line("transferee", &t.transferee));
@@ -97,6 +106,32 @@ pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
     if t.findings.is_empty() {
         let _ = writeln!(out, "  findings    none");
     } else {
+        let _ = writeln!(out, "  findings");
+        for f in &t.findings {
+            out.push_str(&finding_line(a.inputs.len(), f, palette));
+        }
+    }
+    out
+}
+
+/// A REFER that is not a call transfer (its Refer-To names no call): who sent it to
+/// whom, the REFER and its NOTIFYs, why it is not a transfer, and its findings.
+fn not_a_transfer(a: &Analysis, t: &Transfer, frames: Frames, palette: Palette) -> String {
+    let mut out = format!(
+        "{}  REFER (not a call transfer)   frame {} at {}\n",
+        palette.bold(&format!("Transfer {}", t.id)),
+        frames.name(t.refer.frame),
+        frames.time(t.refer.frame)
+    );
+    let _ = writeln!(out, "{}", role_line("from", &t.transferor));
+    let _ = writeln!(out, "{}", role_line("to", &t.transferee));
+    let _ = writeln!(out);
+    out.push_str(&refer_lines(t, frames));
+    out.push_str(&notify_line(t, frames));
+    if let Some(note) = &t.note {
+        let _ = writeln!(out, "  note        {}", escape_str(note));
+    }
+    if !t.findings.is_empty() {
         let _ = writeln!(out, "  findings");
         for f in &t.findings {
             out.push_str(&finding_line(a.inputs.len(), f, palette));
