@@ -180,3 +180,98 @@ fn a_refer_to_a_cid_uri_is_not_a_transfer() {
     assert_eq!(doc["transfers"][0]["kind"], "not-a-transfer");
     assert_eq!(doc["transfers"][0]["new_call"], serde_json::Value::Null);
 }
+
+/// Item 3: the proxy ends the Record-Route line it adds to the REFER (frame 6) with
+/// `\n\r\n`. Nothing before it announced a body and header lines follow, so the REFER
+/// is read whole (with the problem noted at that frame), and the transfer is there.
+#[test]
+fn a_stray_blank_line_in_a_refer_does_not_hide_the_transfer() {
+    let path = realworld("rw-refer-lf-crlf.pcap");
+    let a = analyse(&path);
+    let t = only_transfer(&a);
+    assert_eq!((t.kind, t.outcome), (Kind::Blind, Outcome::Completed));
+    assert_eq!(t.refer.frame.number, 6);
+    assert_eq!(t.refer.refer_to, "sip:carol@127.0.0.3:5064");
+    assert_eq!(t.new_call.as_ref().map(|n| n.invite.number), Some(10));
+    let doc = common::json(&sipxfer([
+        "messages".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        path.as_os_str(),
+    ]));
+    let refer = doc["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["frame"] == 6)
+        .expect("frame 6");
+    assert_eq!(refer["method"], "REFER");
+    assert_eq!(refer["call_id"], "rw-refer-lf-crlf-1@sipxfer.test");
+    let kinds: Vec<&str> = refer["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .filter_map(|p| p["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"stray_blank_line"), "{kinds:?}");
+}
+
+/// Item 3: the same REFER, but a Content-Type before the stray blank line announced a
+/// body: the rest cannot be taken for headers, the REFER has no Call-ID and cannot be
+/// linked — and the report says so, at its frame, instead of "no REFER".
+#[test]
+fn a_refer_that_cannot_be_linked_is_named_with_why() {
+    let path = realworld("rw-refer-announced-body.pcap");
+    let text = stdout(&sipxfer([&path]));
+    assert!(!text.contains("no REFER"), "{text}");
+    assert!(
+        text.contains("No transfer could be linked, but the capture has a REFER:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("REFER frame 6 at 2.096000 could not be linked: it has no Call-ID"),
+        "{text}"
+    );
+    let doc = common::json(&sipxfer([
+        "analyze".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        path.as_os_str(),
+    ]));
+    let unlinked = &doc["unlinked_refers"][0];
+    assert_eq!(unlinked["frame"], 6);
+    assert!(
+        unlinked["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("it has no Call-ID and no CSeq")),
+        "{unlinked}"
+    );
+    // A capture whose REFERs all link has no such field.
+    let doc = common::json(&sipxfer([
+        "analyze".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        common::sample("xfer-blind-completed-udp.pcap").as_os_str(),
+    ]));
+    assert!(doc.get("unlinked_refers").is_none());
+}
+
+/// Item 9: one TCP connection with an OPTIONS of 100 KiB of headers (read: frame 3), one
+/// of 1.5 MiB of headers (over the 1 MiB limit: reported and skipped, its bytes counted
+/// as damage, never as "not SIP"), and an ordinary one (frame 29).
+#[test]
+fn big_messages_over_tcp_are_read_or_reported() {
+    let path = realworld("rw-tcp-big-headers.pcap.gz");
+    let a = analyse(&path);
+    assert_eq!(a.stats.sip.messages, 2);
+    assert_eq!(a.stats.sip.too_large, 1);
+    assert_eq!(a.stats.sip.non_sip_stream_bytes, 0);
+    assert!(a.stats.sip.skipped_stream_bytes > 1 << 20);
+    let text = stdout(&sipxfer(["messages".as_ref(), path.as_os_str()]));
+    assert!(text.contains("rw-big-headers-1@"), "{text}");
+    assert!(text.contains("rw-big-headers-3@"), "{text}");
+    assert!(
+        text.contains("1 SIP message over the 1 MiB limit, skipped"),
+        "{text}"
+    );
+}

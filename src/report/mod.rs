@@ -15,6 +15,7 @@ pub mod ladder;
 pub mod messages;
 pub mod phase;
 pub mod progress;
+pub mod refers;
 pub mod rules;
 pub mod summary;
 pub mod transfer;

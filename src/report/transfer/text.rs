@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::analysis::Analysis;
 use crate::capture::FrameRef;
+use crate::report::refers::Unlinked;
 use crate::report::{Clock, Palette, escape_str, frame_name, ladder, phase};
 use crate::rules::{Finding, Severity};
 use crate::transfer::{Kind, Outcome, Phase, Role, RoleName, Transfer, calls_outside_transfers};
@@ -34,8 +35,31 @@ impl Frames {
 
 /// Renders every transfer, with a line for the calls that are not part of one.
 pub fn text(a: &Analysis, palette: Palette, ladder: Option<&ladder::Rows>) -> String {
+    text_with(a, palette, ladder, &[])
+}
+
+/// Renders every transfer, then the REFERs that could not be linked into one (never
+/// "no REFER" when a REFER was seen), then a line for the calls that are not part of
+/// a transfer.
+pub fn text_with(
+    a: &Analysis,
+    palette: Palette,
+    ladder: Option<&ladder::Rows>,
+    unlinked: &[Unlinked],
+) -> String {
+    let frames = Frames::of(a);
     let mut out = String::new();
-    if a.transfers.is_empty() {
+    if a.transfers.is_empty() && !unlinked.is_empty() {
+        let _ = writeln!(
+            out,
+            "No transfer could be linked, but the capture has {}:",
+            if unlinked.len() == 1 {
+                "a REFER".to_string()
+            } else {
+                format!("{} REFERs", unlinked.len())
+            }
+        );
+    } else if a.transfers.is_empty() {
         let _ = writeln!(out, "No transfer (no REFER) in the capture.");
     } else if a.transfers.iter().all(|t| t.kind == Kind::NotTransfer) {
         let _ = writeln!(
@@ -49,6 +73,21 @@ pub fn text(a: &Analysis, palette: Palette, ladder: Option<&ladder::Rows>) -> St
         if let Some(rows) = ladder {
             let _ = writeln!(out);
             out.push_str(&ladder::render(a, t, rows));
+        }
+        let _ = writeln!(out);
+    }
+    if !unlinked.is_empty() {
+        if !a.transfers.is_empty() {
+            let _ = writeln!(out, "REFERs not linked into a transfer:");
+        }
+        for u in unlinked {
+            let _ = writeln!(
+                out,
+                "  REFER frame {} at {} could not be linked: {}",
+                frames.name(u.frame),
+                frames.time(u.frame),
+                u.reason
+            );
         }
         let _ = writeln!(out);
     }
