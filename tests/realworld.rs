@@ -275,3 +275,107 @@ fn big_messages_over_tcp_are_read_or_reported() {
         "{text}"
     );
 }
+
+/// Item 11: options before the file, formats offered only where they work, `- -`, the
+/// README's configuration example, `--wide`.
+#[test]
+fn command_line_options_go_anywhere_and_formats_are_offered_where_they_work() {
+    let file = common::sample("xfer-blind-completed-udp.pcap");
+    let file = file.to_str().expect("utf-8");
+    // Options before the file, with no command: analyze.
+    let before = sipxfer(["--format", "json", file]);
+    assert_eq!(before.status.code(), Some(0), "{}", common::stderr(&before));
+    let after = sipxfer(["analyze", file, "--format", "json"]);
+    assert_eq!(stdout(&before), stdout(&after));
+    // Options before a command move after it.
+    let calls = sipxfer(["--format", "json", "calls", file]);
+    assert_eq!(calls.status.code(), Some(0), "{}", common::stderr(&calls));
+    assert!(common::json(&calls)["dialogs"].is_array());
+    // calls supports jsonl: one call per line.
+    let lines = stdout(&sipxfer(["calls", "--format", "jsonl", file]));
+    assert_eq!(lines.lines().count(), 2, "{lines}");
+    for line in lines.lines() {
+        let call: serde_json::Value = serde_json::from_str(line).expect("one object a line");
+        assert!(call["call_id"].is_string());
+    }
+    // explain and rules write one document: jsonl is neither offered nor accepted.
+    for command in [&["rules", "--help"][..], &["explain", "--help"][..]] {
+        let help = stdout(&sipxfer(command));
+        assert!(help.contains("[possible values: text, json]"), "{help}");
+        assert!(!help.contains("jsonl"), "{help}");
+    }
+    assert_eq!(
+        sipxfer(["rules", "--format", "jsonl"]).status.code(),
+        Some(2)
+    );
+    // Standard input twice: a clear error.
+    let twice = common::sipxfer_stdin(&["-", "-"], b"");
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(
+        common::stderr(&twice).contains("standard input (-) is named more than once"),
+        "{}",
+        common::stderr(&twice)
+    );
+    // --wide: whole Call-IDs in the phase table and the call list.
+    let id = "target///xfer-blind-completed-udp-1@sipxfer.test";
+    let cut = "target///xfer-b…";
+    assert!(stdout(&sipxfer([file])).contains(cut));
+    let wide = stdout(&sipxfer(["--wide", file]));
+    assert!(!wide.contains(cut), "{wide}");
+    assert!(
+        wide.lines()
+            .any(|l| l.trim_start().starts_with("3 Alice calls carol") && l.ends_with(id)),
+        "{wide}"
+    );
+    assert!(stdout(&sipxfer(["calls", "--wide", file])).contains(id));
+    let messages = stdout(&sipxfer(["messages", "--wide", file]));
+    assert!(
+        messages.contains("REFER sip:alice@127.0.0.1:5060"),
+        "{messages}"
+    );
+}
+
+/// Item 11: the README's example sipxfer.toml neither allows and denies one rule, nor
+/// fails to load.
+#[test]
+fn the_readme_configuration_example_is_consistent() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
+    let start = readme.find("```toml\n").expect("a toml example") + "```toml\n".len();
+    let toml = &readme[start..];
+    let toml = &toml[..toml.find("```").expect("its end")];
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for line in toml.lines() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        if !["allow", "warn", "deny"].contains(&key) {
+            continue;
+        }
+        let value = value.split('#').next().unwrap_or_default();
+        for rule in value.split('"').skip(1).step_by(2) {
+            let code = sipxfer::rules::catalog::find(rule)
+                .unwrap_or_else(|| panic!("{rule} is no rule"))
+                .code
+                .as_str()
+                .to_string();
+            if let Some((other, _)) = seen.iter().find(|(_, c)| *c == code) {
+                panic!("{rule} ({code}) is in both {other} and {key}");
+            }
+            seen.push((key.to_string(), code));
+        }
+    }
+    assert!(seen.len() >= 4, "{seen:?}");
+    let dir = std::env::temp_dir().join(format!("sipxfer-readme-toml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("sipxfer.toml");
+    std::fs::write(&path, toml).expect("written");
+    let out = sipxfer([
+        "check".as_ref(),
+        "--config".as_ref(),
+        path.as_os_str(),
+        common::sample("xfer-blind-completed-udp.pcap").as_os_str(),
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_ne!(out.status.code(), Some(2), "{}", common::stderr(&out));
+}

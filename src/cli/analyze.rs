@@ -38,7 +38,7 @@ pub fn analyze(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode>
             lines.finish().finish()?;
         }
         Format::Text => {
-            let palette = common.color.palette();
+            let palette = common.palette();
             // The ladder's rows are kept only when asked for.
             let mut watch = ReferWatch::new(Progress::new(report::ladder::Rows::default()));
             let analysis = if args.ladder {

@@ -139,7 +139,7 @@ pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
         let _ = writeln!(out, "  note        {}", escape_str(note));
     }
     let _ = writeln!(out);
-    out.push_str(&phase_table(t, frames));
+    out.push_str(&phase_table(t, frames, palette.wide));
     let _ = writeln!(out);
     out.push_str(&release_line(t, frames, palette));
     if t.findings.is_empty() {
@@ -296,7 +296,7 @@ fn label(p: &Phase) -> String {
 /// The phases as they happened: by start time, overlaps and all; missing phases
 /// last, each on a line of its own after the table, so their reasons do not widen its
 /// columns.
-fn phase_table(t: &Transfer, frames: Frames) -> String {
+fn phase_table(t: &Transfer, frames: Frames, wide: bool) -> String {
     let mut table = comfy_table::Table::new();
     table
         .load_style(comfy_table::presets::NOTHING)
@@ -320,7 +320,11 @@ fn phase_table(t: &Transfer, frames: Frames) -> String {
         };
         let label = label(p);
         width = width.max(label.chars().count());
-        let dialog = p.dialog.as_deref().map(short_id).unwrap_or_default();
+        let dialog = p
+            .dialog
+            .as_deref()
+            .map(|d| short_id(d, wide))
+            .unwrap_or_default();
         table.add_row(vec![
             label,
             frames.time(f),
@@ -387,10 +391,11 @@ pub fn finding_line(inputs: usize, f: &Finding, palette: Palette) -> String {
     )
 }
 
-/// A Call-ID cut to 16 characters (15 and `…`) for the phase table.
-fn short_id(call_id: &str) -> String {
+/// A Call-ID cut to 16 characters (15 and `…`) for the phase table; whole with
+/// `--wide`.
+fn short_id(call_id: &str, wide: bool) -> String {
     let escaped = escape_str(call_id);
-    if escaped.chars().count() > 16 {
+    if !wide && escaped.chars().count() > 16 {
         let mut s: String = escaped.chars().take(15).collect();
         s.push('…');
         s
@@ -406,13 +411,14 @@ mod tests {
 
     #[test]
     fn call_ids_are_cut_to_the_dialog_column() {
-        assert_eq!(short_id("a84b4c76e66710"), "a84b4c76e66710");
-        assert_eq!(short_id("0123456789abcdef"), "0123456789abcdef");
-        assert_eq!(short_id("0123456789abcdefg"), "0123456789abcde…");
+        assert_eq!(short_id("a84b4c76e66710", false), "a84b4c76e66710");
+        assert_eq!(short_id("0123456789abcdef", false), "0123456789abcdef");
+        assert_eq!(short_id("0123456789abcdefg", false), "0123456789abcde…");
+        assert_eq!(short_id("0123456789abcdefg", true), "0123456789abcdefg");
         // Escaped first (a control cannot reach the terminal), then counted in
         // characters, not bytes.
-        assert_eq!(short_id("ab\x1bcd"), "ab\\x1bcd");
-        assert_eq!(short_id("é".repeat(20).as_str()).chars().count(), 16);
+        assert_eq!(short_id("ab\x1bcd", false), "ab\\x1bcd");
+        assert_eq!(short_id("é".repeat(20).as_str(), false).chars().count(), 16);
     }
 
     #[test]
@@ -454,7 +460,10 @@ mod tests {
             message: "bad\r\nthing".to_string(),
             transfer: Some(1),
         };
-        let plain = Palette { enabled: false };
+        let plain = Palette {
+            enabled: false,
+            wide: false,
+        };
         assert_eq!(
             finding_line(1, &f, plain),
             format!(
