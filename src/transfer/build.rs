@@ -314,7 +314,12 @@ fn kind_of(
     match (replaces, consultation) {
         (None, _) => (Kind::Blind, None),
         (Some(_), Some(c)) => match c.answered {
-            Some(answered) if answered < refer_frame => (Kind::Attended, None),
+            // By time (copies may be stored out of time order).
+            Some(answered)
+                if (answered.ts_ns, answered.seq) < (refer_frame.ts_ns, refer_frame.seq) =>
+            {
+                (Kind::Attended, None)
+            }
             _ => (Kind::SemiAttended, None),
         },
         (Some(rp), None) => {

@@ -166,6 +166,12 @@ impl Phase {
     }
 }
 
+/// Whether `a` came before `b` in capture time (frame order breaks ties): a capture
+/// with several interfaces may store frames out of time order.
+fn earlier(a: FrameRef, b: FrameRef) -> bool {
+    (a.ts_ns, a.seq) < (b.ts_ns, b.seq)
+}
+
 /// Which of the transfer's roles a dialog party is, by URI user and host; its own
 /// name when it is none of them.
 fn who(t: &Transfer, party: &crate::dialog::Party) -> String {
@@ -292,9 +298,9 @@ fn transfer_request(
             .media
             .iter()
             .rev()
-            .find(|m| m.frame < refer.frame && m.by == transferor_side)?;
+            .find(|m| earlier(m.frame, refer.frame) && m.by == transferor_side)?;
         // A hold before the consultation call belongs to the consultation, not here.
-        let before_consultation = consultation.is_some_and(|c| last.frame < c.invite);
+        let before_consultation = consultation.is_some_and(|c| earlier(last.frame, c.invite));
         (last.direction != Direction::SendRecv && !before_consultation).then_some(last.frame)
     });
     let name = PhaseName::TransferRequest {
