@@ -13,7 +13,9 @@ fn public(name: &str) -> Option<String> {
     if Path::new(&path).exists() {
         Some(path)
     } else {
-        eprintln!("skipping: {path} not found");
+        use std::io::Write;
+        // On stderr itself: eprintln! is captured and shown only for a failing test.
+        let _ = writeln!(std::io::stderr().lock(), "skipped: {path} not found");
         None
     }
 }

@@ -406,12 +406,18 @@ fn a_capture_alone_means_analyze() {
     let analyze = sipxfer(["analyze", path.to_str().unwrap()]);
     assert!(plain.status.success(), "{}", stderr(&plain));
     assert_eq!(stdout(&plain), stdout(&analyze));
-    // Options still need their command; a typo of a command is still an error.
+    // Options before the file mean analyze too (issue 10 item 11); a typo of a
+    // command is still an error.
+    let json = sipxfer(["--format", "json", path.to_str().unwrap()]);
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
     assert_eq!(
-        sipxfer(["--format", "json", path.to_str().unwrap()])
-            .status
-            .code(),
-        Some(2)
+        stdout(&json),
+        stdout(&sipxfer([
+            "analyze",
+            path.to_str().unwrap(),
+            "--format",
+            "json"
+        ]))
     );
     assert_eq!(sipxfer(["nosuchfile.pcap"]).status.code(), Some(2));
     assert!(stdout(&sipxfer(["--help"])).contains("analyze"));

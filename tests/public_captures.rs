@@ -69,7 +69,7 @@ fn every_public_capture_is_read_without_panic() {
 fn frame_and_message_counts_agree_with_tshark() {
     let counts = tshark_counts();
     if counts.is_empty() {
-        eprintln!("skipped: ../shared/captures/public/SOURCES.md is not there");
+        common::skipped("../shared/captures/public/SOURCES.md is not there");
         return;
     }
     let mut failures = Vec::new();

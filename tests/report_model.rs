@@ -49,7 +49,14 @@ fn calls_outside_transfers_are_those_of_no_transfer() {
         call_ids.iter().all(|c| c.starts_with("mixed-")),
         "{call_ids:?}"
     );
-    let text = report::transfer::text(&a, Palette { enabled: false }, None);
+    let text = report::transfer::text(
+        &a,
+        Palette {
+            enabled: false,
+            wide: false,
+        },
+        None,
+    );
     assert!(text.ends_with("4 other calls are not part of a transfer (see `sipxfer calls`).\n"));
 }
 

@@ -86,7 +86,10 @@ fn damaged_captures_never_panic_anywhere_in_the_pipeline() {
             };
             let mut rows = report::ladder::Rows::default();
             let a = analysis::run(vec![input], &Options::default(), &mut rows);
-            let palette = Palette { enabled: true };
+            let palette = Palette {
+                enabled: true,
+                wide: false,
+            };
             let _ = report::transfer::text(&a, palette, Some(&rows));
             let _ = report::calls::text(&a, palette);
             let _ = report::summary::text(&a, palette);

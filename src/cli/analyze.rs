@@ -6,8 +6,9 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use super::args::{AnalyzeArgs, Format};
-use super::shared::{open_all, rule_options, run_quietly, write_json};
-use crate::analysis;
+use super::shared::{open_all, rule_options, write_json};
+use crate::analysis::{self, Quiet};
+use crate::report::refers::ReferWatch;
 use crate::report::{self, progress::Progress};
 
 /// Runs `analyze`: exit 0, or 2 on bad configuration or input.
@@ -23,8 +24,13 @@ pub fn analyze(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode>
     };
     match common.format {
         Format::Json => {
-            let analysis = run_quietly(inputs, &options);
-            write_json(out, &report::transfer::json(&analysis))?;
+            let mut watch = ReferWatch::new(Progress::new(Quiet));
+            let analysis = analysis::run(inputs, &options, &mut watch);
+            watch.inner.finish();
+            write_json(
+                out,
+                &report::transfer::json_with(&analysis, &watch.unlinked),
+            )?;
         }
         Format::Jsonl => {
             let mut lines = Progress::new(report::transfer::JsonLines::new(&mut *out));
@@ -32,16 +38,22 @@ pub fn analyze(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode>
             lines.finish().finish()?;
         }
         Format::Text => {
-            let palette = common.color.palette();
-            let mut rows = Progress::new(report::ladder::Rows::default());
+            let palette = common.palette();
+            // The ladder's rows are kept only when asked for.
+            let mut watch = ReferWatch::new(Progress::new(report::ladder::Rows::default()));
             let analysis = if args.ladder {
-                analysis::run(inputs, &options, &mut rows)
+                analysis::run(inputs, &options, &mut watch)
             } else {
-                run_quietly(inputs, &options)
+                let mut quiet = ReferWatch::new(Progress::new(Quiet));
+                let analysis = analysis::run(inputs, &options, &mut quiet);
+                quiet.inner.finish();
+                watch.unlinked = quiet.unlinked;
+                analysis
             };
-            let rows = rows.finish();
+            let rows = watch.inner.finish();
             let ladder = args.ladder.then_some(&rows);
-            out.write_all(report::transfer::text(&analysis, palette, ladder).as_bytes())?;
+            let text = report::transfer::text_with(&analysis, palette, ladder, &watch.unlinked);
+            out.write_all(text.as_bytes())?;
             writeln!(out)?;
             out.write_all(report::summary::text(&analysis, palette).as_bytes())?;
         }

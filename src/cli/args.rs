@@ -82,15 +82,24 @@ pub struct RuleArgs {
 pub struct ExplainArgs {
     /// A rule code (X301) or name (refer-accepted-no-notify).
     pub code: String,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format (one JSON document; no JSON Lines).
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
 }
 
 /// Options of `rules`.
 #[derive(Args, Debug)]
 pub struct RulesArgs {
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format (one JSON document; no JSON Lines).
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
+}
+
+/// The formats of a command that writes one document: text or JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DocFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -128,6 +137,20 @@ pub struct Common {
     /// same either way.
     #[arg(long)]
     pub single_thread: bool,
+    /// Text output: show Call-IDs, methods and Request-URIs whole instead of cutting
+    /// them to fit the columns.
+    #[arg(long)]
+    pub wide: bool,
+}
+
+impl Common {
+    /// The colours and layout of text output: `--color` and `--wide`.
+    pub fn palette(&self) -> Palette {
+        Palette {
+            wide: self.wide,
+            ..self.color.palette()
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -135,7 +158,7 @@ pub enum Format {
     Text,
     Json,
     /// One JSON object per line (`analyze`: per transfer, streamed as each completes;
-    /// `messages`: per message).
+    /// `messages`: per message; `calls`: per call).
     Jsonl,
 }
 
@@ -158,25 +181,63 @@ impl Color {
                     && io::stdout().is_terminal()
             }
         };
-        Palette { enabled }
+        Palette {
+            enabled,
+            wide: false,
+        }
     }
 }
 
 /// `sipxfer capture.pcapng` means `sipxfer analyze capture.pcapng`: when the first
-/// argument is no command and no option, `analyze` is put before it.
+/// argument is no command, `analyze` is put before it — also when it is an option
+/// (`sipxfer --format json capture.pcapng`): options go before or after the files.
+/// Options before a command (`sipxfer --format json calls FILE`) move after it.
+/// `--help`, `-h`, `--version` and `-V` first keep their meaning.
 pub fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     use clap::CommandFactory;
     let first = args.get(1).and_then(|a| a.to_str()).map(str::to_string);
-    if let Some(first) = first {
-        let command = Cli::command();
-        let known = command
+    let Some(first) = first else {
+        return args;
+    };
+    let command = Cli::command();
+    let is_command = |word: &str| {
+        command
             .get_subcommands()
-            .any(|c| c.get_name() == first || c.get_all_aliases().any(|a| a == first))
-            || first == "help";
-        let option = first.starts_with('-') && first != "-";
-        if !known && !option {
-            args.insert(1, "analyze".into());
+            .any(|c| c.get_name() == word || c.get_all_aliases().any(|a| a == word))
+            || word == "help"
+    };
+    if is_command(&first) || matches!(first.as_str(), "--help" | "-h" | "--version" | "-V") {
+        return args;
+    }
+    let option = first.starts_with('-') && first != "-";
+    if option {
+        // The first word that is no option and no option's value, if it is a command.
+        let mut i = 1;
+        while let Some(word) = args.get(i).and_then(|a| a.to_str()) {
+            if word.starts_with('-') && word != "-" {
+                i += if word.contains('=') || !takes_value(word) {
+                    1
+                } else {
+                    2
+                };
+                continue;
+            }
+            if is_command(word) {
+                let command = args.remove(i);
+                args.insert(1, command);
+                return args;
+            }
+            break;
         }
     }
+    args.insert(1, "analyze".into());
     args
+}
+
+/// Whether an option takes a value as the next argument (`--format json`).
+fn takes_value(option: &str) -> bool {
+    matches!(
+        option,
+        "--format" | "--color" | "--allow" | "--warn" | "--deny" | "--config" | "--fail-on"
+    )
 }

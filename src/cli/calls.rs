@@ -7,21 +7,24 @@ use super::args::{Common, Format};
 use super::shared::{open_all, run_quietly, threads, write_json};
 use crate::report;
 
-/// Runs `calls`: exit 0, or 2 on bad usage (`jsonl`) or input.
+/// Runs `calls`: exit 0, or 2 on bad input.
 pub fn calls(common: &Common, out: &mut impl Write) -> io::Result<ExitCode> {
-    if common.format == Format::Jsonl {
-        eprintln!("sipxfer: calls has no jsonl output; use --format json");
-        return Ok(ExitCode::from(2));
-    }
     let inputs = match open_all(common) {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
     let analysis = run_quietly(inputs, &threads(common));
     match common.format {
-        Format::Json | Format::Jsonl => write_json(out, &report::calls::json(&analysis))?,
+        Format::Json => write_json(out, &report::calls::json(&analysis))?,
+        Format::Jsonl => {
+            // One call per line, as `dialogs` of the JSON document holds them.
+            for d in &report::calls::json(&analysis).dialogs {
+                serde_json::to_writer(&mut *out, d).map_err(io::Error::other)?;
+                writeln!(out)?;
+            }
+        }
         Format::Text => {
-            let palette = common.color.palette();
+            let palette = common.palette();
             out.write_all(report::calls::text(&analysis, palette).as_bytes())?;
             writeln!(out)?;
             out.write_all(report::summary::text(&analysis, palette).as_bytes())?;

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use super::args::{ExplainArgs, Format};
+use super::args::{DocFormat, ExplainArgs};
 use super::shared::write_json;
 use crate::report;
 
@@ -17,8 +17,8 @@ pub fn explain(args: &ExplainArgs, out: &mut impl Write) -> io::Result<ExitCode>
         return Ok(ExitCode::from(2));
     };
     match args.format {
-        Format::Text => out.write_all(report::rules::explain(rule).as_bytes())?,
-        Format::Json | Format::Jsonl => write_json(out, rule)?,
+        DocFormat::Text => out.write_all(report::rules::explain(rule).as_bytes())?,
+        DocFormat::Json => write_json(out, rule)?,
     }
     Ok(ExitCode::SUCCESS)
 }

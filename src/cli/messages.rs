@@ -28,8 +28,9 @@ pub fn messages(common: &Common, out: &mut impl Write) -> io::Result<ExitCode> {
             stream.finish(&analysis)?;
         }
         Format::Text => {
-            let palette = common.color.palette();
+            let palette = common.palette();
             let mut lines = report::messages::TextLines::new(&mut *out, common.files.len() > 1);
+            lines.wide = common.wide;
             lines.header();
             let analysis = analysis::run(inputs, &options, &mut lines);
             let (out, error) = lines.into_inner();

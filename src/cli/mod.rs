@@ -21,8 +21,8 @@ use std::process::ExitCode;
 
 pub use analyze::analyze;
 pub use args::{
-    AnalyzeArgs, CheckArgs, Cli, Color, Command, Common, ExplainArgs, Format, RuleArgs, RulesArgs,
-    SeverityArg, with_default_command,
+    AnalyzeArgs, CheckArgs, Cli, Color, Command, Common, DocFormat, ExplainArgs, Format, RuleArgs,
+    RulesArgs, SeverityArg, with_default_command,
 };
 pub use calls::calls;
 pub use check::check;

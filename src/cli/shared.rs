@@ -64,6 +64,12 @@ pub(super) fn threads(common: &Common) -> Options {
 /// Opens every input file, or prints why one cannot be read and gives exit code 2.
 pub(super) fn open_all(common: &Common) -> Result<Vec<Input>, ExitCode> {
     let files = &common.files;
+    if files.iter().filter(|f| f.as_str() == "-").count() > 1 {
+        eprintln!(
+            "sipxfer: standard input (-) is named more than once; it can be read only once (name it once, or save it to a file)"
+        );
+        return Err(ExitCode::from(2));
+    }
     let mut inputs = Vec::with_capacity(files.len());
     // gzip input is decompressed on a thread of its own (the second core's share);
     // plain files are not: reading them costs less than handing the bytes over.

@@ -47,11 +47,31 @@ fn commands_options_and_help_are_left_alone() {
         &["calls", "a.pcap"][..],
         &["help"],
         &["--help"],
-        &["--format", "json", "a.pcap"],
+        &["-V"],
         &[],
     ] {
         assert_eq!(with_default_command(argv(args)), argv(args), "{args:?}");
     }
+}
+
+#[test]
+fn options_before_the_files_mean_analyze_or_move_after_their_command() {
+    assert_eq!(
+        with_default_command(argv(&["--format", "json", "a.pcap"])),
+        argv(&["analyze", "--format", "json", "a.pcap"])
+    );
+    assert_eq!(
+        with_default_command(argv(&["--color=never", "--ladder", "a.pcap"])),
+        argv(&["analyze", "--color=never", "--ladder", "a.pcap"])
+    );
+    assert_eq!(
+        with_default_command(argv(&["--format", "json", "calls", "a.pcap"])),
+        argv(&["calls", "--format", "json", "a.pcap"])
+    );
+    let Command::Analyze(args) = parsed(&["--format", "json", "a.pcap"]) else {
+        panic!("not analyze");
+    };
+    assert_eq!(args.common.format, Format::Json);
 }
 
 #[test]
@@ -126,11 +146,11 @@ fn explain_rules_calls_and_messages() {
     let Command::Explain(args) = parsed(&["explain", "X301", "--format", "json"]) else {
         panic!("not explain");
     };
-    assert_eq!((args.code.as_str(), args.format), ("X301", Format::Json));
+    assert_eq!((args.code.as_str(), args.format), ("X301", DocFormat::Json));
     let Command::Rules(args) = parsed(&["rules"]) else {
         panic!("not rules");
     };
-    assert_eq!(args.format, Format::Text);
+    assert_eq!(args.format, DocFormat::Text);
     let Command::Calls(common) = parsed(&["calls", "--color", "always", "-"]) else {
         panic!("not calls");
     };
@@ -151,8 +171,9 @@ fn bad_command_lines_exit_2_and_help_exits_0() {
         &["analyze"][..],
         &["calls"],
         &["explain"],
-        &["--format", "json", "a.pcap"],
+        &["--format", "json"],
         &["analyze", "--format", "xml", "a.pcap"],
+        &["rules", "--format", "jsonl"],
         &["rules", "a.pcap"],
     ] {
         let e = refused(args);

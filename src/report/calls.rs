@@ -47,9 +47,9 @@ pub fn state_text(d: &Dialog) -> String {
 }
 
 /// Short form of a Call-ID for the table: the first 16 characters.
-fn short_call_id(call_id: &str) -> String {
+fn short_call_id(call_id: &str, wide: bool) -> String {
     let escaped = escape_str(call_id);
-    if escaped.chars().count() > 18 {
+    if !wide && escaped.chars().count() > 18 {
         let mut s: String = escaped.chars().take(16).collect();
         s.push('…');
         s
@@ -97,7 +97,7 @@ pub fn text(analysis: &Analysis, palette: Palette) -> String {
             comfy_table::Cell::new(clock.text(d.invite)),
             comfy_table::Cell::new(party_text(&d.caller)),
             comfy_table::Cell::new(party_text(&d.callee)),
-            comfy_table::Cell::new(short_call_id(&d.call_id)),
+            comfy_table::Cell::new(short_call_id(&d.call_id, palette.wide)),
             state,
             comfy_table::Cell::new(duration(d.duration_ns())),
             comfy_table::Cell::new(d.messages),
@@ -278,10 +278,16 @@ mod tests {
 
     #[test]
     fn call_ids_are_cut_to_the_call_id_column() {
-        assert_eq!(short_call_id("mixed-call-1@sip"), "mixed-call-1@sip");
-        assert_eq!(short_call_id("123456789012345678"), "123456789012345678");
-        assert_eq!(short_call_id("1234567890123456789"), "1234567890123456…");
-        assert_eq!(short_call_id("a\tb"), "a\\tb");
+        assert_eq!(short_call_id("mixed-call-1@sip", false), "mixed-call-1@sip");
+        assert_eq!(
+            short_call_id("123456789012345678", false),
+            "123456789012345678"
+        );
+        assert_eq!(
+            short_call_id("1234567890123456789", false),
+            "1234567890123456…"
+        );
+        assert_eq!(short_call_id("a\tb", false), "a\\tb");
     }
 
     #[test]

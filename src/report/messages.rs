@@ -78,6 +78,8 @@ impl<'a> MessageJson<'a> {
 pub struct TextLines<W: Write> {
     out: W,
     several_files: bool,
+    /// `--wide`: the method with its Request-URI (or the status) whole.
+    pub wide: bool,
     /// The first write error (a closed pipe ends the output quietly).
     pub error: Option<io::Error>,
 }
@@ -87,6 +89,7 @@ impl<W: Write> TextLines<W> {
         TextLines {
             out,
             several_files,
+            wide: false,
             error: None,
         }
     }
@@ -134,7 +137,7 @@ impl<W: Write> Observer for TextLines<W> {
                 format!("{status} {}", escape(reason))
             }
         };
-        let what: String = if what.chars().count() > 24 {
+        let what: String = if !self.wide && what.chars().count() > 24 {
             let mut s: String = what.chars().take(23).collect();
             s.push('…');
             s

@@ -15,6 +15,7 @@ pub mod ladder;
 pub mod messages;
 pub mod phase;
 pub mod progress;
+pub mod refers;
 pub mod rules;
 pub mod summary;
 pub mod transfer;
@@ -169,6 +170,8 @@ pub fn micro(s: f64) -> f64 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Palette {
     pub enabled: bool,
+    /// `--wide`: Call-IDs, methods and labels whole instead of cut to fit the columns.
+    pub wide: bool,
 }
 
 impl Palette {
@@ -261,8 +264,14 @@ mod tests {
 
     #[test]
     fn palette_paints_only_when_enabled() {
-        let on = Palette { enabled: true };
-        let off = Palette { enabled: false };
+        let on = Palette {
+            enabled: true,
+            wide: false,
+        };
+        let off = Palette {
+            enabled: false,
+            wide: false,
+        };
         assert_eq!(on.bad("x"), "\x1b[31mx\x1b[0m");
         assert_eq!(off.bad("x"), "x");
         assert_eq!(off.bold("Transfer 1"), "Transfer 1");

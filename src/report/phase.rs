@@ -103,7 +103,23 @@ pub fn missing(reason: MissingReason) -> &'static str {
         MissingReason::ReplacedDialogNotCaptured => {
             "the dialog named by Replaces is not in the capture"
         }
+        MissingReason::NeverEstablished { .. } => "the call was never established",
     }
+}
+
+/// Why a phase is missing, in the user's words, with what only the phase knows: which
+/// call was never established, and the status that refused it ("the new call was never
+/// established: 486").
+pub fn why_missing(p: &Phase) -> Option<String> {
+    let reason = p.missing?;
+    Some(match reason {
+        MissingReason::NeverEstablished { status } => format!(
+            "the {} was never established{}",
+            dialog(p.kind),
+            status.map_or(String::new(), |s| format!(": {s}"))
+        ),
+        other => missing(other).to_string(),
+    })
 }
 
 #[cfg(test)]

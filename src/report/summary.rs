@@ -151,6 +151,11 @@ fn lost(analysis: &Analysis) -> Vec<String> {
             "SIP-like payloads that could not be parsed",
         ),
         (
+            s.sip.too_large,
+            "SIP message over the 1 MiB limit, skipped",
+            "SIP messages over the 1 MiB limit, skipped",
+        ),
+        (
             s.sip.skipped_stream_bytes,
             "byte skipped in SIP streams",
             "bytes skipped in SIP streams",

@@ -1,17 +1,25 @@
 //! Cutting payloads into SIP messages (RFC 3261 §18.3).
 //!
-//! Guarantees: [`frame_stream`] always makes progress (`Skip(n)` has `n > 0`,
-//! `Message(n)` has `n > 0`), never asks for more than a bounded header section
-//! ([`MAX_HEADER_SECTION`]) and never trusts an absurd Content-Length
-//! ([`MAX_CONTENT_LENGTH`]). Neither function allocates.
+//! Guarantees: [`frame_stream`] always makes progress (`Skip(n)`, `TooLarge(n)` and
+//! `Message(n)` have `n > 0`), never waits for more than [`MAX_MESSAGE`] bytes of one
+//! message (a larger one is reported, `TooLarge`, and skipped) and never trusts an
+//! absurd Content-Length ([`MAX_CONTENT_LENGTH`]). Neither function allocates.
 
 use super::header::HeaderName;
 use super::looks_like_sip;
+use super::message::stray_blank_line;
 use super::scan::{parse_u64, trim};
 
+/// The largest message read on a stream, headers and body: 1 MiB, as much as the TCP
+/// reassembly holds of one direction ([`crate::net::Limits::stream_bytes`]). Real
+/// messages stay far below it (a big INVITE is some kilobytes), but gateways have been
+/// seen writing tens of kilobytes of headers. A larger message is reported at its frame
+/// ([`StreamFrame::TooLarge`]) and skipped.
+pub const MAX_MESSAGE: usize = 1 << 20;
+
 /// A header section longer than this without a blank line is not waited for: the
-/// stream resynchronises past it.
-pub const MAX_HEADER_SECTION: usize = 64 * 1024;
+/// message is too large ([`MAX_MESSAGE`]).
+pub const MAX_HEADER_SECTION: usize = MAX_MESSAGE;
 
 /// A Content-Length above this is taken as malformed: only the headers are framed.
 pub const MAX_CONTENT_LENGTH: u64 = 16 * 1024 * 1024;
@@ -28,6 +36,9 @@ pub enum StreamFrame {
     NeedMore,
     /// This many bytes are not SIP (keep-alive CRLFs, junk) and should be skipped.
     Skip(usize),
+    /// A message starts the buffer but is larger than [`MAX_MESSAGE`]: this many
+    /// bytes of it should be skipped, and the message reported.
+    TooLarge(usize),
 }
 
 /// Looks for one message at the start of `buf` from a stream transport: headers up to
@@ -61,7 +72,7 @@ pub fn frame_stream(buf: &[u8]) -> StreamFrame {
     }
     let Some(header_len) = header_section_len(buf) else {
         if buf.len() > MAX_HEADER_SECTION {
-            return StreamFrame::Skip(resync(buf));
+            return StreamFrame::TooLarge(resync(buf));
         }
         return StreamFrame::NeedMore;
     };
@@ -73,6 +84,10 @@ pub fn frame_stream(buf: &[u8]) -> StreamFrame {
         None => 0,
     };
     let total = header_len.saturating_add(body_len);
+    if total > MAX_MESSAGE {
+        // Its headers are skipped here; the body, as bytes that start no message.
+        return StreamFrame::TooLarge(header_len.max(1));
+    }
     if buf.len() >= total {
         StreamFrame::Message(total)
     } else {
@@ -81,12 +96,31 @@ pub fn frame_stream(buf: &[u8]) -> StreamFrame {
 }
 
 /// The length of the header section including the blank line that ends it: the
-/// first LF followed by CRLF or LF (RFC 3261 §7; bare LF tolerated).
+/// first LF followed by CRLF or LF (RFC 3261 §7; bare LF tolerated) — passing over a
+/// stray `\n\r\n` inside the headers as the parser does ([`stray_blank_line`]).
 fn header_section_len(buf: &[u8]) -> Option<usize> {
     memchr::memchr_iter(b'\n', buf).find_map(|lf| match buf.get(lf + 1..) {
         Some([b'\n', ..]) => Some(lf + 2),
-        Some([b'\r', b'\n', ..]) => Some(lf + 3),
+        Some([b'\r', b'\n', ..]) => {
+            let announced = content_length(&buf[..=lf]).is_some_and(|n| n != Some(0))
+                || content_type_present(&buf[..=lf]);
+            if stray_blank_line(buf, lf + 1, announced) {
+                None
+            } else {
+                Some(lf + 3)
+            }
+        }
         _ => None,
+    })
+}
+
+/// Whether a header section has a Content-Type (full name or compact `c`).
+fn content_type_present(headers: &[u8]) -> bool {
+    headers.split(|&b| b == b'\n').skip(1).any(|line| {
+        memchr::memchr(b':', line).is_some_and(|colon| {
+            HeaderName::from_bytes(trim(line.get(..colon).unwrap_or_default()))
+                == HeaderName::ContentType
+        })
     })
 }
 
@@ -157,7 +191,7 @@ mod tests {
                     messages.push(&buf[..n]);
                     buf = &buf[n..];
                 }
-                StreamFrame::Skip(n) => {
+                StreamFrame::Skip(n) | StreamFrame::TooLarge(n) => {
                     assert!(n > 0 && n <= buf.len());
                     skipped += n;
                     buf = &buf[n..];
@@ -249,11 +283,35 @@ mod tests {
             buf.extend_from_slice(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
         }
         match frame_stream(&buf) {
-            StreamFrame::Skip(n) => assert!(n > 0 && n <= buf.len()),
-            other => panic!("expected a skip, got {other:?}"),
+            StreamFrame::TooLarge(n) => assert!(n > 0 && n <= buf.len()),
+            other => panic!("expected a message too large, got {other:?}"),
         }
         // Just under the cap it still waits.
         assert_eq!(frame_stream(&buf[..1000]), StreamFrame::NeedMore);
+    }
+
+    #[test]
+    fn large_messages_are_read_up_to_the_limit() {
+        // 100 KiB of headers: one message (it used to be skipped past 64 KiB).
+        let mut buf = b"OPTIONS sip:a@h SIP/2.0\r\nCall-ID: big\r\n".to_vec();
+        while buf.len() < 100 * 1024 {
+            buf.extend_from_slice(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+        }
+        buf.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+        assert_eq!(frame_stream(&buf), StreamFrame::Message(buf.len()));
+        // A body that takes the message over the limit.
+        let head = b"INFO sip:a@h SIP/2.0\r\nContent-Length: 2000000\r\n\r\n";
+        assert_eq!(frame_stream(head), StreamFrame::TooLarge(head.len()));
+    }
+
+    #[test]
+    fn a_stray_blank_line_inside_the_headers_is_passed_over() {
+        let buf = b"REFER sip:a@h SIP/2.0\r\nRecord-Route: <sip:p;lr>\n\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n";
+        assert_eq!(frame_stream(buf), StreamFrame::Message(buf.len()));
+        // Not when a body was announced before it.
+        let head = b"INFO sip:a@h SIP/2.0\r\nContent-Type: text/plain\n\r\n";
+        let buf = [&head[..], b"Call-ID: x\r\n\r\n"].concat();
+        assert_eq!(frame_stream(&buf), StreamFrame::Message(head.len()));
     }
 
     #[test]

@@ -131,6 +131,43 @@ pub enum ProblemKind {
     MalformedCSeq,
     /// The SIP version is not SIP/2.0.
     UnexpectedVersion,
+    /// A header line ends with `\n\r\n` (a bare LF, then CRLF): strictly the blank
+    /// line that ends the headers (RFC 3261 §7), but header lines follow it and no
+    /// Content-Length or Content-Type before it announced a body, so they were read as
+    /// headers, as the phones do. `offset` is where the stray CRLF is.
+    StrayBlankLine,
+    /// A message on a stream whose header section, or whole length, is over the limit
+    /// the stage reads ([`super::framing::MAX_MESSAGE`]): it was skipped, not read.
+    /// `size` is the bytes seen of it when it was given up.
+    MessageTooLarge { size: u64 },
+}
+
+/// Whether `bytes` start with a header line: a token name, optional blanks, a colon
+/// (RFC 3261 §7.3.1), within the first line.
+pub(crate) fn starts_with_header_line(bytes: &[u8]) -> bool {
+    let name_len = bytes.iter().take_while(|&&b| is_token_byte(b)).count();
+    if name_len == 0 {
+        return false;
+    }
+    bytes
+        .get(name_len..)
+        .unwrap_or_default()
+        .iter()
+        .find(|&&b| b != b' ' && b != b'\t')
+        .is_some_and(|&b| b == b':')
+}
+
+/// Whether the blank line at `at` (the bytes `\r\n`) is a stray one inside the
+/// headers: it follows a line ended by a bare LF (`\n\r\n`), header lines follow
+/// it, and nothing before it announced a body (`announced`: a Content-Length other
+/// than 0, or a Content-Type).
+pub(crate) fn stray_blank_line(raw: &[u8], at: usize, announced: bool) -> bool {
+    let bare_lf_before =
+        at >= 1 && raw.get(at - 1) == Some(&b'\n') && (at < 2 || raw.get(at - 2) != Some(&b'\r'));
+    !announced
+        && bare_lf_before
+        && raw.get(at..at + 2) == Some(b"\r\n")
+        && starts_with_header_line(raw.get(at + 2..).unwrap_or_default())
 }
 
 /// A problem, with the header line it concerns when there is one.
@@ -558,6 +595,16 @@ impl<'a> Parser<'a> {
             if line.is_empty() {
                 if !terminated {
                     self.problem(ProblemKind::MissingHeaderEnd, line_at);
+                }
+                let announced = headers.iter().any(|h| {
+                    h.name == HeaderName::ContentType
+                        || (h.name == HeaderName::ContentLength
+                            && parse_u64(trim(h.value)) != Some(0))
+                });
+                if terminated && stray_blank_line(self.raw, line_at, announced) {
+                    self.problem(ProblemKind::StrayBlankLine, line_at);
+                    value_start = None;
+                    continue;
                 }
                 return (headers, next);
             }
@@ -1109,5 +1156,28 @@ User-Agent: Softphone/1.2\r\n\r\n";
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_stray_blank_line_inside_the_headers_is_read_over_when_unambiguous() {
+        let raw = b"REFER sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP p;branch=z9hG4bK1\r\nRecord-Route: <sip:p;lr>\n\r\nFrom: <sip:b@h>;tag=1\r\nTo: <sip:a@h>;tag=2\r\nCall-ID: c\r\nCSeq: 1 REFER\r\nContent-Length: 0\r\n\r\n";
+        let m = Message::parse(raw, false).expect("parses");
+        assert_eq!(m.call_id(), Some(&b"c"[..]));
+        assert!(m.body().is_empty());
+        let k = kinds(&m);
+        assert!(k.contains(&ProblemKind::StrayBlankLine), "{k:?}");
+        assert!(
+            !k.iter()
+                .any(|k| matches!(k, ProblemKind::MissingMandatoryHeader { .. }))
+        );
+        // A body was announced before it: the blank line ends the headers.
+        let raw = b"REFER sip:a@h SIP/2.0\r\nContent-Type: text/plain\n\r\nCall-ID: c\r\n\r\n";
+        let m = Message::parse(raw, false).expect("parses");
+        assert_eq!(m.call_id(), None);
+        assert!(!kinds(&m).contains(&ProblemKind::StrayBlankLine));
+        // A CRLF CRLF is always the end, whatever follows.
+        let raw = b"MESSAGE sip:a@h SIP/2.0\r\nCall-ID: c\r\n\r\nX-Not-A-Header: body text\r\n";
+        let m = Message::parse(raw, false).expect("parses");
+        assert_eq!(m.body(), &b"X-Not-A-Header: body text\r\n"[..]);
     }
 }

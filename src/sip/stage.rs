@@ -78,6 +78,15 @@ pub struct SipStats {
     /// Messages whose end the capture cut (snap length, or a packet cut at the capture
     /// point): their problems are the capture's, not reported as violations.
     pub cut_by_capture: u64,
+    /// Messages on a stream larger than [`super::framing::MAX_MESSAGE`] (1 MiB):
+    /// reported at their frame ([`ProblemKind::MessageTooLarge`]) and skipped. Written
+    /// in JSON only when not zero.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub too_large: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A problem the parser found in a message, where it was (the first few hundred are
@@ -304,6 +313,25 @@ impl<S: MessageSink> Framing<'_, S> {
                     self.skipped(flow, len);
                     used += len;
                 }
+                StreamFrame::TooLarge(len) => {
+                    // A message, not plain traffic: reported at this frame, and the
+                    // direction counts as carrying SIP, so what is skipped of it is
+                    // damage.
+                    let stage = &mut *self.stage;
+                    stage.stats.too_large += 1;
+                    if stage.problems.len() < MAX_KEPT_PROBLEMS {
+                        stage.problems.push(MessageProblem {
+                            frame,
+                            kind: ProblemKind::MessageTooLarge {
+                                size: rest.len() as u64,
+                            },
+                        });
+                    }
+                    stage.streams.entry(flow).or_default().messages += 1;
+                    let len = len.clamp(1, rest.len());
+                    self.skipped(flow, len);
+                    used += len;
+                }
                 StreamFrame::NeedMore => break,
             }
         }
@@ -519,5 +547,42 @@ mod tests {
         assert_eq!(frames, vec![2, 3]);
         assert_eq!(framed.stats.messages, 2);
         assert_eq!(framed.stats.skipped_stream_bytes, 0);
+    }
+
+    #[test]
+    fn a_message_over_the_limit_is_reported_at_its_frame_and_counted() {
+        // 100 KiB of headers (read), then 1.1 MiB of headers (over the limit), then a
+        // small message, in 60000-byte segments.
+        let big = |n: usize, lines: usize| {
+            let mut m = format!("OPTIONS sip:b@x SIP/2.0\r\nCall-ID: {n}\r\nCSeq: {n} OPTIONS\r\n")
+                .into_bytes();
+            for _ in 0..lines {
+                m.extend_from_slice(b"X-P: ");
+                m.extend_from_slice(&[b'a'; 1000]);
+                m.extend_from_slice(b"\r\n");
+            }
+            m.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+            m
+        };
+        let stream = [big(1, 100), big(2, 1100), OPTIONS.to_vec()].concat();
+        let mut packets = vec![tcp(0, true, &[])];
+        let mut seq = 1u32;
+        for chunk in stream.chunks(60000) {
+            packets.push(tcp(seq, false, chunk));
+            seq += u32::try_from(chunk.len()).unwrap_or(0);
+        }
+        let (sink, framed) = run(&packets);
+        assert_eq!(sink.0.len(), 2, "the 100 KiB message and the last one");
+        assert_eq!(framed.stats.too_large, 1);
+        assert_eq!(framed.stats.non_sip_stream_bytes, 0);
+        let too_large: Vec<u64> = framed
+            .problems
+            .iter()
+            .filter(|p| matches!(p.kind, ProblemKind::MessageTooLarge { .. }))
+            .map(|p| p.frame.number)
+            .collect();
+        // Reported at the frame where it passed the limit: 100 KiB + 1 MiB into the
+        // stream, segment 20 (frame 21, after the SYN).
+        assert_eq!(too_large, vec![21]);
     }
 }

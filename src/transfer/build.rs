@@ -6,6 +6,7 @@
 use super::dialogs::{FinishedDialogs, party_aor};
 use super::model::{
     DialogId, Kind, NewCall, Notify, Outcome, Refer, Release, Role, RoleName, Transfer,
+    refers_to_a_call,
 };
 use super::phase;
 use super::record::{self, Aor, Clue, Collector, InviteRecord, NotifyRecord, ReferRecord};
@@ -92,7 +93,11 @@ pub(super) fn build(
                 .is_some_and(|rp| replaced_dialog(dialogs, rp).is_some())
         })
         .or(r.targets.first());
-    let replaces = target.and_then(|t| t.replaces.clone());
+    // A Refer-To that names no call (cid:, http:, ...): not a transfer at all.
+    let not_a_transfer = target.is_some_and(|t| !refers_to_a_call(&t.uri));
+    let replaces = target
+        .filter(|_| !not_a_transfer)
+        .and_then(|t| t.replaces.clone());
     let final_response = final_response(&group);
     let granted = final_response.and_then(|f| f.refer_sub);
 
@@ -105,16 +110,36 @@ pub(super) fn build(
     let transferee = transferee(r, last_leg);
 
     let notify_records: Vec<&NotifyRecord> = r.notifies.iter().collect();
-    let notifies: Vec<Notify> = notify_records.iter().map(|n| Notify::of(n)).collect();
+    let mut notifies: Vec<Notify> = notify_records.iter().map(|n| Notify::of(n)).collect();
+    if not_a_transfer {
+        // Their bodies report on whatever the REFER asked for (a multipart body, say),
+        // not on a call: no sipfrag status to read.
+        for n in &mut notifies {
+            n.status = None;
+            n.sipfrag = None;
+        }
+    }
 
-    let trigger = resolution.new_call.as_ref();
+    // No call is placed for a REFER that is not a transfer: a call linked by timing
+    // alone is someone else's.
+    let trigger = resolution.new_call.as_ref().filter(|_| !not_a_transfer);
     let new_dialog = trigger.and_then(|n| dialog_of_invite(dialogs, &n.invite));
 
     // The consultation call (attended transfers) and the kind.
     let consultation = replaces
         .as_ref()
         .and_then(|rp| replaced_dialog(dialogs, rp));
-    let (kind, note) = kind_of(replaces.as_ref(), consultation, dialogs, req, target);
+    let (kind, note) = if not_a_transfer {
+        let scheme = target
+            .and_then(|t| t.uri.trim_start_matches('<').split_once(':'))
+            .map_or("", |(scheme, _)| scheme);
+        let note = format!(
+            "Refer-To is a {scheme}: URI, not sip:, sips: or tel:: this REFER asks for something other than a call (RFC 3515 §2.1; e.g. Cisco remote call control with content indirection, RFC 2392), so it is not a call transfer"
+        );
+        (Kind::NotTransfer, Some(note))
+    } else {
+        kind_of(replaces.as_ref(), consultation, dialogs, req, target)
+    };
 
     // The target: named by the Refer-To; its address from the new call's last hop.
     let target_role = Role {
@@ -123,8 +148,17 @@ pub(super) fn build(
         address: trigger.and_then(|n| n.target),
     };
 
-    let (outcome, status, outcome_frame) = outcome_of(final_response, new_dialog, &notifies);
-    let released = original.and_then(|o| release_of(o, req, outcome_frame));
+    let (outcome, status, outcome_frame) = match final_response {
+        // What the REFER asked for is not a call: only its refusal is an outcome.
+        Some(f) if not_a_transfer && f.status >= 300 => {
+            (Outcome::Rejected, Some(f.status), Some(f.frame))
+        }
+        _ if not_a_transfer => (Outcome::Unknown, None, None),
+        _ => outcome_of(final_response, new_dialog, &notifies),
+    };
+    let released = original
+        .filter(|_| !not_a_transfer)
+        .and_then(|o| release_of(o, req, outcome_frame));
 
     let refer = Refer {
         frame: refer_frame,
@@ -175,6 +209,15 @@ pub(super) fn build(
         new_dialog,
         transferee_sends_seen,
     );
+    if not_a_transfer {
+        // Only the REFER and its NOTIFYs happened; the call phases mean nothing here.
+        transfer.phases.retain(|p| {
+            matches!(
+                p.kind,
+                phase::PhaseKind::TransferRequest | phase::PhaseKind::Progress
+            )
+        });
+    }
     let facts = TransferFacts {
         transferee_requests_seen: transferee_sends_seen,
         refers: &group,
@@ -196,7 +239,7 @@ pub(super) fn final_response<'r>(group: &[&'r ReferRecord]) -> Option<&'r record
     group
         .iter()
         .filter_map(|g| g.request.final_response())
-        .min_by_key(|f| f.frame)
+        .min_by_key(|f| (f.frame.ts_ns, f.frame.seq))
 }
 
 /// The original call: the REFER's dialog, or the one its Target-Dialog names
@@ -274,7 +317,12 @@ fn kind_of(
     match (replaces, consultation) {
         (None, _) => (Kind::Blind, None),
         (Some(_), Some(c)) => match c.answered {
-            Some(answered) if answered < refer_frame => (Kind::Attended, None),
+            // By time (copies may be stored out of time order).
+            Some(answered)
+                if (answered.ts_ns, answered.seq) < (refer_frame.ts_ns, refer_frame.seq) =>
+            {
+                (Kind::Attended, None)
+            }
             _ => (Kind::SemiAttended, None),
         },
         (Some(rp), None) => {
@@ -303,7 +351,11 @@ fn kind_of(
 }
 
 /// The target's address: where the new call leg's last INVITE (an authenticated
-/// retry after a 401/407 is a new request) goes on its last hop.
+/// retry after a 401/407 is a new request) goes on its last hop in time — unless that
+/// address itself received responses to it: then it is a proxy relaying them (the
+/// INVITE's hop beyond it is not in the capture, say only its last IP fragment is),
+/// and the target is who sent the earliest response of the dialog that answered: the
+/// target's own 180 or 200 (RFC 3261 §8.2.6.2, the UAS sets the To tag).
 pub(super) fn target_address(
     collector: &Collector,
     invite: &InviteRecord,
@@ -312,13 +364,37 @@ pub(super) fn target_address(
         invite.request.call_id.clone(),
         invite.request.from_tag.clone(),
     );
-    collector
+    let attempts: Vec<&InviteRecord> = collector
         .invites_by(std::slice::from_ref(&leg))
         .into_iter()
         .filter_map(|serial| collector.invite(serial))
+        .collect();
+    let by_time = |f: &FrameRef| (f.ts_ns, f.seq);
+    let last = attempts
+        .iter()
         .flat_map(|o| o.request.sightings.iter())
-        .max_by_key(|s| s.frame)
-        .map(|s| s.flow.dst)
+        .max_by_key(|s| by_time(&s.frame))?;
+    let hop = last.flow.dst;
+    // The responses to the attempt that reached furthest.
+    let attempt = attempts
+        .iter()
+        .find(|o| o.request.sightings.iter().any(|s| s == last))?;
+    let responses = &attempt.request.responses;
+    if !responses.iter().any(|r| r.flow.dst == hop) {
+        return Some(hop);
+    }
+    // The dialog that answered (the final response's To tag), else any tagged one.
+    let tag = attempt
+        .request
+        .final_response()
+        .and_then(|f| f.to_tag.clone())
+        .or_else(|| responses.iter().find_map(|r| r.to_tag.clone()));
+    responses
+        .iter()
+        .filter(|r| tag.is_some() && r.to_tag == tag)
+        .min_by_key(|r| by_time(&r.frame))
+        .map(|r| r.flow.src)
+        .or(Some(hop))
 }
 
 /// The outcome, the status that decided it, and when it became known: the REFER's
@@ -377,7 +453,9 @@ fn release_of(
     Some(Release {
         by,
         frame,
-        before_outcome: outcome_frame.is_none_or(|o| frame < o),
+        // By time: the copies of a capture with several interfaces may be stored out
+        // of time order.
+        before_outcome: outcome_frame.is_none_or(|o| (frame.ts_ns, frame.seq) < (o.ts_ns, o.seq)),
     })
 }
 

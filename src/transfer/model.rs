@@ -21,6 +21,12 @@ pub enum Kind {
     SemiAttended,
     /// Replaces names a dialog that is not in the capture.
     RemoteAttended,
+    /// Not a call transfer: the Refer-To is not a sip:, sips: or tel: URI (Cisco's
+    /// remote call control sends `Refer-To: cid:...` with a multipart body, RFC 2392
+    /// content indirection). Such a REFER is reported as it is, with no new call, no
+    /// roles beyond sender and receiver, and no transfer findings.
+    #[serde(rename = "not-a-transfer")]
+    NotTransfer,
 }
 
 impl Kind {
@@ -30,8 +36,27 @@ impl Kind {
             Kind::Attended => "attended",
             Kind::SemiAttended => "semi-attended",
             Kind::RemoteAttended => "remote-attended",
+            Kind::NotTransfer => "not-a-transfer",
         }
     }
+}
+
+/// Whether a Refer-To URI (without `<>`) names something a call can be placed to:
+/// `sip:`, `sips:` or `tel:` (RFC 3515 §2.1 allows any URI). A value with no scheme at
+/// all is a broken transfer (X103), not another kind of REFER, so it counts as one.
+pub fn refers_to_a_call(uri: &str) -> bool {
+    let uri = uri.trim().trim_start_matches('<');
+    let Some((scheme, _)) = uri.split_once(':') else {
+        return true;
+    };
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    !is_scheme
+        || ["sip", "sips", "tel"]
+            .iter()
+            .any(|s| scheme.eq_ignore_ascii_case(s))
 }
 
 /// How a transfer ended.
@@ -200,6 +225,33 @@ impl DialogId {
             call_id: d.call_id.clone(),
             from_tag: d.from_tag.clone(),
             to_tag: d.to_tag.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refers_to_a_call;
+
+    #[test]
+    fn only_sip_sips_and_tel_refer_to_a_call() {
+        for uri in [
+            "sip:carol@127.0.0.3:5064",
+            "<SIPS:carol@example.com>",
+            "tel:+15551234",
+            "carol",
+            "",
+            "<sip:carol@h?Replaces=a%3Bto-tag%3Db>",
+        ] {
+            assert!(refers_to_a_call(uri), "{uri}");
+        }
+        for uri in [
+            "cid:1234567890@127.0.0.9",
+            "<http://example.com/x>",
+            "urn:service:sos",
+            "mailto:a@b",
+        ] {
+            assert!(!refers_to_a_call(uri), "{uri}");
         }
     }
 }

@@ -129,6 +129,9 @@ pub enum MissingReason {
     NoNewCall,
     /// The dialog the Replaces names is not in the capture.
     ReplacedDialogNotCaptured,
+    /// The dialog never reached the confirmed state (its INVITE got this final error,
+    /// or none), so there was no call to release.
+    NeverEstablished { status: Option<u16> },
 }
 
 impl Phase {
@@ -137,7 +140,12 @@ impl Phase {
             kind,
             name,
             first: Some(first),
-            last: Some(last.max(first)),
+            // By time: copies may be stored out of time order (several interfaces).
+            last: Some(if (last.ts_ns, last.seq) < (first.ts_ns, first.seq) {
+                first
+            } else {
+                last
+            }),
             dialog: Some(d.to_string()),
             missing: None,
         }
@@ -156,6 +164,12 @@ impl Phase {
     fn unseen(kind: PhaseKind, why: MissingReason) -> Phase {
         Phase::missing(kind, PhaseName::Unseen, why)
     }
+}
+
+/// Whether `a` came before `b` in capture time (frame order breaks ties): a capture
+/// with several interfaces may store frames out of time order.
+fn earlier(a: FrameRef, b: FrameRef) -> bool {
+    (a.ts_ns, a.seq) < (b.ts_ns, b.seq)
 }
 
 /// Which of the transfer's roles a dialog party is, by URI user and host; its own
@@ -185,11 +199,29 @@ fn end_response(d: &Dialog) -> Option<FrameRef> {
         .and_then(|r| r.response.map(|(f, _)| f))
 }
 
-/// The call phase of a dialog: INVITE … ACK, or … final response.
+/// The ACK that ends a call phase: the dialog's first ACK — unless it came before the
+/// answer or the final error it should acknowledge: then it acknowledged a 401/407
+/// challenge of an earlier attempt (RFC 3261 §22.2), and the phase ends at the answer
+/// (or the final error) instead.
+fn call_ack(d: &Dialog) -> Option<FrameRef> {
+    let ack = d.ack?;
+    let before = |f: FrameRef| (ack.ts_ns, ack.seq) < (f.ts_ns, f.seq);
+    let settled = d.answered.or(match d.ending {
+        Some(Ending::Final) => d.ended,
+        _ => None,
+    });
+    match settled {
+        Some(f) if d.challenges > 0 && before(f) => None,
+        _ => Some(ack),
+    }
+}
+
+/// The call phase of a dialog: its first INVITE (a challenged one included) … the ACK
+/// of the INVITE that was answered, or … the final response.
 /// `caller` and `callee` are the short names the phase gives the two parties.
 fn call_phase(kind: PhaseKind, caller: String, callee: String, d: &Dialog) -> Phase {
     let first = if d.invite_seen { d.invite } else { d.first };
-    let last = d.ack.or(d.answered).or(d.ended).unwrap_or(first);
+    let last = call_ack(d).or(d.answered).or(d.ended).unwrap_or(first);
     let name = PhaseName::Call {
         caller,
         callee,
@@ -198,8 +230,19 @@ fn call_phase(kind: PhaseKind, caller: String, callee: String, d: &Dialog) -> Ph
     Phase::seen(kind, name, first, last, &d.call_id)
 }
 
-/// The release phase of a dialog: the BYE … its response.
+/// The release phase of a dialog: the BYE … its response. A dialog that was never
+/// established (its INVITE failed) has no release: the phase is missing, with the
+/// status — except the consultation's (phase 8), whose meaning is whatever ended the
+/// replaced dialog, an early one's final response included (semi-attended transfers).
 fn release_phase(kind: PhaseKind, t: &Transfer, d: &Dialog) -> Phase {
+    if kind != PhaseKind::ConsultationReleased
+        && d.answered.is_none()
+        && d.answer != crate::dialog::Answer::BeforeCapture
+        && d.ending == Some(Ending::Final)
+    {
+        let why = MissingReason::NeverEstablished { status: d.status };
+        return Phase::unseen(kind, why);
+    }
     match (d.ending, d.ended) {
         (Some(Ending::Bye), Some(bye)) => {
             let by = d.ended_by.map(|side| match side {
@@ -255,9 +298,9 @@ fn transfer_request(
             .media
             .iter()
             .rev()
-            .find(|m| m.frame < refer.frame && m.by == transferor_side)?;
+            .find(|m| earlier(m.frame, refer.frame) && m.by == transferor_side)?;
         // A hold before the consultation call belongs to the consultation, not here.
-        let before_consultation = consultation.is_some_and(|c| last.frame < c.invite);
+        let before_consultation = consultation.is_some_and(|c| earlier(last.frame, c.invite));
         (last.direction != Direction::SendRecv && !before_consultation).then_some(last.frame)
     });
     let name = PhaseName::TransferRequest {

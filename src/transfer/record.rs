@@ -111,31 +111,39 @@ pub struct Request {
     pub responses: Vec<Response>,
 }
 
+/// Capture time, then the order of analysis: a pcapng with several interfaces (or
+/// merged files) may store the copies of one message out of time order, and which copy
+/// came first is a matter of time, not of frame number.
+fn by_time(f: &FrameRef) -> (i64, u64) {
+    (f.ts_ns, f.seq)
+}
+
 impl Request {
-    /// Where it was first seen.
+    /// Where it was first seen: the earliest copy in time (frame order breaks ties).
     pub fn first(&self) -> Option<&Sighting> {
-        self.sightings.first()
+        self.sightings.iter().min_by_key(|s| by_time(&s.frame))
     }
     pub fn first_frame(&self) -> FrameRef {
-        self.sightings.first().map(|s| s.frame).unwrap_or_default()
+        self.first().map(|s| s.frame).unwrap_or_default()
     }
-    /// The sender's address on the first hop (a phone, when the capture sees it).
+    /// The sender's address on the first hop in time (a phone, when the capture sees
+    /// it).
     pub fn sender(&self) -> Option<SocketAddr> {
-        self.sightings.first().map(|s| s.flow.src)
+        self.first().map(|s| s.flow.src)
     }
-    /// The receiver's address on the last hop (the phone behind any proxy).
+    /// The receiver's address on the last hop in time (the phone behind any proxy).
     pub fn receiver(&self) -> Option<SocketAddr> {
         self.sightings
             .iter()
-            .max_by_key(|s| s.frame)
+            .max_by_key(|s| by_time(&s.frame))
             .map(|s| s.flow.dst)
     }
-    /// The earliest final response.
+    /// The earliest final response in time.
     pub fn final_response(&self) -> Option<&Response> {
         self.responses
             .iter()
             .filter(|r| r.status >= 200)
-            .min_by_key(|r| r.frame)
+            .min_by_key(|r| by_time(&r.frame))
     }
 }
 

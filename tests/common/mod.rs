@@ -14,6 +14,14 @@ pub fn sample(name: &str) -> PathBuf {
     root().join("samples").join(name)
 }
 
+/// Says that a test (or part of one) was skipped, on standard error itself: `eprintln!`
+/// is captured by the test harness and shown only when the test fails, so a test
+/// skipped for want of ../shared would otherwise pass silently.
+pub fn skipped(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "skipped: {what}");
+}
+
 /// A capture from ../shared/captures/public, or `None` (with a note) when ../shared is
 /// not beside the repository, as on a user's machine.
 pub fn public(name: &str) -> Option<PathBuf> {
@@ -21,10 +29,10 @@ pub fn public(name: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!(
-            "skipped: {} is not there (../shared is missing)",
+        skipped(&format!(
+            "{} is not there (../shared is missing)",
             path.display()
-        );
+        ));
         None
     }
 }
@@ -33,7 +41,7 @@ pub fn public(name: &str) -> Option<PathBuf> {
 pub fn public_captures() -> Vec<PathBuf> {
     let dir = root().join("../shared/captures/public");
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("skipped: {} is not there", dir.display());
+        skipped(&format!("{} is not there", dir.display()));
         return Vec::new();
     };
     let mut files: Vec<PathBuf> = entries

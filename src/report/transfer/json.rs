@@ -94,7 +94,7 @@ pub struct PhaseJson<'a> {
     pub end: Option<f64>,
     pub dialog: Option<&'a str>,
     pub missing: bool,
-    pub reason: Option<&'static str>,
+    pub reason: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -221,7 +221,7 @@ impl<'a> PhaseJson<'a> {
             end: p.last.map(|f| clock.json(f)),
             dialog: p.dialog.as_deref(),
             missing: p.missing.is_some(),
-            reason: p.missing.map(phase::missing),
+            reason: phase::why_missing(p),
         }
     }
 }
@@ -282,10 +282,32 @@ pub struct AnalyzeJson<'a> {
     pub dialogs: Vec<DialogJson<'a>>,
     pub transfers: Vec<TransferJson<'a>>,
     pub findings: Vec<FindingJson<'a>>,
+    /// REFERs seen that could not be linked into a transfer (no Call-ID, no CSeq),
+    /// with why; written only when there are some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unlinked_refers: Vec<crate::report::refers::UnlinkedJson<'a>>,
 }
 
 pub fn json(a: &Analysis) -> AnalyzeJson<'_> {
+    json_with(a, &[])
+}
+
+/// The document of `analyze`, with the REFERs that could not be linked.
+pub fn json_with<'a>(
+    a: &'a Analysis,
+    unlinked: &'a [crate::report::refers::Unlinked],
+) -> AnalyzeJson<'a> {
+    let clock = Clock::of(a);
     AnalyzeJson {
+        unlinked_refers: unlinked
+            .iter()
+            .map(|u| crate::report::refers::UnlinkedJson {
+                file: u.frame.file,
+                frame: u.frame.number,
+                time: clock.json(u.frame),
+                reason: &u.reason,
+            })
+            .collect(),
         schema_version: SCHEMA_VERSION,
         inputs: &a.inputs,
         stats: &a.stats,

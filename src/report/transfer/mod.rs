@@ -5,4 +5,4 @@ mod json;
 mod text;
 
 pub use json::*;
-pub use text::{finding_line, text, text_one};
+pub use text::{finding_line, text, text_one, text_with};

@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 
 use crate::analysis::Analysis;
 use crate::capture::FrameRef;
+use crate::report::refers::Unlinked;
 use crate::report::{Clock, Palette, escape_str, frame_name, ladder, phase};
 use crate::rules::{Finding, Severity};
-use crate::transfer::{Outcome, Phase, Role, RoleName, Transfer, calls_outside_transfers};
+use crate::transfer::{Kind, Outcome, Phase, Role, RoleName, Transfer, calls_outside_transfers};
 
 /// How frames are named and timed in this run's text.
 #[derive(Clone, Copy)]
@@ -34,15 +35,59 @@ impl Frames {
 
 /// Renders every transfer, with a line for the calls that are not part of one.
 pub fn text(a: &Analysis, palette: Palette, ladder: Option<&ladder::Rows>) -> String {
+    text_with(a, palette, ladder, &[])
+}
+
+/// Renders every transfer, then the REFERs that could not be linked into one (never
+/// "no REFER" when a REFER was seen), then a line for the calls that are not part of
+/// a transfer.
+pub fn text_with(
+    a: &Analysis,
+    palette: Palette,
+    ladder: Option<&ladder::Rows>,
+    unlinked: &[Unlinked],
+) -> String {
+    let frames = Frames::of(a);
     let mut out = String::new();
-    if a.transfers.is_empty() {
+    if a.transfers.is_empty() && !unlinked.is_empty() {
+        let _ = writeln!(
+            out,
+            "No transfer could be linked, but the capture has {}:",
+            if unlinked.len() == 1 {
+                "a REFER".to_string()
+            } else {
+                format!("{} REFERs", unlinked.len())
+            }
+        );
+    } else if a.transfers.is_empty() {
         let _ = writeln!(out, "No transfer (no REFER) in the capture.");
+    } else if a.transfers.iter().all(|t| t.kind == Kind::NotTransfer) {
+        let _ = writeln!(
+            out,
+            "No call transfer in the capture: the REFERs below ask for something other than a call."
+        );
+        let _ = writeln!(out);
     }
     for t in &a.transfers {
         out.push_str(&text_one(a, t, palette));
         if let Some(rows) = ladder {
             let _ = writeln!(out);
             out.push_str(&ladder::render(a, t, rows));
+        }
+        let _ = writeln!(out);
+    }
+    if !unlinked.is_empty() {
+        if !a.transfers.is_empty() {
+            let _ = writeln!(out, "REFERs not linked into a transfer:");
+        }
+        for u in unlinked {
+            let _ = writeln!(
+                out,
+                "  REFER frame {} at {} could not be linked: {}",
+                frames.name(u.frame),
+                frames.time(u.frame),
+                u.reason
+            );
         }
         let _ = writeln!(out);
     }
@@ -71,6 +116,9 @@ pub fn text(a: &Analysis, palette: Palette, ladder: Option<&ladder::Rows>) -> St
 /// Renders one transfer as text.
 pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
     let frames = Frames::of(a);
+    if t.kind == Kind::NotTransfer {
+        return not_a_transfer(a, t, frames, palette);
+    }
     let mut out = headline(t, frames, palette);
     let _ = writeln!(out, "{}", role_line("transferor", &t.transferor));
     let _ = writeln!(out, "{}", role_line("transferee", &t.transferee));
@@ -91,12 +139,38 @@ pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
         let _ = writeln!(out, "  note        {}", escape_str(note));
     }
     let _ = writeln!(out);
-    out.push_str(&phase_table(t, frames));
+    out.push_str(&phase_table(t, frames, palette.wide));
     let _ = writeln!(out);
     out.push_str(&release_line(t, frames, palette));
     if t.findings.is_empty() {
         let _ = writeln!(out, "  findings    none");
     } else {
+        let _ = writeln!(out, "  findings");
+        for f in &t.findings {
+            out.push_str(&finding_line(a.inputs.len(), f, palette));
+        }
+    }
+    out
+}
+
+/// A REFER that is not a call transfer (its Refer-To names no call): who sent it to
+/// whom, the REFER and its NOTIFYs, why it is not a transfer, and its findings.
+fn not_a_transfer(a: &Analysis, t: &Transfer, frames: Frames, palette: Palette) -> String {
+    let mut out = format!(
+        "{}  REFER (not a call transfer)   frame {} at {}\n",
+        palette.bold(&format!("Transfer {}", t.id)),
+        frames.name(t.refer.frame),
+        frames.time(t.refer.frame)
+    );
+    let _ = writeln!(out, "{}", role_line("from", &t.transferor));
+    let _ = writeln!(out, "{}", role_line("to", &t.transferee));
+    let _ = writeln!(out);
+    out.push_str(&refer_lines(t, frames));
+    out.push_str(&notify_line(t, frames));
+    if let Some(note) = &t.note {
+        let _ = writeln!(out, "  note        {}", escape_str(note));
+    }
+    if !t.findings.is_empty() {
         let _ = writeln!(out, "  findings");
         for f in &t.findings {
             out.push_str(&finding_line(a.inputs.len(), f, palette));
@@ -222,7 +296,7 @@ fn label(p: &Phase) -> String {
 /// The phases as they happened: by start time, overlaps and all; missing phases
 /// last, each on a line of its own after the table, so their reasons do not widen its
 /// columns.
-fn phase_table(t: &Transfer, frames: Frames) -> String {
+fn phase_table(t: &Transfer, frames: Frames, wide: bool) -> String {
     let mut table = comfy_table::Table::new();
     table
         .load_style(comfy_table::presets::NOTHING)
@@ -230,7 +304,12 @@ fn phase_table(t: &Transfer, frames: Frames) -> String {
         .force_no_tty()
         .set_header(vec!["  phase", "start", "end", "frames", "dialog"]);
     let mut phases: Vec<&Phase> = t.phases.iter().collect();
-    phases.sort_by_key(|p| (p.first.is_none(), p.first, p.kind.number()));
+    // By start time (frame order breaks ties): a capture with several interfaces may
+    // store frames out of time order.
+    phases.sort_by_key(|p| {
+        let start = p.first.map(|f| (f.ts_ns, f.seq));
+        (start.is_none(), start, p.kind.number())
+    });
     let mut missing = Vec::new();
     // The phase column as the table pads it: its widest cell, one space either side.
     let mut width = "  phase".len();
@@ -241,7 +320,11 @@ fn phase_table(t: &Transfer, frames: Frames) -> String {
         };
         let label = label(p);
         width = width.max(label.chars().count());
-        let dialog = p.dialog.as_deref().map(short_id).unwrap_or_default();
+        let dialog = p
+            .dialog
+            .as_deref()
+            .map(|d| short_id(d, wide))
+            .unwrap_or_default();
         table.add_row(vec![
             label,
             frames.time(f),
@@ -255,7 +338,7 @@ fn phase_table(t: &Transfer, frames: Frames) -> String {
         let _ = writeln!(out, "{}", line.trim_end());
     }
     for p in missing {
-        let why = p.missing.map(phase::missing).unwrap_or_default();
+        let why = phase::why_missing(p).unwrap_or_default();
         let _ = writeln!(out, " {:<width$}  missing: {why}", label(p));
     }
     out
@@ -308,10 +391,11 @@ pub fn finding_line(inputs: usize, f: &Finding, palette: Palette) -> String {
     )
 }
 
-/// A Call-ID cut to 16 characters (15 and `…`) for the phase table.
-fn short_id(call_id: &str) -> String {
+/// A Call-ID cut to 16 characters (15 and `…`) for the phase table; whole with
+/// `--wide`.
+fn short_id(call_id: &str, wide: bool) -> String {
     let escaped = escape_str(call_id);
-    if escaped.chars().count() > 16 {
+    if !wide && escaped.chars().count() > 16 {
         let mut s: String = escaped.chars().take(15).collect();
         s.push('…');
         s
@@ -327,13 +411,14 @@ mod tests {
 
     #[test]
     fn call_ids_are_cut_to_the_dialog_column() {
-        assert_eq!(short_id("a84b4c76e66710"), "a84b4c76e66710");
-        assert_eq!(short_id("0123456789abcdef"), "0123456789abcdef");
-        assert_eq!(short_id("0123456789abcdefg"), "0123456789abcde…");
+        assert_eq!(short_id("a84b4c76e66710", false), "a84b4c76e66710");
+        assert_eq!(short_id("0123456789abcdef", false), "0123456789abcdef");
+        assert_eq!(short_id("0123456789abcdefg", false), "0123456789abcde…");
+        assert_eq!(short_id("0123456789abcdefg", true), "0123456789abcdefg");
         // Escaped first (a control cannot reach the terminal), then counted in
         // characters, not bytes.
-        assert_eq!(short_id("ab\x1bcd"), "ab\\x1bcd");
-        assert_eq!(short_id("é".repeat(20).as_str()).chars().count(), 16);
+        assert_eq!(short_id("ab\x1bcd", false), "ab\\x1bcd");
+        assert_eq!(short_id("é".repeat(20).as_str(), false).chars().count(), 16);
     }
 
     #[test]
@@ -375,7 +460,10 @@ mod tests {
             message: "bad\r\nthing".to_string(),
             transfer: Some(1),
         };
-        let plain = Palette { enabled: false };
+        let plain = Palette {
+            enabled: false,
+            wide: false,
+        };
         assert_eq!(
             finding_line(1, &f, plain),
             format!(

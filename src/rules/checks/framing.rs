@@ -46,6 +46,14 @@ fn problem(kind: &ProblemKind) -> Option<(Code, String)> {
             Code::X602,
             "a header line has no colon or no name".to_string(),
         ),
+        ProblemKind::StrayBlankLine => (
+            Code::X602,
+            "a blank line inside the headers (a line ended with LF CR LF); read over, as the phones do".to_string(),
+        ),
+        ProblemKind::MessageTooLarge { size } => (
+            Code::X602,
+            format!("a message of {size} bytes passes the 1 MiB limit and was skipped"),
+        ),
         _ => return None,
     })
 }
