@@ -13,32 +13,34 @@ fn argv(args: &[&str]) -> Vec<OsString> {
         .collect()
 }
 
-fn parsed(args: &[&str]) -> Command {
-    match parse(argv(args)) {
-        Ok(cli) => cli.command,
-        Err(e) => panic!("{args:?} does not parse: {e}"),
-    }
+/// The command a command line parses to, or why it does not.
+fn parsed(args: &[&str]) -> Result<Command, String> {
+    parse(argv(args))
+        .map(|cli| cli.command)
+        .map_err(|e| format!("{args:?} does not parse: {e}"))
 }
 
-fn refused(args: &[&str]) -> clap::Error {
+/// clap's error for a command line it refuses, or what it parsed instead.
+fn refused(args: &[&str]) -> Result<clap::Error, String> {
     match parse(argv(args)) {
-        Ok(cli) => panic!("{args:?} parses as {cli:?}"),
-        Err(e) => e,
+        Ok(cli) => Err(format!("{args:?} parses as {cli:?}")),
+        Err(e) => Ok(e),
     }
 }
 
 #[test]
-fn a_bare_capture_is_analyzed() {
+fn a_bare_capture_is_analyzed() -> Result<(), String> {
     assert_eq!(
         with_default_command(argv(&["a.pcap"])),
         argv(&["analyze", "a.pcap"])
     );
     // Standard input alone is a capture too.
     assert_eq!(with_default_command(argv(&["-"])), argv(&["analyze", "-"]));
-    let Command::Analyze(args) = parsed(&["a.pcap", "b.pcapng"]) else {
-        panic!("not analyze");
+    let Command::Analyze(args) = parsed(&["a.pcap", "b.pcapng"])? else {
+        return Err("not analyze".into());
     };
     assert_eq!(args.common.files, ["a.pcap", "b.pcapng"]);
+    Ok(())
 }
 
 #[test]
@@ -55,7 +57,7 @@ fn commands_options_and_help_are_left_alone() {
 }
 
 #[test]
-fn options_before_the_files_mean_analyze_or_move_after_their_command() {
+fn options_before_the_files_mean_analyze_or_move_after_their_command() -> Result<(), String> {
     assert_eq!(
         with_default_command(argv(&["--format", "json", "a.pcap"])),
         argv(&["analyze", "--format", "json", "a.pcap"])
@@ -68,26 +70,28 @@ fn options_before_the_files_mean_analyze_or_move_after_their_command() {
         with_default_command(argv(&["--format", "json", "calls", "a.pcap"])),
         argv(&["calls", "--format", "json", "a.pcap"])
     );
-    let Command::Analyze(args) = parsed(&["--format", "json", "a.pcap"]) else {
-        panic!("not analyze");
+    let Command::Analyze(args) = parsed(&["--format", "json", "a.pcap"])? else {
+        return Err("not analyze".into());
     };
     assert_eq!(args.common.format, Format::Json);
+    Ok(())
 }
 
 #[test]
-fn analyze_defaults() {
-    let Command::Analyze(args) = parsed(&["analyze", "a.pcap"]) else {
-        panic!("not analyze");
+fn analyze_defaults() -> Result<(), String> {
+    let Command::Analyze(args) = parsed(&["analyze", "a.pcap"])? else {
+        return Err("not analyze".into());
     };
     assert_eq!(args.common.format, Format::Text);
     assert_eq!(args.common.color, Color::Auto);
     assert!(!args.common.single_thread && !args.ladder);
     assert!(args.rules.allow.is_empty() && args.rules.warn.is_empty());
     assert!(args.rules.deny.is_empty() && args.rules.config.is_none());
+    Ok(())
 }
 
 #[test]
-fn analyze_takes_every_option() {
+fn analyze_takes_every_option() -> Result<(), String> {
     let Command::Analyze(args) = parsed(&[
         "analyze",
         "--format",
@@ -107,8 +111,9 @@ fn analyze_takes_every_option() {
         "--config",
         "rules.toml",
         "a.pcap",
-    ]) else {
-        panic!("not analyze");
+    ])?
+    else {
+        return Err("not analyze".into());
     };
     assert_eq!(args.common.format, Format::Jsonl);
     assert_eq!(args.common.color, Color::Never);
@@ -117,12 +122,13 @@ fn analyze_takes_every_option() {
     assert_eq!(args.rules.warn, ["X301"]);
     assert_eq!(args.rules.deny, ["X201"]);
     assert_eq!(args.rules.config.as_deref(), Some("rules.toml"));
+    Ok(())
 }
 
 #[test]
-fn check_fail_on_maps_to_a_severity() {
-    let Command::Check(args) = parsed(&["check", "a.pcap"]) else {
-        panic!("not check");
+fn check_fail_on_maps_to_a_severity() -> Result<(), String> {
+    let Command::Check(args) = parsed(&["check", "a.pcap"])? else {
+        return Err("not check".into());
     };
     assert_eq!(args.fail_on, None);
     for (word, severity) in [
@@ -130,42 +136,44 @@ fn check_fail_on_maps_to_a_severity() {
         ("warning", Severity::Warning),
         ("info", Severity::Info),
     ] {
-        let Command::Check(args) = parsed(&["check", "--fail-on", word, "a.pcap"]) else {
-            panic!("not check");
+        let Command::Check(args) = parsed(&["check", "--fail-on", word, "a.pcap"])? else {
+            return Err("not check".into());
         };
         assert_eq!(args.fail_on.map(SeverityArg::severity), Some(severity));
     }
     assert_eq!(
-        refused(&["check", "--fail-on", "fatal", "a.pcap"]).kind(),
+        refused(&["check", "--fail-on", "fatal", "a.pcap"])?.kind(),
         clap::error::ErrorKind::InvalidValue
     );
+    Ok(())
 }
 
 #[test]
-fn explain_rules_calls_and_messages() {
-    let Command::Explain(args) = parsed(&["explain", "X301", "--format", "json"]) else {
-        panic!("not explain");
+fn explain_rules_calls_and_messages() -> Result<(), String> {
+    let Command::Explain(args) = parsed(&["explain", "X301", "--format", "json"])? else {
+        return Err("not explain".into());
     };
     assert_eq!((args.code.as_str(), args.format), ("X301", DocFormat::Json));
-    let Command::Rules(args) = parsed(&["rules"]) else {
-        panic!("not rules");
+    let Command::Rules(args) = parsed(&["rules"])? else {
+        return Err("not rules".into());
     };
     assert_eq!(args.format, DocFormat::Text);
-    let Command::Calls(common) = parsed(&["calls", "--color", "always", "-"]) else {
-        panic!("not calls");
+    let Command::Calls(common) = parsed(&["calls", "--color", "always", "-"])? else {
+        return Err("not calls".into());
     };
     assert_eq!(
         (common.files.as_slice(), common.color),
         (&["-".to_string()][..], Color::Always)
     );
-    let Command::Messages(common) = parsed(&["messages", "a.pcap", "b.pcap"]) else {
-        panic!("not messages");
+    let Command::Messages(common) = parsed(&["messages", "a.pcap", "b.pcap"])? else {
+        return Err("not messages".into());
     };
     assert_eq!(common.files.len(), 2);
+    Ok(())
 }
 
 #[test]
-fn bad_command_lines_exit_2_and_help_exits_0() {
+fn bad_command_lines_exit_2_and_help_exits_0() -> Result<(), String> {
     // A capture is required; an option without its command is no capture.
     for args in [
         &["analyze"][..],
@@ -176,7 +184,7 @@ fn bad_command_lines_exit_2_and_help_exits_0() {
         &["rules", "--format", "jsonl"],
         &["rules", "a.pcap"],
     ] {
-        let e = refused(args);
+        let e = refused(args)?;
         assert!(e.use_stderr(), "{args:?}");
         assert_eq!(
             usage_exit_code(&e),
@@ -190,7 +198,7 @@ fn bad_command_lines_exit_2_and_help_exits_0() {
         &["help"],
         &["analyze", "--help"],
     ] {
-        let e = refused(args);
+        let e = refused(args)?;
         assert!(!e.use_stderr(), "{args:?}");
         assert_eq!(
             usage_exit_code(&e),
@@ -198,6 +206,7 @@ fn bad_command_lines_exit_2_and_help_exits_0() {
             "{args:?}"
         );
     }
+    Ok(())
 }
 
 #[test]
@@ -226,12 +235,13 @@ fn rule_args(allow: &[&str], deny: &[&str], config: Option<&str>) -> RuleArgs {
 }
 
 #[test]
-fn the_command_line_wins_over_the_config_file() {
+fn the_command_line_wins_over_the_config_file() -> Result<(), String> {
     let path = std::env::temp_dir().join(format!("sipxfer-cli-test-{}.toml", std::process::id()));
-    std::fs::write(&path, "deny = [\"X107\"]\nfail-on = \"warning\"\n").expect("written");
+    std::fs::write(&path, "deny = [\"X107\"]\nfail-on = \"warning\"\n")
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let config = shared::rules_config(&rule_args(&["X107"], &[], path.to_str()));
     let _ = std::fs::remove_file(&path);
-    let config = config.expect("the file and the command line are valid");
+    let config = config?;
     let levels: Vec<(&str, Level)> = config
         .levels
         .iter()
@@ -239,14 +249,19 @@ fn the_command_line_wins_over_the_config_file() {
         .collect();
     assert_eq!(levels, [("X107", Level::Deny), ("X107", Level::Allow)]);
     assert_eq!(config.fail_on, Some(Severity::Warning));
+    Ok(())
 }
 
 #[test]
 fn a_missing_named_config_file_or_an_unknown_rule_is_an_error() {
-    let e = shared::rules_config(&rule_args(&[], &[], Some("/nonexistent/sipxfer.toml")))
-        .expect_err("a named config file must exist");
-    assert!(e.starts_with("/nonexistent/sipxfer.toml: "), "{e}");
-    let e = shared::rules_config(&rule_args(&[], &["X999-no-such-rule"], None))
-        .expect_err("no such rule");
-    assert!(e.contains("X999-no-such-rule"), "{e}");
+    let missing = shared::rules_config(&rule_args(&[], &[], Some("/nonexistent/sipxfer.toml")));
+    assert!(
+        matches!(&missing, Err(e) if e.starts_with("/nonexistent/sipxfer.toml: ")),
+        "a named config file must exist"
+    );
+    let unknown = shared::rules_config(&rule_args(&[], &["X999-no-such-rule"], None));
+    assert!(
+        matches!(&unknown, Err(e) if e.contains("X999-no-such-rule")),
+        "no such rule"
+    );
 }
