@@ -208,10 +208,8 @@ impl Tracker {
             return;
         };
         let fingerprint = fingerprint(seen);
-        if !self.calls.contains_key(call_id) && !self.call_outside(call_id, seen, fingerprint) {
-            return;
-        }
         let Some(call) = self.calls.get_mut(call_id) else {
+            self.first_of_call_id(call_id, seen, fingerprint);
             return;
         };
         call.last_ts = call.last_ts.max(now);
@@ -230,34 +228,41 @@ impl Tracker {
         }
     }
 
-    /// A message of a Call-ID that holds no INVITE dialog. Returns true when it starts
-    /// one: the Call-ID is then held in full. Otherwise (REGISTER, OPTIONS, SUBSCRIBE,
-    /// a REFER outside a dialog, ...) only its last time and the fingerprints of its
+    /// A message of a Call-ID that holds no INVITE dialog. When it starts one, the
+    /// Call-ID is held in full from now on. Otherwise (REGISTER, OPTIONS, SUBSCRIBE, a
+    /// REFER outside a dialog, ...) only its last time and the fingerprints of its
     /// messages are kept, for retransmissions and [`Tracker::is_live`].
-    fn call_outside(&mut self, call_id: &[u8], seen: &Observed<'_, '_>, fingerprint: u64) -> bool {
+    fn first_of_call_id(&mut self, call_id: &[u8], seen: &Observed<'_, '_>, fingerprint: u64) {
         let now = seen.frame.ts_ns;
         let key = call_key(call_id);
+        let retransmission = self
+            .outside
+            .get(&key)
+            .is_some_and(|o| o.seen.contains(&fingerprint));
+        if retransmission {
+            self.stats.retransmissions += 1;
+        }
         let mut call = CallId {
             legs: Vec::new(),
             seen: HashSet::new(),
             last_ts: now,
         };
-        let known = self.outside.get(&key);
-        let retransmission = known.is_some_and(|o| o.seen.contains(&fingerprint));
-        // Whether the message starts an INVITE dialog: tried on an empty Call-ID.
-        let mut probe = DialogStats::default();
-        if apply(&mut call, call_id, seen, retransmission, &mut probe) && !call.legs.is_empty() {
+        let in_dialog = apply(&mut call, call_id, seen, retransmission, &mut self.stats);
+        if !in_dialog {
+            self.stats.outside_dialogs += 1;
+        }
+        if !call.legs.is_empty() {
+            call.seen.insert(fingerprint);
             if let Some(o) = self.outside.remove(&key) {
                 call.seen.extend(o.seen);
             }
-            call.legs.clear();
+            if call.settled() {
+                self.release
+                    .push_back((now.saturating_add(self.grace_ns), call_id.into()));
+            }
             self.calls.insert(call_id.into(), call);
             self.stats.peak_call_ids = self.stats.peak_call_ids.max(self.held() as u64);
-            return true;
-        }
-        self.stats.outside_dialogs += 1;
-        if retransmission {
-            self.stats.retransmissions += 1;
+            return;
         }
         match self.outside.get_mut(&key) {
             Some(o) => {
@@ -279,7 +284,6 @@ impl Tracker {
                     .push_back((now.saturating_add(self.grace_ns), key));
             }
         }
-        false
     }
 
     /// Call-IDs held: with calls, and without.

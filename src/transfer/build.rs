@@ -3,14 +3,15 @@
 //! the outcome and the release. Each link is a function of its own; every lookup goes
 //! through an index ([`FinishedDialogs`], [`Collector`]).
 
+use super::TransferFacts;
 use super::dialogs::{FinishedDialogs, party_aor};
+use super::link::Resolution;
 use super::model::{
     DialogId, Kind, NewCall, Notify, Outcome, Refer, Release, Role, RoleName, Transfer,
     refers_to_a_call,
 };
 use super::phase;
 use super::record::{self, Aor, Clue, Collector, InviteRecord, NotifyRecord, ReferRecord};
-use super::{Resolution, TransferFacts};
 use crate::capture::FrameRef;
 use crate::dialog::{Answer, Dialog, Ending, Side};
 use crate::sip::Replaces;

@@ -45,9 +45,8 @@ pub const RESOLVE_AFTER_NS: i64 = TRIGGER_WINDOW_NS + 2 * RELAY_WINDOW_NS * MAX_
 struct Group {
     id: usize,
     refers: Vec<usize>,
-    /// Capture time and frame of the first REFER, and of the last copy.
+    /// The first REFER's frame.
     first: FrameRef,
-    last: FrameRef,
 }
 
 /// What resolution decided about a transfer.
@@ -136,16 +135,6 @@ impl Linker {
         }
     }
 
-    /// Transfers waiting for their calls to end, and REFERs not yet resolved.
-    pub fn pending(&self) -> usize {
-        self.waiting.len() + self.open.iter().map(|g| g.refers.len()).sum::<usize>()
-    }
-
-    /// Finished dialogs held.
-    pub fn dialogs_held(&self) -> usize {
-        self.dialogs.len()
-    }
-
     /// Moves to capture time `now_ns`: groups, resolves and builds what it can, handing
     /// each built transfer and its facts to `emit`. `is_live` says whether the dialog
     /// tracker still holds a Call-ID.
@@ -209,7 +198,6 @@ impl Linker {
                 && let Some(g) = self.open_group_mut(id)
             {
                 g.refers.push(serial);
-                g.last = frame;
                 continue;
             }
             let id = self.next_id;
@@ -226,7 +214,6 @@ impl Linker {
                 id,
                 refers: vec![serial],
                 first: frame,
-                last: frame,
             });
         }
     }

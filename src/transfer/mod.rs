@@ -31,7 +31,7 @@ pub mod record;
 pub use calls::calls_outside_transfers;
 pub use dialogs::FinishedDialogs;
 pub use facts::{ReplacesMatch, TransferFacts};
-pub use link::{Linker, RELAY_WINDOW_NS, RESOLVE_AFTER_NS, Resolution, Trigger};
+pub use link::Linker;
 pub use model::{
     DialogId, Kind, NewCall, Notify, Outcome, Refer, Release, Role, RoleName, Transfer,
 };

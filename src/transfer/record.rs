@@ -228,28 +228,29 @@ pub struct InviteRecord {
     key: Key,
 }
 
-impl InviteRecord {
-    /// The clues under which this INVITE can be found (see [`Clue`]).
-    fn clues(&self) -> Vec<Clue> {
-        let r = &self.request;
-        let mut clues = vec![Clue::Leg(r.call_id.clone(), r.from_tag.clone())];
-        for call_id in self.replaces.iter().filter_map(|rp| rp.call_id.clone()) {
-            let clue = Clue::Replaces(call_id);
-            if !clues.contains(&clue) {
-                clues.push(clue);
-            }
+/// The clues under which an initial INVITE can be found (see [`Clue`]), read off the
+/// message itself, so that an INVITE no REFER waits for is never recorded.
+fn invite_clues(msg: &Message<'_>, sighting: &Sighting) -> Vec<Clue> {
+    let mut clues = vec![
+        Clue::Sender(sighting.flow.src),
+        Clue::Leg(
+            msg.call_id().map(text).unwrap_or_default(),
+            msg.from_tag().map(text).unwrap_or_default(),
+        ),
+    ];
+    for call_id in msg.replaces().into_iter().filter_map(|rp| rp.call_id) {
+        let clue = Clue::Replaces(call_id);
+        if !clues.contains(&clue) {
+            clues.push(clue);
         }
-        if let Some(aor) = self.referred_by.as_ref().and_then(|p| Aor::parse(&p.uri)) {
-            clues.push(Clue::ReferredBy(aor));
-        }
-        if let Some(sender) = r.sender() {
-            clues.push(Clue::Sender(sender));
-        }
-        if let Some(aor) = Aor::parse(&r.from.uri) {
-            clues.push(Clue::From(aor));
-        }
-        clues
     }
+    if let Some(aor) = msg.referred_by().and_then(|p| Aor::parse(&text(p.uri))) {
+        clues.push(Clue::ReferredBy(aor));
+    }
+    if let Some(aor) = msg.from().and_then(|p| Aor::parse(&text(p.uri))) {
+        clues.push(Clue::From(aor));
+    }
+    clues
 }
 
 /// What a triggered INVITE is looked up by: the evidence that can link it to a REFER
@@ -677,6 +678,10 @@ impl Collector {
         if self.wanted.is_empty() {
             return;
         }
+        let clues = invite_clues(msg, &sighting);
+        if !clues.iter().any(|c| self.wanted.contains_key(c)) {
+            return;
+        }
         let record = InviteRecord {
             request: request(msg, sighting),
             request_aor: msg.request_uri().map(|u| Aor::of(&u)),
@@ -684,10 +689,6 @@ impl Collector {
             referred_by: msg.referred_by().as_ref().map(party),
             key,
         };
-        let clues = record.clues();
-        if !clues.iter().any(|c| self.wanted.contains_key(c)) {
-            return;
-        }
         let serial = self.forgotten_invites + self.invites.len();
         for clue in clues {
             self.clues.entry(clue).or_default().push(serial);
