@@ -309,13 +309,15 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         if frames >= next_tick {
             next_tick = frames.saturating_add(PROGRESS_EVERY);
             linker.add_dialogs(stage.tracker.take_finished());
+            let released = stage.tracker.take_released();
             let tracker = &stage.tracker;
             let observer = &mut *stage.observer;
             let zero_ns = stage.zero_ns;
             linker.advance(
                 &mut stage.transfers,
-                frame_ts,
+                (frame_ts, frames),
                 &|call_id| tracker.is_live(call_id),
+                &released,
                 &mut |t, facts| {
                     let t = with_findings(t, facts, &options.rules);
                     if observer.streams_transfers() {

@@ -123,8 +123,9 @@ struct Outside {
 /// carry many NOTIFYs; beyond these, retransmissions go uncounted there).
 const MAX_OUTSIDE_FINGERPRINTS: usize = 64;
 
-/// A Call-ID's key among those without an INVITE dialog.
-fn call_key(call_id: &[u8]) -> u64 {
+/// A Call-ID's key: how those without an INVITE dialog are held, and how
+/// [`Tracker::take_released`] names the Call-IDs let go.
+pub fn call_key(call_id: &[u8]) -> u64 {
     std::hash::BuildHasher::hash_one(&foldhash::fast::FixedState::default(), call_id)
 }
 
@@ -135,6 +136,8 @@ pub struct Tracker {
     outside: HashMap<u64, Outside>,
     /// When to look at those again: released once quiet for the grace time.
     release_outside: VecDeque<(i64, u64)>,
+    /// Keys ([`call_key`]) of the Call-IDs let go since [`Tracker::take_released`].
+    released: Vec<u64>,
     /// Call-IDs to look at again at a capture time: released if ended and quiet by then.
     release: VecDeque<(i64, Box<[u8]>)>,
     finished: Vec<Dialog>,
@@ -154,6 +157,7 @@ impl Tracker {
             calls: HashMap::new(),
             outside: HashMap::new(),
             release_outside: VecDeque::new(),
+            released: Vec::new(),
             release: VecDeque::new(),
             finished: Vec::new(),
             grace_ns,
@@ -170,6 +174,12 @@ impl Tracker {
     pub fn is_live(&self, call_id: &str) -> bool {
         self.calls.contains_key(call_id.as_bytes())
             || self.outside.contains_key(&call_key(call_id.as_bytes()))
+    }
+
+    /// The keys ([`call_key`]) of the Call-IDs let go since the last call: whatever
+    /// waited for them to be over can look again.
+    pub fn take_released(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.released)
     }
 
     /// Dialogs released so far (ended and past the grace time), oldest first. The caller
@@ -308,6 +318,7 @@ impl Tracker {
                 Some(_) => {
                     self.outside.remove(&key);
                     self.stats.released_early += 1;
+                    self.released.push(key);
                 }
                 None => {}
             }
@@ -333,6 +344,7 @@ impl Tracker {
             }
             if let Some(mut call) = self.calls.remove(&key) {
                 self.stats.released_early += 1;
+                self.released.push(call_key(&key));
                 call.time_out();
                 for leg in call.legs {
                     self.finished.extend(leg.dialogs);

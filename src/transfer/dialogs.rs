@@ -14,6 +14,13 @@ pub struct FinishedDialogs {
     by_call_id: HashMap<String, Vec<usize>>,
     /// Positions by the user and host of the caller and of the callee.
     by_party: HashMap<Option<Aor>, Vec<usize>>,
+    /// Positions by both parties' user and host, in either order ([`pair`]).
+    by_pair: HashMap<(Option<Aor>, Option<Aor>), Vec<usize>>,
+}
+
+/// Two parties as one key, whichever called whom.
+fn pair(a: Option<Aor>, b: Option<Aor>) -> (Option<Aor>, Option<Aor>) {
+    if a <= b { (a, b) } else { (b, a) }
 }
 
 /// User and host of a party's URI (`<>` trimmed).
@@ -43,6 +50,10 @@ impl FinishedDialogs {
         same_call.insert(pos, at);
         let caller = party_aor(&d.caller.uri);
         let callee = party_aor(&d.callee.uri);
+        self.by_pair
+            .entry(pair(caller.clone(), callee.clone()))
+            .or_default()
+            .push(at);
         if callee != caller {
             self.by_party.entry(callee).or_default().push(at);
         }
@@ -68,6 +79,19 @@ impl FinishedDialogs {
             .filter_map(|&i| self.dialogs.get(i))
     }
 
+    /// The dialogs between these two parties, whichever called whom.
+    pub fn between<'s>(
+        &'s self,
+        a: &Option<Aor>,
+        b: &Option<Aor>,
+    ) -> impl Iterator<Item = &'s Dialog> + 's {
+        self.by_pair
+            .get(&pair(a.clone(), b.clone()))
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.dialogs.get(i))
+    }
+
     /// Keeps only the dialogs `keep` says yes to.
     pub fn retain(&mut self, keep: impl FnMut(&Dialog) -> bool) {
         let before = self.dialogs.len();
@@ -78,6 +102,7 @@ impl FinishedDialogs {
         let kept = std::mem::take(&mut self.dialogs);
         self.by_call_id.clear();
         self.by_party.clear();
+        self.by_pair.clear();
         for d in kept {
             self.add(d);
         }

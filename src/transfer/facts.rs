@@ -118,15 +118,13 @@ pub(super) fn call_with_target<'d>(
     let target = target.aor.as_ref()?;
     let at = refer.request.first_frame();
     let transferor = party_aor(&refer.request.from.uri);
-    dialogs.with_party(&transferor).find(|d| {
-        let parties = [party_aor(&d.caller.uri), party_aor(&d.callee.uri)];
-        let with_target = parties.iter().any(|p| p.as_ref() == Some(target));
-        let is_original = original.is_some_and(|o| std::ptr::eq(o, *d));
-        with_target
-            && !is_original
-            && d.answered.is_some_and(|a| a < at)
-            && d.ended.is_none_or(|e| e > at)
-    })
+    // Looked up by the pair of parties, so a phone with many calls costs nothing.
+    dialogs
+        .between(&transferor, &Some(target.clone()))
+        .find(|d| {
+            let is_original = original.is_some_and(|o| std::ptr::eq(o, *d));
+            !is_original && d.answered.is_some_and(|a| a < at) && d.ended.is_none_or(|e| e > at)
+        })
 }
 
 /// A Replaces part that is there and not empty.

@@ -28,7 +28,7 @@ use super::model::Transfer;
 use super::new_call;
 use super::record::{Collector, InviteRecord, ReferRecord, TRIGGER_WINDOW_NS};
 use crate::capture::FrameRef;
-use crate::dialog::Dialog;
+use crate::dialog::{Dialog, call_key};
 
 /// How close in capture time a relayed copy of a REFER follows the copy before it.
 pub const RELAY_WINDOW_NS: i64 = 2_000_000_000;
@@ -47,6 +47,9 @@ struct Group {
     refers: Vec<usize>,
     /// The first REFER's frame.
     first: FrameRef,
+    /// Capture time of the last copy: a copy relayed later than [`RELAY_WINDOW_NS`]
+    /// after it is not looked at.
+    last_ns: i64,
 }
 
 /// What resolution decided about a transfer.
@@ -91,6 +94,16 @@ pub struct Linker {
     next_id: usize,
     /// Resolved transfers waiting for their dialogs to end, by id.
     waiting: BTreeMap<usize, Resolution>,
+    /// Waiting transfers by the key ([`call_key`]) of a Call-ID they wait for: when the
+    /// tracker lets that Call-ID go, only they are looked at again.
+    waiting_on: HashMap<u64, Vec<usize>>,
+    /// Waiting transfers to look at again.
+    recheck: Vec<usize>,
+    /// Frames seen, and the frame count and size of the last [`Linker::let_go`]: it runs
+    /// again once as many frames went by as it had to look at, so its cost is
+    /// amortised over the frames.
+    frames: u64,
+    let_go_at: (u64, usize),
     /// INVITE serials already claimed as some transfer's new call.
     used_invites: HashSet<usize>,
     /// The last rejected REFER of each dialog side, to tell a retry.
@@ -118,6 +131,10 @@ impl Linker {
             open_by_side: HashMap::new(),
             next_id: 1,
             waiting: BTreeMap::new(),
+            waiting_on: HashMap::new(),
+            recheck: Vec::new(),
+            frames: 0,
+            let_go_at: (0, 0),
             used_invites: HashSet::new(),
             rejected: HashMap::new(),
             new_calls: HashMap::new(),
@@ -135,25 +152,37 @@ impl Linker {
         }
     }
 
-    /// Moves to capture time `now_ns`: groups, resolves and builds what it can, handing
-    /// each built transfer and its facts to `emit`. `is_live` says whether the dialog
-    /// tracker still holds a Call-ID.
+    /// Moves to capture time `now_ns`, `frames` frames into the capture: groups,
+    /// resolves and builds what it can, handing each built transfer and its facts to
+    /// `emit`. `is_live` says whether the dialog tracker still holds a Call-ID;
+    /// `released` are the keys ([`call_key`]) of those it let go since the last call.
     pub fn advance(
         &mut self,
         collector: &mut Collector,
-        now_ns: i64,
+        (now_ns, frames): (i64, u64),
         is_live: &dyn Fn(&str) -> bool,
+        released: &[u64],
         emit: &mut dyn FnMut(Transfer, &TransferFacts<'_>),
     ) {
         self.now_ns = now_ns;
+        self.frames = frames;
         self.group(collector, now_ns.saturating_sub(RELAY_WINDOW_NS));
         while let Some(first) = self.open.front().map(|g| g.first)
             && first.ts_ns <= now_ns.saturating_sub(RESOLVE_AFTER_NS)
         {
             self.resolve_first(collector);
         }
+        for key in released {
+            if let Some(ids) = self.waiting_on.remove(key) {
+                self.recheck.extend(ids);
+            }
+        }
         self.build_ready(collector, is_live, emit);
-        self.let_go(collector, is_live);
+        let size = self.waiting.len() + self.dialogs.len() + self.accepted.len();
+        if frames.saturating_sub(self.let_go_at.0) >= self.let_go_at.1 as u64 {
+            self.let_go(collector, is_live);
+            self.let_go_at = (frames, size);
+        }
     }
 
     /// End of input: everything left is resolved and built. Returns the dialogs kept,
@@ -167,6 +196,7 @@ impl Linker {
         while !self.open.is_empty() {
             self.resolve_first(collector);
         }
+        self.recheck = self.waiting.keys().copied().collect();
         self.build_ready(collector, &|_| false, emit);
         self.dialogs.into_sorted()
     }
@@ -186,6 +216,11 @@ impl Linker {
                     let Some(g) = self.open_group(id) else {
                         return false;
                     };
+                    if frame.ts_ns.saturating_sub(g.last_ns) > RELAY_WINDOW_NS
+                        || g.refers.len() >= MAX_LEGS
+                    {
+                        return false;
+                    }
                     let legs: Vec<&ReferRecord> = g
                         .refers
                         .iter()
@@ -198,6 +233,7 @@ impl Linker {
                 && let Some(g) = self.open_group_mut(id)
             {
                 g.refers.push(serial);
+                g.last_ns = frame.ts_ns;
                 continue;
             }
             let id = self.next_id;
@@ -214,6 +250,7 @@ impl Linker {
                 id,
                 refers: vec![serial],
                 first: frame,
+                last_ns: frame.ts_ns,
             });
         }
     }
@@ -325,6 +362,7 @@ impl Linker {
         );
         waits_for.sort_unstable();
         waits_for.dedup();
+        self.recheck.push(group.id);
         self.waiting.insert(
             group.id,
             Resolution {
@@ -347,13 +385,26 @@ impl Linker {
         is_live: &dyn Fn(&str) -> bool,
         emit: &mut dyn FnMut(Transfer, &TransferFacts<'_>),
     ) {
-        let ready: Vec<usize> = self
-            .waiting
-            .iter()
-            .filter(|(_, r)| !r.waits_for.iter().any(|c| is_live(c)))
-            .map(|(&id, _)| id)
-            .collect();
-        for id in ready {
+        let mut recheck = std::mem::take(&mut self.recheck);
+        recheck.sort_unstable();
+        recheck.dedup();
+        for id in recheck {
+            let Some(waiting) = self.waiting.get(&id) else {
+                continue;
+            };
+            let live: Vec<u64> = waiting
+                .waits_for
+                .iter()
+                .filter(|c| is_live(c))
+                .map(|c| call_key(c.as_bytes()))
+                .collect();
+            if !live.is_empty() {
+                // Looked at again when one of those is let go.
+                for key in live {
+                    self.waiting_on.entry(key).or_default().push(id);
+                }
+                continue;
+            }
             let Some(resolution) = self.waiting.remove(&id) else {
                 continue;
             };
@@ -407,6 +458,11 @@ impl Linker {
                     .filter_map(|t| t.replaces.as_ref()?.call_id.as_deref()),
             );
         }
+        let waiting = &self.waiting;
+        self.waiting_on.retain(|_, ids| {
+            ids.retain(|id| waiting.contains_key(id));
+            !ids.is_empty()
+        });
         let forgettable = |call_id: &str| !is_live(call_id) && !needed.contains(call_id);
         self.accepted.retain(|c, _| !forgettable(c));
         self.new_calls.retain(|c, _| !forgettable(c));

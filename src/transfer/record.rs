@@ -39,7 +39,7 @@ pub fn party(addr: &NameAddr<'_>) -> Party {
 
 /// `user@host` of a URI, lower-cased host, for comparisons that ignore parameters
 /// (DESIGN.md: "compare user and host, not parameters").
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Aor {
     pub user: Option<String>,
     pub host: String,
