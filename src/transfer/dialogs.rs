@@ -1,15 +1,26 @@
 //! The finished dialogs the linker may still need, indexed by what transfers look them
-//! up by: Call-ID, and the user and host of each party. Lookups never scan the list.
+//! up by: Call-ID, each party's user and host, and the pair of parties. Lookups never
+//! scan the list, and letting a dialog go touches only its own index entries.
 
 use foldhash::HashMap;
 
 use super::record::Aor;
 use crate::dialog::Dialog;
 
+/// One held dialog, with the parties' user and host it is indexed under.
+struct Held {
+    dialog: Dialog,
+    caller: Option<Aor>,
+    callee: Option<Aor>,
+}
+
 /// Finished dialogs (ended and let go by the dialog tracker), with their indexes.
+/// Positions are stable: a dialog let go leaves a hole that the next one fills.
 #[derive(Default)]
 pub struct FinishedDialogs {
-    dialogs: Vec<Dialog>,
+    slots: Vec<Option<Held>>,
+    free: Vec<usize>,
+    held: usize,
     /// Positions by Call-ID, each list in the order of the dialogs' INVITEs.
     by_call_id: HashMap<String, Vec<usize>>,
     /// Positions by the user and host of the caller and of the callee.
@@ -28,24 +39,39 @@ pub(super) fn party_aor(uri: &str) -> Option<Aor> {
     Aor::parse(uri.trim_start_matches('<').trim_end_matches('>'))
 }
 
+/// Takes position `at` out of the list under `key`, and the list when it is empty.
+fn unlist<K: std::hash::Hash + Eq>(index: &mut HashMap<K, Vec<usize>>, key: &K, at: usize) {
+    if let Some(list) = index.get_mut(key) {
+        list.retain(|&i| i != at);
+        if list.is_empty() {
+            index.remove(key);
+        }
+    }
+}
+
 impl FinishedDialogs {
     pub fn len(&self) -> usize {
-        self.dialogs.len()
+        self.held
     }
 
     pub fn is_empty(&self) -> bool {
-        self.dialogs.is_empty()
+        self.held == 0
+    }
+
+    fn get(&self, at: usize) -> Option<&Dialog> {
+        self.slots.get(at)?.as_ref().map(|h| &h.dialog)
     }
 
     pub fn add(&mut self, d: Dialog) {
-        let at = self.dialogs.len();
-        let same_call = self.by_call_id.entry(d.call_id.clone()).or_default();
+        let at = self.free.pop().unwrap_or(self.slots.len());
         // Keep each Call-ID's dialogs in INVITE order, as the call list orders them.
-        let dialogs = &self.dialogs;
+        let slots = &self.slots;
+        let same_call = self.by_call_id.entry(d.call_id.clone()).or_default();
         let pos = same_call.partition_point(|&i| {
-            dialogs
+            slots
                 .get(i)
-                .is_some_and(|o| (o.invite, o.first) <= (d.invite, d.first))
+                .and_then(Option::as_ref)
+                .is_some_and(|o| (o.dialog.invite, o.dialog.first) <= (d.invite, d.first))
         });
         same_call.insert(pos, at);
         let caller = party_aor(&d.caller.uri);
@@ -55,10 +81,19 @@ impl FinishedDialogs {
             .or_default()
             .push(at);
         if callee != caller {
-            self.by_party.entry(callee).or_default().push(at);
+            self.by_party.entry(callee.clone()).or_default().push(at);
         }
-        self.by_party.entry(caller).or_default().push(at);
-        self.dialogs.push(d);
+        self.by_party.entry(caller.clone()).or_default().push(at);
+        let held = Some(Held {
+            dialog: d,
+            caller,
+            callee,
+        });
+        match self.slots.get_mut(at) {
+            Some(slot) => *slot = held,
+            None => self.slots.push(held),
+        }
+        self.held += 1;
     }
 
     /// The dialogs of a Call-ID, in INVITE order.
@@ -67,7 +102,7 @@ impl FinishedDialogs {
             .get(call_id)
             .into_iter()
             .flatten()
-            .filter_map(|&i| self.dialogs.get(i))
+            .filter_map(|&i| self.get(i))
     }
 
     /// The dialogs in which this user and host is caller or callee.
@@ -76,7 +111,7 @@ impl FinishedDialogs {
             .get(aor)
             .into_iter()
             .flatten()
-            .filter_map(|&i| self.dialogs.get(i))
+            .filter_map(|&i| self.get(i))
     }
 
     /// The dialogs between these two parties, whichever called whom.
@@ -89,28 +124,31 @@ impl FinishedDialogs {
             .get(&pair(a.clone(), b.clone()))
             .into_iter()
             .flatten()
-            .filter_map(|&i| self.dialogs.get(i))
+            .filter_map(|&i| self.get(i))
     }
 
     /// Keeps only the dialogs `keep` says yes to.
-    pub fn retain(&mut self, keep: impl FnMut(&Dialog) -> bool) {
-        let before = self.dialogs.len();
-        self.dialogs.retain(keep);
-        if self.dialogs.len() == before {
-            return;
-        }
-        let kept = std::mem::take(&mut self.dialogs);
-        self.by_call_id.clear();
-        self.by_party.clear();
-        self.by_pair.clear();
-        for d in kept {
-            self.add(d);
+    pub fn retain(&mut self, mut keep: impl FnMut(&Dialog) -> bool) {
+        for at in 0..self.slots.len() {
+            let gone = match self.slots.get_mut(at) {
+                Some(slot) if slot.as_ref().is_some_and(|h| !keep(&h.dialog)) => slot.take(),
+                _ => None,
+            };
+            let Some(h) = gone else {
+                continue;
+            };
+            unlist(&mut self.by_call_id, &h.dialog.call_id, at);
+            unlist(&mut self.by_party, &h.caller, at);
+            unlist(&mut self.by_party, &h.callee, at);
+            unlist(&mut self.by_pair, &pair(h.caller, h.callee), at);
+            self.free.push(at);
+            self.held -= 1;
         }
     }
 
     /// Every dialog, in order of its INVITE.
     pub fn into_sorted(self) -> Vec<Dialog> {
-        let mut all = self.dialogs;
+        let mut all: Vec<Dialog> = self.slots.into_iter().flatten().map(|h| h.dialog).collect();
         all.sort_by_key(|d| (d.invite, d.first));
         all
     }
