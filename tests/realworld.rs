@@ -122,8 +122,7 @@ fn no_release_phase_for_a_new_call_never_established() {
 
 /// Item 6: Alice's first INVITE (frame 1) is challenged 407 (2) and ACKed (3); her
 /// authenticated INVITE (4) is answered 200 (7) and ACKed (8). Phase 1 runs from the
-/// first INVITE to the answered INVITE's ACK — at least to its 200 — not to the ACK of
-/// the challenge.
+/// first INVITE to the answered INVITE's ACK, not to the ACK of the challenge.
 #[test]
 fn call_phase_after_a_challenge_ends_at_the_answer() {
     let a = analyse(&realworld("rw-challenged-invite.pcap"));
@@ -131,10 +130,10 @@ fn call_phase_after_a_challenge_ends_at_the_answer() {
     let p1 = &t.phases[0];
     assert_eq!(p1.kind, PhaseKind::OriginalCall);
     assert_eq!(p1.first.map(|f| f.number), Some(1));
-    let end = p1.last.map(|f| f.number).unwrap_or_default();
-    assert!(
-        (7..=8).contains(&end),
-        "phase 1 ends at frame {end}, not at the answer (7) or its ACK (8)"
+    assert_eq!(
+        p1.last.map(|f| f.number),
+        Some(8),
+        "phase 1 ends at the answered INVITE's ACK"
     );
     let original = &a.dialogs[0];
     assert_eq!(original.challenges, 1);
@@ -378,4 +377,50 @@ fn the_readme_configuration_example_is_consistent() {
     ]);
     let _ = std::fs::remove_dir_all(&dir);
     assert_ne!(out.status.code(), Some(2), "{}", common::stderr(&out));
+}
+
+/// Item 8: Alice's INVITE (frame 1) gets no response and times out; Carol's call with
+/// Bob (2-8) ends by BYE. Bob's 200 OK to Alice comes at 40 s (9), with ACK, BYE, 200
+/// (10-12), and Carol's 200 OK to the BYE again at 60 s (13): both calls were let go
+/// by then. Two calls, no phantom third or fourth; the five late messages are counted
+/// and said.
+#[test]
+fn late_messages_after_a_call_was_let_go_make_no_phantom_call() {
+    let path = realworld("rw-late-responses.pcap");
+    let a = analyse(&path);
+    let states: Vec<_> = a
+        .dialogs
+        .iter()
+        .map(|d| (d.call_id.as_str(), d.ending, d.answered.map(|f| f.number)))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (
+                "rw-late-1@sipxfer.test",
+                Some(sipxfer::dialog::Ending::Timeout),
+                None
+            ),
+            (
+                "rw-late-2@sipxfer.test",
+                Some(sipxfer::dialog::Ending::Bye),
+                Some(5)
+            ),
+        ]
+    );
+    assert_eq!(a.stats.dialogs.late_messages, 5);
+    let calls = stdout(&sipxfer([std::ffi::OsStr::new("calls"), path.as_os_str()]));
+    assert!(calls.contains("no response (timed out)"), "{calls}");
+    assert!(calls.contains("answered, BYE by callee"), "{calls}");
+    assert!(
+        calls.contains("Late: 5 messages after their call was let go"),
+        "{calls}"
+    );
+    let json = stdout(&sipxfer([
+        std::ffi::OsStr::new("analyze"),
+        "--format".as_ref(),
+        "json".as_ref(),
+        path.as_os_str(),
+    ]));
+    assert!(json.contains("\"late_messages\": 5"), "{json}");
 }

@@ -496,6 +496,33 @@ def big_tcp_headers(out):
     write_pcap(os.path.join(out, "rw-tcp-big-headers.pcap.gz"), packets, compress=True)
 
 
+def late_responses(out):
+    """Item 8: two calls whose last messages come after the call was let go (ended or
+    timed out, then quiet for 32 s). Alice's INVITE to Bob (frame 1, 0.0 s) gets no
+    response; Carol calls Bob (2-6), who hangs up (7, 8). At 40.0 s Bob's 200 OK for
+    Alice's INVITE finally comes (9), Alice ACKs (10), BYE (11), 200 (12); at 60 s
+    Carol's 200 OK to the BYE is sent again (13)."""
+    f = Flow()
+    late = Dialog("rw-late-1@sipxfer.test", "alice", ALICE, "bob", BOB, "alice-1", "bob-1")
+    early = Dialog("rw-late-2@sipxfer.test", "carol", CAROL, "bob", BOB, "carol-1", "bob-2")
+    offer = ["Contact: <sip:alice@127.0.0.1:5060>"]
+    f.send(ALICE, BOB, request(late, True, "INVITE", 1, [via(ALICE, "l1")], offer, sdp(ALICE),
+                               "application/sdp", to_tag=False))
+    relay(f, early, True, "INVITE", 1, "e1", None, (0, 0), extra=["Contact: <sip:carol@127.0.0.3:5064>"],
+          body=sdp(CAROL), ctype="application/sdp", to_tag=False,
+          responses=[(100, "Trying", False), (180, "Ringing", True), (200, "OK", True)], ack=True)
+    relay(f, early, False, "BYE", 1, "e2", None, (0, 0))
+    bye_ok = f.out[-1]
+    f.t = T0 + 40.0
+    f.send(BOB, ALICE, response(late, True, 200, "OK", 1, "INVITE", [via(ALICE, "l1")],
+                                ["Contact: <sip:bob@127.0.0.2:5062>"], sdp(BOB), "application/sdp"))
+    f.send(ALICE, BOB, request(late, True, "ACK", 1, [via(ALICE, "l1a")]))
+    relay(f, late, True, "BYE", 2, "l2", None, (0, 0))
+    f.t = T0 + 60.0
+    f.send(bye_ok[1], bye_ok[2], bye_ok[3])
+    write_pcap(os.path.join(out, "rw-late-responses.pcap"), f.udp())
+
+
 def main():
     out = os.path.dirname(os.path.abspath(__file__))
     if "--out" in sys.argv:
@@ -507,6 +534,7 @@ def main():
     cisco_remotecc(out)
     challenged_calls(out)
     big_tcp_headers(out)
+    late_responses(out)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,15 @@ pub struct DialogStats {
     pub released_early: u64,
     /// Most Call-IDs held at once.
     pub peak_call_ids: u64,
+    /// Messages of a Call-ID already let go (quiet for the grace time after its calls
+    /// ended or timed out) that would otherwise have started a phantom call: a 200 OK
+    /// after Timer B, a retransmission after Timer J. Counted, not listed as calls.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub late_messages: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The caller's INVITE attempts with one from-tag, and the dialogs they created.
@@ -123,6 +132,10 @@ struct Outside {
 /// carry many NOTIFYs; beyond these, retransmissions go uncounted there).
 const MAX_OUTSIDE_FINGERPRINTS: usize = 64;
 
+/// How long the tracker remembers a Call-ID it let go, in capture time, to recognise
+/// its late messages: ten grace times. Only the Call-ID's hash and a time are kept.
+const REMEMBER_GONE_NS: i64 = 10 * GRACE_NS;
+
 /// A Call-ID's key: how those without an INVITE dialog are held, and how
 /// [`Tracker::take_released`] names the Call-IDs let go.
 pub fn call_key(call_id: &[u8]) -> u64 {
@@ -140,6 +153,11 @@ pub struct Tracker {
     released: Vec<u64>,
     /// Call-IDs to look at again at a capture time: released if ended and quiet by then.
     release: VecDeque<(i64, Box<[u8]>)>,
+    /// Keys of the calls let go, with the time they went: a late message of one is
+    /// counted, not taken for a new call.
+    gone: HashMap<u64, i64>,
+    /// The same keys in the order they went, to forget them after [`REMEMBER_GONE_NS`].
+    gone_order: VecDeque<(i64, u64)>,
     finished: Vec<Dialog>,
     grace_ns: i64,
     stats: DialogStats,
@@ -159,6 +177,8 @@ impl Tracker {
             release_outside: VecDeque::new(),
             released: Vec::new(),
             release: VecDeque::new(),
+            gone: HashMap::new(),
+            gone_order: VecDeque::new(),
             finished: Vec::new(),
             grace_ns,
             stats: DialogStats::default(),
@@ -257,6 +277,19 @@ impl Tracker {
             seen: HashSet::new(),
             last_ts: now,
         };
+        let msg = seen.message;
+        let initial_invite = msg.method() == Some(Method::Invite) && msg.to_tag().is_none();
+        if !initial_invite && self.gone.contains_key(&key) {
+            // A message of a call already let go: it must not start a phantom call
+            // (one "already up when the capture started").
+            let mut stats = self.stats.clone();
+            apply(&mut call, call_id, seen, retransmission, &mut stats);
+            if !call.legs.is_empty() {
+                self.stats.late_messages += 1;
+                return;
+            }
+            call.legs.clear();
+        }
         let in_dialog = apply(&mut call, call_id, seen, retransmission, &mut self.stats);
         if !in_dialog {
             self.stats.outside_dialogs += 1;
@@ -304,6 +337,16 @@ impl Tracker {
     /// Releases the Call-IDs whose dialogs have all ended and that stayed quiet for the
     /// grace time.
     fn release_due(&mut self, now: i64) {
+        while let Some(&(went, key)) = self.gone_order.front() {
+            if went.saturating_add(REMEMBER_GONE_NS) > now {
+                break;
+            }
+            self.gone_order.pop_front();
+            // Forgotten unless it went again later (a Call-ID reused by a new INVITE).
+            if self.gone.get(&key) == Some(&went) {
+                self.gone.remove(&key);
+            }
+        }
         while let Some(&(due, key)) = self.release_outside.front() {
             if due > now {
                 break;
@@ -344,7 +387,10 @@ impl Tracker {
             }
             if let Some(mut call) = self.calls.remove(&key) {
                 self.stats.released_early += 1;
-                self.released.push(call_key(&key));
+                let gone = call_key(&key);
+                self.released.push(gone);
+                self.gone.insert(gone, now);
+                self.gone_order.push_back((now, gone));
                 call.time_out();
                 for leg in call.legs {
                     self.finished.extend(leg.dialogs);
@@ -532,6 +578,9 @@ fn apply(
                             d.ended = None;
                             d.ended_by = None;
                             d.to_tag = None;
+                            // The ACK of the challenge ends nothing: the phase runs to
+                            // the ACK of the answered INVITE (RFC 3261 §17.1.1.3).
+                            d.ack = None;
                         }
                     }
                 }
@@ -1249,7 +1298,8 @@ Content-Length: 0
                 BOB,
                 ALICE,
                 &response("200 OK", "INVITE", 2, "z9hG4bK2", Some("b1")),
-            );
+            )
+            .send(ALICE, BOB, &request("ACK", 2, "z9hG4bK3", Some("b1"), ""));
         let dialogs = s.dialogs();
         assert_eq!(dialogs.len(), 1, "{dialogs:#?}");
         let d = &dialogs[0];
@@ -1257,6 +1307,8 @@ Content-Length: 0
             (d.answer, d.status, d.challenges),
             (Answer::Answered, Some(200), 1)
         );
+        // The phase ends at the ACK of the answered INVITE (frame 6), not of the 407 (3).
+        assert_eq!(d.ack.map(|f| f.number), Some(6), "{d:#?}");
         assert_eq!(d.to_tag.as_deref(), Some("b1"));
     }
 
@@ -1394,5 +1446,31 @@ Content-Length: 0
         assert_eq!(finished[0].status, Some(486));
         assert_eq!(s.tracker.stats().released_early, 1);
         assert!(s.dialogs().is_empty(), "OPTIONS is no dialog");
+    }
+
+    /// Item 8 of issue 10: a 200 OK that comes after the INVITE timed out and its
+    /// Call-ID was let go is counted as late; it is no second, phantom call.
+    #[test]
+    fn a_late_answer_after_the_call_was_let_go_is_no_new_call() {
+        let mut s = Script::new();
+        s.send(ALICE, BOB, &request("INVITE", 1, "z9hG4bK-1", None, ""));
+        s.frame += 40;
+        s.send(PROXY, BOB, &options("o1"));
+        assert!(
+            !s.tracker.is_live("call-1@10.0.0.1"),
+            "let go after Timer B"
+        );
+        s.send(
+            BOB,
+            ALICE,
+            &response("200 OK", "INVITE", 1, "z9hG4bK-1", Some("b1")),
+        )
+        .send(ALICE, BOB, &request("ACK", 1, "z9hG4bK-2", Some("b1"), ""));
+        assert_eq!(s.tracker.stats().late_messages, 2);
+        let mut finished = s.tracker.take_finished();
+        let (rest, _) = s.tracker.finish();
+        finished.extend(rest);
+        assert_eq!(finished.len(), 1, "{finished:#?}");
+        assert_eq!(finished[0].ending, Some(Ending::Timeout));
     }
 }

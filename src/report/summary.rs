@@ -51,6 +51,18 @@ pub fn text(analysis: &Analysis, palette: Palette) -> String {
             palette.dim(&format!("Not SIP (skipped): {}.", skipped.join(", ")))
         );
     }
+    if s.dialogs.late_messages > 0 {
+        // The tracker lets a call go once it has been quiet for the grace time; what
+        // comes later is counted here rather than shown as a call of its own.
+        let _ = writeln!(
+            out,
+            "{}",
+            palette.dim(&format!(
+                "Late: {} after their call was let go (ended or timed out, then quiet for 32 s): counted, not taken for new calls.",
+                plural(s.dialogs.late_messages, "message", "messages")
+            ))
+        );
+    }
     let mut damage = input_damage(analysis);
     damage.extend(lost(analysis));
     if !damage.is_empty() {

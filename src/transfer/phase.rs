@@ -199,29 +199,14 @@ fn end_response(d: &Dialog) -> Option<FrameRef> {
         .and_then(|r| r.response.map(|(f, _)| f))
 }
 
-/// The ACK that ends a call phase: the dialog's first ACK — unless it came before the
-/// answer or the final error it should acknowledge: then it acknowledged a 401/407
-/// challenge of an earlier attempt (RFC 3261 §22.2), and the phase ends at the answer
-/// (or the final error) instead.
-fn call_ack(d: &Dialog) -> Option<FrameRef> {
-    let ack = d.ack?;
-    let before = |f: FrameRef| (ack.ts_ns, ack.seq) < (f.ts_ns, f.seq);
-    let settled = d.answered.or(match d.ending {
-        Some(Ending::Final) => d.ended,
-        _ => None,
-    });
-    match settled {
-        Some(f) if d.challenges > 0 && before(f) => None,
-        _ => Some(ack),
-    }
-}
-
 /// The call phase of a dialog: its first INVITE (a challenged one included) … the ACK
 /// of the INVITE that was answered, or … the final response.
 /// `caller` and `callee` are the short names the phase gives the two parties.
 fn call_phase(kind: PhaseKind, caller: String, callee: String, d: &Dialog) -> Phase {
     let first = if d.invite_seen { d.invite } else { d.first };
-    let last = call_ack(d).or(d.answered).or(d.ended).unwrap_or(first);
+    // The tracker forgets the ACK of a 401/407 challenge when the INVITE is retried
+    // (RFC 3261 §22.2), so `ack` is the answered INVITE's.
+    let last = d.ack.or(d.answered).or(d.ended).unwrap_or(first);
     let name = PhaseName::Call {
         caller,
         callee,
