@@ -1,6 +1,7 @@
 //! `sipxfer analyze` (the default command): every transfer explained, as text (with
-//! `--ladder`, a sequence diagram each), one JSON document, or JSON Lines streamed as
-//! each transfer completes.
+//! `--ladder`, a sequence diagram each), one JSON document, JSON Lines streamed as
+//! each transfer completes, one HTML page, or Mermaid diagrams; to standard output or
+//! to the file `-o` names.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -11,8 +12,28 @@ use crate::analysis::{self, Quiet};
 use crate::report::refers::ReferWatch;
 use crate::report::{self, progress::Progress};
 
-/// Runs `analyze`: exit 0, or 2 on bad configuration or input.
+/// Runs `analyze`: exit 0, or 2 on bad configuration, input or output file.
 pub fn analyze(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode> {
+    let Some(path) = &args.output else {
+        return analyze_to(args, out);
+    };
+    let file = match std::fs::File::create(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!(
+                "sipxfer: cannot write {}: {e}",
+                report::escape_str(path.as_str())
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut file = io::BufWriter::with_capacity(1 << 16, file);
+    let code = analyze_to(args, &mut file)?;
+    file.flush()?;
+    Ok(code)
+}
+
+fn analyze_to(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode> {
     let common = &args.common;
     let options = match rule_options(&args.rules, common) {
         Ok(o) => o,
@@ -36,6 +57,23 @@ pub fn analyze(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode>
             let mut lines = Progress::new(report::transfer::JsonLines::new(&mut *out));
             analysis::run(inputs, &options, &mut lines);
             lines.finish().finish()?;
+        }
+        Format::Html | Format::Mermaid => {
+            // The page shows each whole message; the diagrams only their labels.
+            let rows = if common.format == Format::Html {
+                report::ladder::Rows::with_messages()
+            } else {
+                report::ladder::Rows::default()
+            };
+            let mut rows = Progress::new(rows);
+            let analysis = analysis::run(inputs, &options, &mut rows);
+            let rows = rows.finish();
+            let text = if common.format == Format::Html {
+                report::html::page(&analysis, &rows)
+            } else {
+                report::mermaid::document(&analysis, &rows)
+            };
+            out.write_all(text.as_bytes())?;
         }
         Format::Text => {
             let palette = common.palette();

@@ -44,6 +44,9 @@ pub struct AnalyzeArgs {
     /// Add a text sequence diagram of each transfer (text output).
     #[arg(long)]
     pub ladder: bool,
+    /// Write the output to this file instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<String>,
 }
 
 /// Options of `check`.
@@ -160,6 +163,17 @@ pub enum Format {
     /// One JSON object per line (`analyze`: per transfer, streamed as each completes;
     /// `messages`: per message; `calls`: per call).
     Jsonl,
+    /// `analyze` only: one self-contained HTML page with an SVG ladder per transfer.
+    Html,
+    /// `analyze` only: a Mermaid sequence diagram per transfer, as Markdown.
+    Mermaid,
+}
+
+impl Format {
+    /// Whether the format is a picture only `analyze` draws.
+    pub fn is_picture(self) -> bool {
+        matches!(self, Format::Html | Format::Mermaid)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -238,6 +252,14 @@ pub fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::
 fn takes_value(option: &str) -> bool {
     matches!(
         option,
-        "--format" | "--color" | "--allow" | "--warn" | "--deny" | "--config" | "--fail-on"
+        "--format"
+            | "--color"
+            | "--allow"
+            | "--warn"
+            | "--deny"
+            | "--config"
+            | "--fail-on"
+            | "-o"
+            | "--output"
     )
 }

@@ -4,11 +4,14 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use super::args::{Common, Format};
-use super::shared::{open_all, run_quietly, threads, write_json};
+use super::shared::{no_pictures, open_all, run_quietly, threads, write_json};
 use crate::report;
 
 /// Runs `calls`: exit 0, or 2 on bad input.
 pub fn calls(common: &Common, out: &mut impl Write) -> io::Result<ExitCode> {
+    if let Err(code) = no_pictures(common, "calls") {
+        return Ok(code);
+    }
     let inputs = match open_all(common) {
         Ok(i) => i,
         Err(code) => return Ok(code),
@@ -23,7 +26,7 @@ pub fn calls(common: &Common, out: &mut impl Write) -> io::Result<ExitCode> {
                 writeln!(out)?;
             }
         }
-        Format::Text => {
+        Format::Text | Format::Html | Format::Mermaid => {
             let palette = common.palette();
             out.write_all(report::calls::text(&analysis, palette).as_bytes())?;
             writeln!(out)?;

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use super::args::{CheckArgs, Format, SeverityArg};
-use super::shared::{open_all, rule_options, run_quietly, write_json};
+use super::shared::{no_pictures, open_all, rule_options, run_quietly, write_json};
 use crate::report;
 use crate::rules::Severity;
 
@@ -14,6 +14,9 @@ use crate::rules::Severity;
 /// config file's `fail-on`, or error), 0 otherwise, 2 on bad configuration or input.
 pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
     let common = &args.common;
+    if let Err(code) = no_pictures(common, "check") {
+        return Ok(code);
+    }
     let options = match rule_options(&args.rules, common) {
         Ok(o) => o,
         Err(code) => return Ok(code),
@@ -58,7 +61,7 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
             };
             write_json(out, &doc)?
         }
-        Format::Text => {
+        Format::Text | Format::Html | Format::Mermaid => {
             let text = report::rules::check_text(&analysis, fail_on, common.color.palette());
             out.write_all(text.as_bytes())?;
         }

@@ -5,12 +5,15 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use super::args::{Common, Format};
-use super::shared::{open_all, threads};
+use super::shared::{no_pictures, open_all, threads};
 use crate::analysis;
 use crate::report;
 
 /// Runs `messages`: exit 0, or 2 on unreadable input.
 pub fn messages(common: &Common, out: &mut impl Write) -> io::Result<ExitCode> {
+    if let Err(code) = no_pictures(common, "messages") {
+        return Ok(code);
+    }
     let inputs = match open_all(common) {
         Ok(i) => i,
         Err(code) => return Ok(code),
@@ -27,7 +30,7 @@ pub fn messages(common: &Common, out: &mut impl Write) -> io::Result<ExitCode> {
             let analysis = analysis::run(inputs, &options, &mut stream);
             stream.finish(&analysis)?;
         }
-        Format::Text => {
+        Format::Text | Format::Html | Format::Mermaid => {
             let palette = common.palette();
             let mut lines = report::messages::TextLines::new(&mut *out, common.files.len() > 1);
             lines.wide = common.wide;

@@ -11,7 +11,9 @@
 //!   README.md.
 
 pub mod calls;
+pub mod html;
 pub mod ladder;
+pub mod mermaid;
 pub mod messages;
 pub mod phase;
 pub mod progress;
