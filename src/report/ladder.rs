@@ -6,7 +6,7 @@
 //! `--format html` ([`super::html`]) and the sequence diagram of `--format mermaid`
 //! ([`super::mermaid`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
@@ -50,15 +50,31 @@ pub struct Rows {
     pub rows: Vec<Row>,
     /// Keep each message's text ([`Row::message`]), for pictures that show it.
     pub keep_messages: bool,
+    /// The rows of each Call-ID, in capture order: a transfer's ladder is found
+    /// without a walk over every row (a page may draw thousands).
+    by_call_id: HashMap<String, Vec<usize>>,
 }
 
 impl Rows {
     /// Rows that keep each message's text.
     pub fn with_messages() -> Rows {
         Rows {
-            rows: Vec::new(),
             keep_messages: true,
+            ..Rows::default()
         }
+    }
+
+    /// The rows of these Call-IDs, in capture order.
+    fn of_calls(&self, call_ids: &[&str]) -> Vec<&Row> {
+        let mut at: Vec<usize> = call_ids
+            .iter()
+            .filter_map(|c| self.by_call_id.get(*c))
+            .flatten()
+            .copied()
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        at.iter().filter_map(|i| self.rows.get(*i)).collect()
     }
 }
 
@@ -79,14 +95,22 @@ impl Observer for Rows {
         if m.method() == Some(Method::Invite) && !m.replaces().is_empty() {
             label.push_str(" +Replaces");
         }
+        let call_id = m
+            .call_id()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .unwrap_or_default();
+        let at = self.rows.len();
+        match self.by_call_id.get_mut(&call_id) {
+            Some(list) => list.push(at),
+            None => {
+                self.by_call_id.insert(call_id.clone(), vec![at]);
+            }
+        }
         self.rows.push(Row {
             frame: found.frame,
             src: found.flow.src,
             dst: found.flow.dst,
-            call_id: m
-                .call_id()
-                .map(|c| String::from_utf8_lossy(c).into_owned())
-                .unwrap_or_default(),
+            call_id,
             label,
             notify,
             cseq: m.cseq().map(|c| (c.seq, c.method.as_str().into_owned())),
@@ -208,11 +232,7 @@ fn leg_of(t: &Transfer, call_id: &str) -> Leg {
 /// Builds the ladder of a transfer from the rows of the run.
 pub fn build<'t, 'r>(a: &Analysis, t: &'t Transfer, rows: &'r Rows) -> Ladder<'t, 'r> {
     let call_ids = call_ids(t);
-    let mine: Vec<&Row> = rows
-        .rows
-        .iter()
-        .filter(|r| call_ids.contains(&r.call_id.as_str()))
-        .collect();
+    let mine = rows.of_calls(&call_ids);
     let sipfrags = sipfrags(a, &call_ids);
     let mut addresses: Vec<SocketAddr> = Vec::new();
     for r in &mine {
