@@ -32,6 +32,34 @@ pub enum Command {
     Calls(Common),
     /// List every SIP message: frame, time, addresses, transport, method or status, CSeq, Call-ID.
     Messages(Common),
+    /// Write the frames of one transfer's dialogs (or of one call) as a capture of
+    /// their own, and print which original frame each new frame is.
+    Export(ExportArgs),
+}
+
+/// Options of `export`.
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["transfer", "call"])))]
+pub struct ExportArgs {
+    /// Capture files: pcap or pcapng, optionally gzip-compressed (not standard input:
+    /// they are read twice). Several files are merged by timestamp.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// The transfer to export (its number in `analyze`).
+    #[arg(long, value_name = "N")]
+    pub transfer: Option<usize>,
+    /// The call to export: a Call-ID, or a prefix naming one.
+    #[arg(long, value_name = "CALL-ID")]
+    pub call: Option<String>,
+    /// The capture to write (pcap; pcapng when the frames differ in link type).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: String,
+    /// Add the RTP/RTCP of those dialogs, found through their SDP.
+    #[arg(long)]
+    pub with_media: bool,
+    /// Print the frame mapping as JSON.
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
 }
 
 /// Options of `analyze`.

@@ -12,6 +12,7 @@ pub mod args;
 mod calls;
 mod check;
 mod explain;
+mod export;
 mod messages;
 mod rules;
 mod shared;
@@ -21,12 +22,13 @@ use std::process::ExitCode;
 
 pub use analyze::analyze;
 pub use args::{
-    AnalyzeArgs, CheckArgs, Cli, Color, Command, Common, DocFormat, ExplainArgs, Format, RuleArgs,
-    RulesArgs, SeverityArg, with_default_command,
+    AnalyzeArgs, CheckArgs, Cli, Color, Command, Common, DocFormat, ExplainArgs, ExportArgs,
+    Format, RuleArgs, RulesArgs, SeverityArg, with_default_command,
 };
 pub use calls::calls;
 pub use check::check;
 pub use explain::explain;
+pub use export::export;
 pub use messages::messages;
 pub use rules::rules;
 
@@ -67,6 +69,7 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
         Command::Rules(args) => rules(args, &mut out)?,
         Command::Calls(common) => calls(common, &mut out)?,
         Command::Messages(common) => messages(common, &mut out)?,
+        Command::Export(args) => export(args, &mut out)?,
     };
     out.flush()?;
     Ok(code)

@@ -1,0 +1,201 @@
+//! `sipxfer export`: for every transfer of every transfer sample, the exported capture
+//! holds exactly that transfer's SIP messages (tshark sees the same Call-IDs, as many
+//! times as sipxfer saw them in the input), and sipxfer analyses the export to the same
+//! transfer (kind, outcome, status, REFER, new call). The tshark half skips, saying
+//! so, when tshark is not installed.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{json, root, sample, sipxfer, skipped, stderr, stdout};
+
+fn tshark_present() -> bool {
+    Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The Call-ID of every SIP message tshark sees in a capture.
+fn tshark_call_ids(file: &Path) -> Vec<String> {
+    let out = Command::new("tshark")
+        .args(["-r"])
+        .arg(file)
+        .args(["-Y", "sip", "-T", "fields", "-e", "sip.Call-ID"])
+        .output()
+        .expect("tshark runs");
+    stdout(&out)
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn analyze(file: &Path) -> serde_json::Value {
+    json(&sipxfer([
+        "analyze".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        file.as_os_str(),
+    ]))
+}
+
+/// What makes a transfer the same transfer in another capture.
+fn identity(t: &serde_json::Value) -> String {
+    format!(
+        "{} {} {} refer {} cseq {} new call {} consultation {}",
+        t["kind"],
+        t["outcome"],
+        t["status"],
+        t["refer"]["call_id"],
+        t["refer"]["cseq"],
+        t["new_call"]["call_id"],
+        t["consultation_call"]["call_id"]
+    )
+}
+
+fn call_ids(t: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = [
+        &t["original_call"]["call_id"],
+        &t["consultation_call"]["call_id"],
+        &t["new_call"]["call_id"],
+        &t["refer"]["call_id"],
+    ]
+    .iter()
+    .filter_map(|v| v.as_str().map(str::to_string))
+    .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+#[test]
+fn each_transfer_exports_to_a_capture_of_its_own() {
+    let tshark = tshark_present();
+    if !tshark {
+        skipped("tshark is not installed: exports are not checked against tshark");
+    }
+    let dir = root().join("target/export-check");
+    std::fs::create_dir_all(&dir).expect("target/export-check is made");
+    let mut samples: Vec<String> = std::fs::read_dir(root().join("samples"))
+        .expect("samples/")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("xfer-") && n.ends_with(".pcap"))
+        .collect();
+    samples.sort();
+    let mut checked = 0;
+    for name in &samples {
+        let file = sample(name);
+        let doc = analyze(&file);
+        let messages = stdout(&sipxfer([
+            "messages".as_ref(),
+            "--format".as_ref(),
+            "jsonl".as_ref(),
+            file.as_os_str(),
+        ]));
+        let seen: Vec<String> = messages
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|m| m["call_id"].as_str().map(str::to_string))
+            .collect();
+        for t in doc["transfers"].as_array().expect("transfers") {
+            let id = t["id"].to_string();
+            let out = dir.join(format!("{name}-{id}.pcap"));
+            let run = sipxfer([
+                "export".as_ref(),
+                "--transfer".as_ref(),
+                id.as_ref(),
+                "-o".as_ref(),
+                out.as_os_str(),
+                file.as_os_str(),
+            ]);
+            assert!(run.status.success(), "{name} {id}: {}", stderr(&run));
+            let ids = call_ids(t);
+            let expected: Vec<&String> = seen.iter().filter(|c| ids.contains(c)).collect();
+            assert!(
+                stdout(&run).contains(&format!("({} SIP messages)", expected.len())),
+                "{name} {id}: {}",
+                stdout(&run)
+            );
+            // sipxfer reads the export as the same transfer.
+            let again = analyze(&out);
+            let same = again["transfers"]
+                .as_array()
+                .expect("transfers")
+                .iter()
+                .any(|u| identity(u) == identity(t));
+            assert!(
+                same,
+                "{name} transfer {id} ({}) is not in its export",
+                identity(t)
+            );
+            // tshark sees exactly its messages.
+            if tshark {
+                let mut got = tshark_call_ids(&out);
+                got.sort();
+                let mut want: Vec<String> = expected.into_iter().cloned().collect();
+                want.sort();
+                assert_eq!(got, want, "{name} transfer {id}: tshark's SIP messages");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "{checked} transfers checked");
+}
+
+#[test]
+fn one_call_exports_alone_and_frames_are_mapped() {
+    let dir = root().join("target/export-check");
+    std::fs::create_dir_all(&dir).expect("target/export-check is made");
+    let out = dir.join("one-call.pcap");
+    let file = sample("calls-mixed-udp.pcapng");
+    let run = sipxfer([
+        "export".as_ref(),
+        "--call".as_ref(),
+        "mixed-busy".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        file.as_os_str(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let doc = json(&run);
+    assert_eq!(doc["call_ids"][0], "mixed-busy-1@sipxfer.test");
+    assert_eq!(doc["sip_messages"], 4);
+    let frames = doc["frames"].as_array().expect("frames");
+    assert_eq!(frames.len(), 4);
+    assert_eq!(frames[0]["frame"], 1);
+    assert_eq!(frames[0]["original_frame"], 6);
+    let calls = json(&sipxfer([
+        "calls".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        out.as_os_str(),
+    ]));
+    assert_eq!(calls["dialogs"].as_array().map(Vec::len), Some(1));
+    // A prefix that names several calls, and a transfer that is not there, are refused.
+    let many = sipxfer([
+        "export".as_ref(),
+        "--call".as_ref(),
+        "mixed".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        file.as_os_str(),
+    ]);
+    assert_eq!(many.status.code(), Some(2));
+    assert!(stderr(&many).contains("Call-IDs start with mixed"));
+    let none = sipxfer([
+        "export".as_ref(),
+        "--transfer".as_ref(),
+        "9".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        file.as_os_str(),
+    ]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(stderr(&none).contains("there is no transfer 9"));
+}
