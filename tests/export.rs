@@ -199,3 +199,62 @@ fn one_call_exports_alone_and_frames_are_mapped() {
     assert_eq!(none.status.code(), Some(2));
     assert!(stderr(&none).contains("there is no transfer 9"));
 }
+
+#[test]
+fn frames_of_two_link_types_export_as_pcapng() {
+    use sipxfer::capture::Input;
+    use sipxfer::capture::write::PcapWriter;
+    // The blind sample split in two files: its first 10 frames as Ethernet, the rest
+    // as raw IP (the Ethernet header cut off), merged again by timestamp.
+    let dir = root().join("target/export-check");
+    std::fs::create_dir_all(&dir).expect("target/export-check is made");
+    let source = sample("xfer-blind-completed-udp.pcap");
+    let mut input = Input::open(&source.to_string_lossy(), 0).expect("the sample opens");
+    let mut ether = PcapWriter::new(Vec::new(), 1).expect("pcap");
+    let mut raw = PcapWriter::new(Vec::new(), 101).expect("pcap");
+    let mut n = 0;
+    while let Some(frame) = input.next_frame() {
+        n += 1;
+        if n <= 10 {
+            ether
+                .write_packet(frame.ts_ns, frame.data)
+                .expect("written");
+        } else {
+            raw.write_packet(frame.ts_ns, &frame.data[14..])
+                .expect("written");
+        }
+    }
+    let (a, b) = (dir.join("split-ether.pcap"), dir.join("split-raw.pcap"));
+    std::fs::write(&a, ether.into_inner()).expect("written");
+    std::fs::write(&b, raw.into_inner()).expect("written");
+    let out = dir.join("split.pcapng");
+    let run = sipxfer([
+        "export".as_ref(),
+        "--transfer".as_ref(),
+        "1".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        a.as_os_str(),
+        b.as_os_str(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stdout(&run).contains("pcapng"), "{}", stdout(&run));
+    assert!(stdout(&run).contains("     11  2:1\n"), "{}", stdout(&run));
+    let bytes = std::fs::read(&out).expect("the export");
+    assert!(bytes.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]), "pcapng");
+    let original = analyze(&source);
+    let again = analyze(&out);
+    assert_eq!(
+        identity(&original["transfers"][0]),
+        identity(&again["transfers"][0])
+    );
+    if tshark_present() {
+        assert_eq!(
+            tshark_call_ids(&out).len(),
+            tshark_call_ids(&source).len(),
+            "tshark reads the pcapng"
+        );
+    } else {
+        skipped("tshark is not installed: the pcapng export is not read by tshark");
+    }
+}
