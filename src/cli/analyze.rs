@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use super::args::{AnalyzeArgs, Format};
 use super::shared::{open_all, rule_options, write_json};
 use crate::analysis::{self, Quiet};
+use crate::report::filter::Shown;
 use crate::report::refers::ReferWatch;
 use crate::report::{self, progress::Progress};
 
@@ -43,20 +44,27 @@ fn analyze_to(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode> 
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
+    let filter = common.filter();
     match common.format {
         Format::Json => {
             let mut watch = ReferWatch::new(Progress::new(Quiet));
-            let analysis = analysis::run(inputs, &options, &mut watch);
+            let mut analysis = analysis::run(inputs, &options, &mut watch);
             watch.inner.finish();
+            filter.apply(&mut analysis);
             write_json(
                 out,
                 &report::transfer::json_with(&analysis, &watch.unlinked),
             )?;
         }
         Format::Jsonl => {
-            let mut lines = Progress::new(report::transfer::JsonLines::new(&mut *out));
+            let mut lines = Shown {
+                inner: Progress::new(report::transfer::JsonLines::new(&mut *out)),
+                filter,
+                messages: false,
+                of_transfer: Vec::new(),
+            };
             analysis::run(inputs, &options, &mut lines);
-            lines.finish().finish()?;
+            lines.inner.finish().finish()?;
         }
         Format::Html | Format::Mermaid => {
             // The page shows each whole message; the diagrams only their labels.
@@ -66,8 +74,9 @@ fn analyze_to(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode> 
                 report::ladder::Rows::default()
             };
             let mut rows = Progress::new(rows);
-            let analysis = analysis::run(inputs, &options, &mut rows);
+            let mut analysis = analysis::run(inputs, &options, &mut rows);
             let rows = rows.finish();
+            filter.apply(&mut analysis);
             let text = if common.format == Format::Html {
                 report::html::page(&analysis, &rows)
             } else {
@@ -79,7 +88,7 @@ fn analyze_to(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode> 
             let palette = common.palette();
             // The ladder's rows are kept only when asked for.
             let mut watch = ReferWatch::new(Progress::new(report::ladder::Rows::default()));
-            let analysis = if args.ladder {
+            let mut analysis = if args.ladder {
                 analysis::run(inputs, &options, &mut watch)
             } else {
                 let mut quiet = ReferWatch::new(Progress::new(Quiet));
@@ -89,6 +98,15 @@ fn analyze_to(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode> 
                 analysis
             };
             let rows = watch.inner.finish();
+            let before = analysis.transfers.len();
+            filter.apply(&mut analysis);
+            if filter.is_active() {
+                writeln!(
+                    out,
+                    "Filters show {} of the {before} transfers in the capture.\n",
+                    analysis.transfers.len()
+                )?;
+            }
             let ladder = args.ladder.then_some(&rows);
             let text = report::transfer::text_with(&analysis, palette, ladder, &watch.unlinked);
             out.write_all(text.as_bytes())?;

@@ -6,6 +6,7 @@ use std::io::{self, IsTerminal};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::Palette;
+use crate::report::filter::{Filter, Time};
 use crate::rules::Severity;
 
 /// Find SIP call transfers in packet captures and explain what happened.
@@ -172,9 +173,38 @@ pub struct Common {
     /// them to fit the columns.
     #[arg(long)]
     pub wide: bool,
+    /// Show only what concerns a Call-ID starting with ID (transfers are still linked
+    /// from the whole capture).
+    #[arg(long, value_name = "ID", help_heading = "Filters")]
+    pub call_id: Option<String>,
+    /// Show only transfer N (its calls, with `calls`; its messages, with `messages`).
+    #[arg(long, value_name = "N", help_heading = "Filters")]
+    pub transfer: Option<usize>,
+    /// Show only what involves a number: the user part of From, To, Request-URI or
+    /// Refer-To contains DIGITS (separators - . ( ) and spaces ignored).
+    #[arg(long, value_name = "DIGITS", help_heading = "Filters")]
+    pub number: Option<String>,
+    /// Show only what reaches past TIME: seconds from the first frame (12.5) or UTC
+    /// wall-clock time (2026-12-05T13:10:00Z).
+    #[arg(long, value_name = "TIME", value_parser = Time::parse, help_heading = "Filters")]
+    pub from: Option<Time>,
+    /// Show only what starts before TIME (as for --from).
+    #[arg(long, value_name = "TIME", value_parser = Time::parse, help_heading = "Filters")]
+    pub to: Option<Time>,
 }
 
 impl Common {
+    /// The filters given.
+    pub fn filter(&self) -> Filter {
+        Filter {
+            call_id: self.call_id.clone(),
+            transfer: self.transfer,
+            number: self.number.clone(),
+            from: self.from,
+            to: self.to,
+        }
+    }
+
     /// The colours and layout of text output: `--color` and `--wide`.
     pub fn palette(&self) -> Palette {
         Palette {
@@ -289,5 +319,11 @@ fn takes_value(option: &str) -> bool {
             | "--fail-on"
             | "-o"
             | "--output"
+            | "--call-id"
+            | "--transfer"
+            | "--number"
+            | "--from"
+            | "--to"
+            | "--call"
     )
 }

@@ -16,7 +16,8 @@ pub fn calls(common: &Common, out: &mut impl Write) -> io::Result<ExitCode> {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
-    let analysis = run_quietly(inputs, &threads(common));
+    let mut analysis = run_quietly(inputs, &threads(common));
+    common.filter().apply(&mut analysis);
     match common.format {
         Format::Json => write_json(out, &report::calls::json(&analysis))?,
         Format::Jsonl => {

@@ -30,7 +30,7 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
-    let analysis = run_quietly(inputs, &options);
+    let mut analysis = run_quietly(inputs, &options);
     // A file with no readable frame has nothing to check: that is not a pass.
     if let Some(empty) = analysis.inputs.iter().find(|i| i.frames == 0) {
         let why = empty
@@ -45,6 +45,7 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
+    common.filter().apply(&mut analysis);
     let failing = analysis.all_findings().any(|f| f.severity >= fail_on);
     match common.format {
         Format::Json | Format::Jsonl => {

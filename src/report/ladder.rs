@@ -229,6 +229,15 @@ fn leg_of(t: &Transfer, call_id: &str) -> Leg {
     }
 }
 
+/// What tells a retransmission: Call-ID, start line, CSeq, sender and receiver.
+type MessageKey<'r> = (
+    &'r str,
+    &'r str,
+    Option<&'r (u32, String)>,
+    SocketAddr,
+    SocketAddr,
+);
+
 /// Builds the ladder of a transfer from the rows of the run.
 pub fn build<'t, 'r>(a: &Analysis, t: &'t Transfer, rows: &'r Rows) -> Ladder<'t, 'r> {
     let call_ids = call_ids(t);
@@ -261,8 +270,7 @@ pub fn build<'t, 'r>(a: &Analysis, t: &'t Transfer, rows: &'r Rows) -> Ladder<'t
             }
         })
         .collect();
-    let mut seen: HashSet<(&str, &str, Option<&(u32, String)>, SocketAddr, SocketAddr)> =
-        HashSet::new();
+    let mut seen: HashSet<MessageKey<'_>> = HashSet::new();
     let arrows = mine
         .into_iter()
         .map(|r| {
