@@ -36,6 +36,25 @@ pub enum Command {
     /// Write the frames of one transfer's dialogs (or of one call) as a capture of
     /// their own, and print which original frame each new frame is.
     Export(ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), of sipxfer or of one of its commands.
+    Man(ManArgs),
+}
+
+/// Options of `completions`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Options of `man`.
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// A command whose own page to print (analyze, calls, ...); none: sipxfer's page.
+    pub command: Option<String>,
 }
 
 /// Options of `export`.

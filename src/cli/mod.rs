@@ -11,6 +11,7 @@ mod analyze;
 pub mod args;
 mod calls;
 mod check;
+mod docs;
 mod explain;
 mod export;
 mod messages;
@@ -22,11 +23,12 @@ use std::process::ExitCode;
 
 pub use analyze::analyze;
 pub use args::{
-    AnalyzeArgs, CheckArgs, Cli, Color, Command, Common, DocFormat, ExplainArgs, ExportArgs,
-    Format, RuleArgs, RulesArgs, SeverityArg, with_default_command,
+    AnalyzeArgs, CheckArgs, Cli, Color, Command, Common, CompletionsArgs, DocFormat, ExplainArgs,
+    ExportArgs, Format, RuleArgs, RulesArgs, SeverityArg, with_default_command,
 };
 pub use calls::calls;
 pub use check::check;
+pub use docs::{completions, man};
 pub use explain::explain;
 pub use export::export;
 pub use messages::messages;
@@ -70,6 +72,8 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
         Command::Calls(common) => calls(common, &mut out)?,
         Command::Messages(common) => messages(common, &mut out)?,
         Command::Export(args) => export(args, &mut out)?,
+        Command::Completions(args) => completions(args, &mut out)?,
+        Command::Man(args) => man(args, &mut out)?,
     };
     out.flush()?;
     Ok(code)
