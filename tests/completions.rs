@@ -11,7 +11,7 @@ fn completions_for_every_shell_know_every_command() {
         let out = sipxfer(["completions", shell]);
         assert!(out.status.success(), "{shell}");
         let script = stdout(&out);
-        for word in ["analyze", "export", "--with-media", "--call-id", "mermaid"] {
+        for word in ["analyze", "export", "with-media", "call-id", "mermaid"] {
             assert!(script.contains(word), "{shell}: {word}");
         }
     }
