@@ -619,7 +619,7 @@ fn arrow_svg(i: usize, arrow: &Arrow<'_>, frames: Frames) -> String {
             arrow.row.dst,
             message_text(m)
         ),
-        None => html(&label),
+        None => wire(&label),
     };
     let mut out = format!(
         "<g class=\"{classes}\" tabindex=\"0\" data-frame=\"{}\" data-call-id=\"{}\"><title>{title}</title>",
@@ -639,7 +639,7 @@ fn arrow_svg(i: usize, arrow: &Arrow<'_>, frames: Frames) -> String {
             y - 6,
             x1 + 34,
             y,
-            html(&label)
+            wire(&label)
         );
     } else {
         let (start, end) = if x2 > x1 {
@@ -652,7 +652,7 @@ fn arrow_svg(i: usize, arrow: &Arrow<'_>, frames: Frames) -> String {
             "<line x1=\"{start}\" y1=\"{y}\" x2=\"{end}\" y2=\"{y}\" marker-end=\"url(#head)\"/><text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
             (x1 + x2) / 2,
             y - 4,
-            html(&label)
+            wire(&label)
         );
     }
     out.push_str("</g>\n");
@@ -670,6 +670,45 @@ mod tests {
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
         );
         assert_eq!(wire("a\x1b[2J<b>"), "a\\x1b[2J&lt;b&gt;");
+    }
+
+    #[test]
+    fn an_arrow_escapes_everything_from_the_wire() {
+        let hostile = "<img src=x onerror=alert(1)>\x1b[2J";
+        let row = ladder::Row {
+            frame: FrameRef::default(),
+            src: "10.0.0.1:5060".parse().expect("addr"),
+            dst: "10.0.0.2:5060".parse().expect("addr"),
+            call_id: format!("id\"{hostile}"),
+            label: "200 OK".to_string(),
+            notify: None,
+            cseq: Some((1, "INVITE".to_string())),
+            message: Some(format!(
+                "SIP/2.0 200 OK\r\nFrom: \"{hostile}\" <sip:a@b>\r\n\r\n"
+            )),
+        };
+        let arrow = Arrow {
+            row: &row,
+            from: 1,
+            to: 0,
+            label: format!("200 {hostile}"),
+            leg: ladder::Leg::NewCall,
+            retransmission: true,
+        };
+        let frames = Frames {
+            inputs: 1,
+            clock: Clock::from_zero(0),
+        };
+        let svg = arrow_svg(0, &arrow, frames);
+        assert!(!svg.contains("<img"), "{svg}");
+        assert!(!svg.contains('\x1b'), "{svg}");
+        assert!(
+            svg.contains("&lt;img src=x onerror=alert(1)&gt;\\x1b[2J"),
+            "{svg}"
+        );
+        assert!(svg.contains("data-call-id=\"id&quot;&lt;img"), "{svg}");
+        assert!(svg.contains("class=\"arrow new-call retransmission response\""));
+        assert!(svg.contains("(retransmission)"));
     }
 
     #[test]
