@@ -26,8 +26,10 @@ fn tshark_call_ids(file: &Path) -> Vec<String> {
         .args(["-Y", "sip", "-T", "fields", "-e", "sip.Call-ID"])
         .output()
         .expect("tshark runs");
+    // A frame with several messages (pipelined on TCP) lists their Call-IDs with commas.
     stdout(&out)
         .lines()
+        .flat_map(|l| l.split(','))
         .map(|l| l.trim().to_string())
         .filter(|l| !l.is_empty())
         .collect()
@@ -256,5 +258,39 @@ fn frames_of_two_link_types_export_as_pcapng() {
         );
     } else {
         skipped("tshark is not installed: the pcapng export is not read by tshark");
+    }
+}
+
+#[test]
+fn a_call_on_tcp_exports_every_segment_of_its_messages() {
+    // Three responses in one segment and messages across segments.
+    let dir = root().join("target/export-check");
+    std::fs::create_dir_all(&dir).expect("target/export-check is made");
+    let out = dir.join("tcp-pipelined.pcap");
+    let file = sample("tcp-pipelined-segments.pcap");
+    let run = sipxfer([
+        "export".as_ref(),
+        "--call".as_ref(),
+        "tcp-pipelined".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        file.as_os_str(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let count = |f: &Path| {
+        stdout(&sipxfer([
+            "messages".as_ref(),
+            "--format".as_ref(),
+            "jsonl".as_ref(),
+            f.as_os_str(),
+        ]))
+        .lines()
+        .count()
+    };
+    assert_eq!(count(&out), count(&file));
+    if tshark_present() {
+        assert_eq!(tshark_call_ids(&out), tshark_call_ids(&file));
+    } else {
+        skipped("tshark is not installed: the TCP export is not read by tshark");
     }
 }
