@@ -170,3 +170,16 @@ fn only_analyze_draws_pictures() {
         assert!(stderr(&out).contains("analyze --format html"), "{command}");
     }
 }
+
+#[test]
+fn the_page_names_a_refer_it_could_not_link() -> Result<(), String> {
+    let page = run_in_root(&[
+        "analyze",
+        "--format",
+        "html",
+        "samples/realworld/rw-refer-announced-body.pcap",
+    ])?;
+    assert!(!page.contains("no REFER"));
+    assert!(page.contains("REFER frame 6 at 2.096000 could not be linked: it has no Call-ID"));
+    Ok(())
+}

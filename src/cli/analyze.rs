@@ -73,12 +73,12 @@ fn analyze_to(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode> 
             } else {
                 report::ladder::Rows::default()
             };
-            let mut rows = Progress::new(rows);
-            let mut analysis = analysis::run(inputs, &options, &mut rows);
-            let rows = rows.finish();
+            let mut watch = ReferWatch::new(Progress::new(rows));
+            let mut analysis = analysis::run(inputs, &options, &mut watch);
+            let rows = watch.inner.finish();
             filter.apply(&mut analysis);
             let text = if common.format == Format::Html {
-                report::html::page(&analysis, &rows)
+                report::html::page_with(&analysis, &rows, &watch.unlinked)
             } else {
                 report::mermaid::document(&analysis, &rows)
             };

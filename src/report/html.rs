@@ -18,6 +18,7 @@
 use std::fmt::Write as _;
 
 use super::ladder::{self, Arrow, Ladder, Rows};
+use super::refers::Unlinked;
 use super::{Clock, escape_str, frame_name, phase};
 use crate::analysis::Analysis;
 use crate::capture::FrameRef;
@@ -130,6 +131,12 @@ count();body.setAttribute('data-errors',errors);body.setAttribute('data-ready','
 /// Renders the whole page. `rows` must have been collected [`Rows::with_messages`] for
 /// the arrows to show their messages.
 pub fn page(a: &Analysis, rows: &Rows) -> String {
+    page_with(a, rows, &[])
+}
+
+/// Renders the whole page, with the REFERs that could not be linked into a transfer
+/// (never "no REFER" when a REFER was seen).
+pub fn page_with(a: &Analysis, rows: &Rows, unlinked: &[Unlinked]) -> String {
     let frames = Frames {
         inputs: a.inputs.len(),
         clock: Clock::of(a),
@@ -161,8 +168,24 @@ pub fn page(a: &Analysis, rows: &Rows) -> String {
         a.transfers.len(),
         if a.transfers.len() == 1 { "" } else { "s" },
     );
-    if a.transfers.is_empty() {
+    if a.transfers.is_empty() && unlinked.is_empty() {
         let _ = writeln!(out, "<p>No transfer (no REFER) in the capture.</p>");
+    }
+    if !unlinked.is_empty() {
+        let _ = writeln!(
+            out,
+            "<section id=\"unlinked\">\n<h2>REFERs not linked into a transfer</h2>\n<ul>"
+        );
+        for u in unlinked {
+            let _ = writeln!(
+                out,
+                "<li>REFER frame {} at {} could not be linked: {}</li>",
+                frames.name(u.frame),
+                frames.time(u.frame),
+                wire(&u.reason)
+            );
+        }
+        let _ = writeln!(out, "</ul>\n</section>");
     }
     if a.transfers.len() > 1 {
         out.push_str(&contents(a, frames));
