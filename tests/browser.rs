@@ -11,8 +11,10 @@
 
 mod common;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use common::{root, sample, sipxfer, skipped, stdout};
 
@@ -31,7 +33,7 @@ fn chromium() -> Option<PathBuf> {
 /// standard error come back.
 fn browse(browser: &Path, page: &Path, profile: &Path, extra: &[&str]) -> (String, String) {
     let url = format!("file://{}#all", page.display());
-    let out = Command::new(browser)
+    let mut out = Command::new(browser)
         .args([
             "--headless",
             "--no-sandbox",
@@ -42,6 +44,7 @@ fn browse(browser: &Path, page: &Path, profile: &Path, extra: &[&str]) -> (Strin
             "--disable-component-update",
             "--disable-sync",
             "--disable-extensions",
+            "--disable-dev-shm-usage",
             // No network: every name resolves to nothing, every request to a dead proxy.
             "--host-resolver-rules=MAP * ~NOTFOUND",
             "--proxy-server=127.0.0.1:9",
@@ -53,11 +56,50 @@ fn browse(browser: &Path, page: &Path, profile: &Path, extra: &[&str]) -> (Strin
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
         .arg(url)
-        .output()
-        .expect("the browser runs");
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the browser starts");
+    // The pipes are drained on threads, and a browser that hangs is stopped after
+    // a minute, so a broken browser fails the test instead of holding CI.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let stdout = drain(
+        out.stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        out.stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let started = Instant::now();
+    loop {
+        if out.try_wait().expect("the browser is waited for").is_some() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = out.kill();
+            let _ = out.wait();
+            panic!(
+                "the browser did not finish within a minute on {}",
+                page.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
     )
 }
 
