@@ -377,10 +377,15 @@ pub fn render(a: &Analysis, t: &Transfer, rows: &Rows) -> String {
         let line = draw(ladder.lanes.len(), arrow);
         let _ = writeln!(
             out,
-            "  {:>w$} {:>11}  {}",
+            "  {:>w$} {:>11}  {}{}",
             frame_name(inputs, arrow.row.frame),
             clock.text(arrow.row.frame),
             line.trim_end(),
+            if arrow.retransmission {
+                "  (retransmission)"
+            } else {
+                ""
+            },
             w = prefix - 2
         );
     }
