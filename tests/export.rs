@@ -294,3 +294,52 @@ fn a_call_on_tcp_exports_every_segment_of_its_messages() {
         skipped("tshark is not installed: the TCP export is not read by tshark");
     }
 }
+
+#[test]
+fn with_media_adds_the_rtp_and_rtcp_their_sdp_offers() {
+    // baresip's blind transfer: the capture holds that transfer's calls and their media.
+    let dir = root().join("target/export-check");
+    std::fs::create_dir_all(&dir).expect("target/export-check is made");
+    let file = sample("xfer-blind-baresip-udp.pcap");
+    let export = |media: bool| {
+        let out = dir.join(format!("baresip-media-{media}.pcap"));
+        let mut args = vec![
+            "export".as_ref(),
+            "--transfer".as_ref(),
+            "1".as_ref(),
+            "-o".as_ref(),
+            out.as_os_str(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ];
+        if media {
+            args.push("--with-media".as_ref());
+        }
+        args.push(file.as_os_str());
+        let doc = json(&sipxfer(args));
+        (out, doc)
+    };
+    let (plain, doc) = export(false);
+    assert_eq!(doc["media_frames"], 0);
+    let (with_media, doc) = export(true);
+    assert!(doc["media_frames"].as_u64().unwrap_or(0) > 100, "{doc}");
+    if !tshark_present() {
+        skipped("tshark is not installed: the media export is not read by tshark");
+        return;
+    }
+    let media = |f: &Path| {
+        let out = Command::new("tshark")
+            .arg("-r")
+            .arg(f)
+            .args(["-Y", "rtp || rtcp"])
+            .output()
+            .expect("tshark runs");
+        stdout(&out).lines().count()
+    };
+    assert_eq!(media(&plain), 0);
+    assert_eq!(media(&with_media), media(&file));
+    assert_eq!(
+        Some(media(&with_media) as u64),
+        doc["media_frames"].as_u64()
+    );
+}
