@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{root, sample, sipxfer, skipped, stdout};
+use common::{root, sipxfer, skipped, stdout};
 
 fn chromium() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("SIPXFER_CHROMIUM") {
@@ -168,16 +168,27 @@ fn html_pages_render_in_a_headless_browser() {
     let dir = root().join("target/browser-check");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("target/browser-check is made");
-    let mut samples: Vec<String> = std::fs::read_dir(root().join("samples"))
-        .expect("samples/ is there")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("xfer-") && n.ends_with(".pcap"))
-        .collect();
-    samples.sort();
+    // Every transfer sample, and the real-world shapes (fragments, two interfaces out
+    // of order, a REFER that cannot be linked, a Cisco cid: REFER, huge headers).
+    let list = |dir: &str, keep: fn(&str) -> bool| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(root().join(dir))
+            .expect("the samples are there")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| keep(n))
+            .map(|n| format!("{dir}/{n}"))
+            .collect();
+        names.sort();
+        names
+    };
+    let mut samples = list("samples", |n| {
+        n.starts_with("xfer-") && n.ends_with(".pcap")
+    });
     assert!(samples.len() >= 10);
-    for name in &samples {
-        let file = sample(name);
+    samples.extend(list("samples/realworld", |n| n.starts_with("rw-")));
+    for path in &samples {
+        let file = root().join(path);
+        let name = path.rsplit('/').next().unwrap_or(path);
         let page = dir.join(format!("{name}.html"));
         let out = sipxfer([
             "analyze".as_ref(),
