@@ -18,6 +18,8 @@
 //! Findings about the capture (tied to no transfer) are shown only when no filter but
 //! the time window is given, and then when one of their frames is in it.
 
+use std::collections::HashSet;
+
 use crate::analysis::Analysis;
 use crate::capture::FrameRef;
 use crate::dialog::Dialog;
@@ -244,21 +246,21 @@ impl Filter {
             .flat_map(super::ladder::call_ids)
             .map(str::to_string)
             .collect();
-        let hidden: Vec<String> = a
+        let keep: Vec<bool> = a
             .transfers
             .iter()
-            .filter(|t| !self.keeps_transfer(zero, t))
-            .flat_map(super::ladder::call_ids)
-            .map(str::to_string)
+            .map(|t| self.keeps_transfer(zero, t))
             .collect();
-        a.transfers.retain(|t| self.keeps_transfer(zero, t));
-        let shown: Vec<&str> = a
-            .transfers
-            .iter()
-            .flat_map(super::ladder::call_ids)
-            .collect();
+        // Call-IDs of hidden and of shown transfers (sets: a capture may hold thousands).
+        let mut hidden: HashSet<String> = HashSet::new();
+        let mut shown: HashSet<String> = HashSet::new();
+        for (t, kept) in a.transfers.iter().zip(&keep) {
+            let set = if *kept { &mut shown } else { &mut hidden };
+            set.extend(super::ladder::call_ids(t).into_iter().map(str::to_string));
+        }
+        let mut kept = keep.into_iter();
+        a.transfers.retain(|_| kept.next().unwrap_or(false));
         let of: Vec<&str> = of_transfer.iter().map(String::as_str).collect();
-        let shown: Vec<String> = shown.into_iter().map(str::to_string).collect();
         a.dialogs.retain(|d| {
             let in_hidden = hidden.contains(&d.call_id) && !shown.contains(&d.call_id);
             !in_hidden && self.keeps_dialog(zero, d, &of)
