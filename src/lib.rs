@@ -16,12 +16,14 @@
 //! - [`transfer`]: REFER, NOTIFY, Referred-By and Replaces linked into transfer sessions.
 //! - [`rules`]: the catalog of protocol violations and the checks that find them.
 //! - [`analysis`]: wires the stages over a set of inputs and collects the result.
+//! - [`export`]: writes the frames of one transfer (or call) as a capture of their own.
 //! - [`report`]: renders a finished analysis as text or JSON; computes nothing new.
 
 pub mod analysis;
 pub mod capture;
 pub mod cli;
 pub mod dialog;
+pub mod export;
 pub mod net;
 pub mod report;
 pub mod rules;

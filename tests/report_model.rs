@@ -89,3 +89,39 @@ fn ladder_notify_rows_show_the_models_sipfrag_on_every_hop() {
             .all(|r| r.notify.is_none())
     );
 }
+
+/// The one ladder model the text, SVG and Mermaid pictures are drawn from: lanes named
+/// by role, each arrow in its dialog, retransmissions told from new messages, and the
+/// phases as bands over the rows they span.
+#[test]
+fn the_ladder_model_knows_dialogs_retransmissions_and_phases() {
+    use sipxfer::report::ladder::{self, Leg};
+    let mut rows = Rows::default();
+    let a = analyse(&["xfer-attended-replaces-udp.pcap"], Some(&mut rows));
+    let t = &a.transfers[0];
+    let l = ladder::build(&a, t, &rows);
+    assert_eq!(l.lanes.len(), 3);
+    assert_eq!(l.lanes[0].role_text(), "transferee Alice");
+    assert_eq!(l.arrows.len(), 26);
+    let legs: Vec<Leg> = l.arrows.iter().map(|a| a.leg).collect();
+    assert_eq!(legs[0], Leg::Original);
+    assert_eq!(legs[5], Leg::Consultation);
+    assert_eq!(legs[14], Leg::NewCall);
+    assert!(l.arrows.iter().all(|a| !a.retransmission));
+    assert_eq!(l.arrows[12].label, "NOTIFY (100 Trying)");
+    // Phase 1 spans frames 1-5, phase 7 (consultation) frames 6-10.
+    let band = |n: u8| l.bands.iter().find(|b| b.phase.kind.number() == n);
+    assert_eq!(band(1).map(|b| (b.first, b.last)), Some((0, 4)));
+    assert_eq!(band(7).map(|b| (b.first, b.last)), Some((5, 9)));
+
+    let mut rows = Rows::default();
+    let a = analyse(&["faults/x313-notify-unanswered.pcap"], Some(&mut rows));
+    let l = ladder::build(&a, &a.transfers[0], &rows);
+    let again: Vec<u64> = l
+        .arrows
+        .iter()
+        .filter(|a| a.retransmission)
+        .map(|a| a.row.frame.number)
+        .collect();
+    assert_eq!(again, vec![9, 10, 17, 18]);
+}

@@ -84,13 +84,15 @@ fn damaged_captures_never_panic_anywhere_in_the_pipeline() {
             else {
                 continue;
             };
-            let mut rows = report::ladder::Rows::default();
+            let mut rows = report::ladder::Rows::with_messages();
             let a = analysis::run(vec![input], &Options::default(), &mut rows);
             let palette = Palette {
                 enabled: true,
                 wide: false,
             };
             let _ = report::transfer::text(&a, palette, Some(&rows));
+            let _ = report::html::page(&a, &rows);
+            let _ = report::mermaid::document(&a, &rows);
             let _ = report::calls::text(&a, palette);
             let _ = report::summary::text(&a, palette);
             let _ = report::rules::check_text(&a, sipxfer::rules::Severity::Info, palette);

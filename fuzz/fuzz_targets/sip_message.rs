@@ -9,6 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = framing::frame_stream(data);
     let _ = framing::datagram_message(data);
     let _ = sdp::direction(data);
+    let _ = sdp::media_endpoints(data);
     let _ = Sipfrag::parse(data);
     for stream in [false, true] {
         if let Ok(m) = Message::parse(data, stream) {

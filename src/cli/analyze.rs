@@ -1,6 +1,7 @@
 //! `sipxfer analyze` (the default command): every transfer explained, as text (with
-//! `--ladder`, a sequence diagram each), one JSON document, or JSON Lines streamed as
-//! each transfer completes.
+//! `--ladder`, a sequence diagram each), one JSON document, JSON Lines streamed as
+//! each transfer completes, one HTML page, or Mermaid diagrams; to standard output or
+//! to the file `-o` names.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -8,11 +9,32 @@ use std::process::ExitCode;
 use super::args::{AnalyzeArgs, Format};
 use super::shared::{open_all, rule_options, write_json};
 use crate::analysis::{self, Quiet};
+use crate::report::filter::Shown;
 use crate::report::refers::ReferWatch;
 use crate::report::{self, progress::Progress};
 
-/// Runs `analyze`: exit 0, or 2 on bad configuration or input.
+/// Runs `analyze`: exit 0, or 2 on bad configuration, input or output file.
 pub fn analyze(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode> {
+    let Some(path) = &args.output else {
+        return analyze_to(args, out);
+    };
+    let file = match std::fs::File::create(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!(
+                "sipxfer: cannot write {}: {e}",
+                report::escape_str(path.as_str())
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut file = io::BufWriter::with_capacity(1 << 16, file);
+    let code = analyze_to(args, &mut file)?;
+    file.flush()?;
+    Ok(code)
+}
+
+fn analyze_to(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode> {
     let common = &args.common;
     let options = match rule_options(&args.rules, common) {
         Ok(o) => o,
@@ -22,26 +44,51 @@ pub fn analyze(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode>
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
+    let filter = common.filter();
     match common.format {
         Format::Json => {
             let mut watch = ReferWatch::new(Progress::new(Quiet));
-            let analysis = analysis::run(inputs, &options, &mut watch);
+            let mut analysis = analysis::run(inputs, &options, &mut watch);
             watch.inner.finish();
+            filter.apply(&mut analysis);
             write_json(
                 out,
                 &report::transfer::json_with(&analysis, &watch.unlinked),
             )?;
         }
         Format::Jsonl => {
-            let mut lines = Progress::new(report::transfer::JsonLines::new(&mut *out));
+            let mut lines = Shown {
+                inner: Progress::new(report::transfer::JsonLines::new(&mut *out)),
+                filter,
+                messages: false,
+                of_transfer: Vec::new(),
+            };
             analysis::run(inputs, &options, &mut lines);
-            lines.finish().finish()?;
+            lines.inner.finish().finish()?;
+        }
+        Format::Html | Format::Mermaid => {
+            // The page shows each whole message; the diagrams only their labels.
+            let rows = if common.format == Format::Html {
+                report::ladder::Rows::with_messages()
+            } else {
+                report::ladder::Rows::default()
+            };
+            let mut watch = ReferWatch::new(Progress::new(rows));
+            let mut analysis = analysis::run(inputs, &options, &mut watch);
+            let rows = watch.inner.finish();
+            filter.apply(&mut analysis);
+            let text = if common.format == Format::Html {
+                report::html::page_with(&analysis, &rows, &watch.unlinked)
+            } else {
+                report::mermaid::document(&analysis, &rows)
+            };
+            out.write_all(text.as_bytes())?;
         }
         Format::Text => {
             let palette = common.palette();
             // The ladder's rows are kept only when asked for.
             let mut watch = ReferWatch::new(Progress::new(report::ladder::Rows::default()));
-            let analysis = if args.ladder {
+            let mut analysis = if args.ladder {
                 analysis::run(inputs, &options, &mut watch)
             } else {
                 let mut quiet = ReferWatch::new(Progress::new(Quiet));
@@ -51,6 +98,15 @@ pub fn analyze(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode>
                 analysis
             };
             let rows = watch.inner.finish();
+            let before = analysis.transfers.len();
+            filter.apply(&mut analysis);
+            if filter.is_active() {
+                writeln!(
+                    out,
+                    "Filters show {} of the {before} transfers in the capture.\n",
+                    analysis.transfers.len()
+                )?;
+            }
             let ladder = args.ladder.then_some(&rows);
             let text = report::transfer::text_with(&analysis, palette, ladder, &watch.unlinked);
             out.write_all(text.as_bytes())?;

@@ -6,6 +6,7 @@ use std::io::{self, IsTerminal};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::Palette;
+use crate::report::filter::{Filter, Time};
 use crate::rules::Severity;
 
 /// Find SIP call transfers in packet captures and explain what happened.
@@ -32,6 +33,53 @@ pub enum Command {
     Calls(Common),
     /// List every SIP message: frame, time, addresses, transport, method or status, CSeq, Call-ID.
     Messages(Common),
+    /// Write the frames of one transfer's dialogs (or of one call) as a capture of
+    /// their own, and print which original frame each new frame is.
+    Export(ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), of sipxfer or of one of its commands.
+    Man(ManArgs),
+}
+
+/// Options of `completions`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Options of `man`.
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// A command whose own page to print (analyze, calls, ...); none: sipxfer's page.
+    pub command: Option<String>,
+}
+
+/// Options of `export`.
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["transfer", "call"])))]
+pub struct ExportArgs {
+    /// Capture files: pcap or pcapng, optionally gzip-compressed (not standard input:
+    /// they are read twice). Several files are merged by timestamp.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// The transfer to export (its number in `analyze`).
+    #[arg(long, value_name = "N")]
+    pub transfer: Option<usize>,
+    /// The call to export: a Call-ID, or a prefix naming one.
+    #[arg(long, value_name = "CALL-ID")]
+    pub call: Option<String>,
+    /// The capture to write (pcap; pcapng when the frames differ in link type).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: String,
+    /// Add the RTP/RTCP of those dialogs, found through their SDP.
+    #[arg(long)]
+    pub with_media: bool,
+    /// Print the frame mapping as JSON.
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
 }
 
 /// Options of `analyze`.
@@ -44,6 +92,9 @@ pub struct AnalyzeArgs {
     /// Add a text sequence diagram of each transfer (text output).
     #[arg(long)]
     pub ladder: bool,
+    /// Write the output to this file instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<String>,
 }
 
 /// Options of `check`.
@@ -141,9 +192,38 @@ pub struct Common {
     /// them to fit the columns.
     #[arg(long)]
     pub wide: bool,
+    /// Show only what concerns a Call-ID starting with ID (transfers are still linked
+    /// from the whole capture).
+    #[arg(long, value_name = "ID", help_heading = "Filters")]
+    pub call_id: Option<String>,
+    /// Show only transfer N (its calls, with `calls`; its messages, with `messages`).
+    #[arg(long, value_name = "N", help_heading = "Filters")]
+    pub transfer: Option<usize>,
+    /// Show only what involves a number: the user part of From, To, Request-URI or
+    /// Refer-To contains DIGITS (separators - . ( ) and spaces ignored).
+    #[arg(long, value_name = "DIGITS", help_heading = "Filters")]
+    pub number: Option<String>,
+    /// Show only what reaches past TIME: seconds from the first frame (12.5) or UTC
+    /// wall-clock time (2026-12-05T13:10:00Z).
+    #[arg(long, value_name = "TIME", value_parser = Time::parse, help_heading = "Filters")]
+    pub from: Option<Time>,
+    /// Show only what starts before TIME (as for --from).
+    #[arg(long, value_name = "TIME", value_parser = Time::parse, help_heading = "Filters")]
+    pub to: Option<Time>,
 }
 
 impl Common {
+    /// The filters given.
+    pub fn filter(&self) -> Filter {
+        Filter {
+            call_id: self.call_id.clone(),
+            transfer: self.transfer,
+            number: self.number.clone(),
+            from: self.from,
+            to: self.to,
+        }
+    }
+
     /// The colours and layout of text output: `--color` and `--wide`.
     pub fn palette(&self) -> Palette {
         Palette {
@@ -160,6 +240,17 @@ pub enum Format {
     /// One JSON object per line (`analyze`: per transfer, streamed as each completes;
     /// `messages`: per message; `calls`: per call).
     Jsonl,
+    /// `analyze` only: one self-contained HTML page with an SVG ladder per transfer.
+    Html,
+    /// `analyze` only: a Mermaid sequence diagram per transfer, as Markdown.
+    Mermaid,
+}
+
+impl Format {
+    /// Whether the format is a picture only `analyze` draws.
+    pub fn is_picture(self) -> bool {
+        matches!(self, Format::Html | Format::Mermaid)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -238,6 +329,20 @@ pub fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::
 fn takes_value(option: &str) -> bool {
     matches!(
         option,
-        "--format" | "--color" | "--allow" | "--warn" | "--deny" | "--config" | "--fail-on"
+        "--format"
+            | "--color"
+            | "--allow"
+            | "--warn"
+            | "--deny"
+            | "--config"
+            | "--fail-on"
+            | "-o"
+            | "--output"
+            | "--call-id"
+            | "--transfer"
+            | "--number"
+            | "--from"
+            | "--to"
+            | "--call"
     )
 }

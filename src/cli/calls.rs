@@ -4,16 +4,20 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use super::args::{Common, Format};
-use super::shared::{open_all, run_quietly, threads, write_json};
+use super::shared::{no_pictures, open_all, run_quietly, threads, write_json};
 use crate::report;
 
 /// Runs `calls`: exit 0, or 2 on bad input.
 pub fn calls(common: &Common, out: &mut impl Write) -> io::Result<ExitCode> {
+    if let Err(code) = no_pictures(common, "calls") {
+        return Ok(code);
+    }
     let inputs = match open_all(common) {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
-    let analysis = run_quietly(inputs, &threads(common));
+    let mut analysis = run_quietly(inputs, &threads(common));
+    common.filter().apply(&mut analysis);
     match common.format {
         Format::Json => write_json(out, &report::calls::json(&analysis))?,
         Format::Jsonl => {
@@ -23,7 +27,7 @@ pub fn calls(common: &Common, out: &mut impl Write) -> io::Result<ExitCode> {
                 writeln!(out)?;
             }
         }
-        Format::Text => {
+        Format::Text | Format::Html | Format::Mermaid => {
             let palette = common.palette();
             out.write_all(report::calls::text(&analysis, palette).as_bytes())?;
             writeln!(out)?;

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use super::args::{CheckArgs, Format, SeverityArg};
-use super::shared::{open_all, rule_options, run_quietly, write_json};
+use super::shared::{no_pictures, open_all, rule_options, run_quietly, write_json};
 use crate::report;
 use crate::rules::Severity;
 
@@ -14,6 +14,9 @@ use crate::rules::Severity;
 /// config file's `fail-on`, or error), 0 otherwise, 2 on bad configuration or input.
 pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
     let common = &args.common;
+    if let Err(code) = no_pictures(common, "check") {
+        return Ok(code);
+    }
     let options = match rule_options(&args.rules, common) {
         Ok(o) => o,
         Err(code) => return Ok(code),
@@ -27,7 +30,7 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
-    let analysis = run_quietly(inputs, &options);
+    let mut analysis = run_quietly(inputs, &options);
     // A file with no readable frame has nothing to check: that is not a pass.
     if let Some(empty) = analysis.inputs.iter().find(|i| i.frames == 0) {
         let why = empty
@@ -42,6 +45,7 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
+    common.filter().apply(&mut analysis);
     let failing = analysis.all_findings().any(|f| f.severity >= fail_on);
     match common.format {
         Format::Json | Format::Jsonl => {
@@ -58,7 +62,7 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
             };
             write_json(out, &doc)?
         }
-        Format::Text => {
+        Format::Text | Format::Html | Format::Mermaid => {
             let text = report::rules::check_text(&analysis, fail_on, common.color.palette());
             out.write_all(text.as_bytes())?;
         }

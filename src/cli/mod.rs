@@ -11,7 +11,9 @@ mod analyze;
 pub mod args;
 mod calls;
 mod check;
+mod docs;
 mod explain;
+mod export;
 mod messages;
 mod rules;
 mod shared;
@@ -21,12 +23,14 @@ use std::process::ExitCode;
 
 pub use analyze::analyze;
 pub use args::{
-    AnalyzeArgs, CheckArgs, Cli, Color, Command, Common, DocFormat, ExplainArgs, Format, RuleArgs,
-    RulesArgs, SeverityArg, with_default_command,
+    AnalyzeArgs, CheckArgs, Cli, Color, Command, Common, CompletionsArgs, DocFormat, ExplainArgs,
+    ExportArgs, Format, RuleArgs, RulesArgs, SeverityArg, with_default_command,
 };
 pub use calls::calls;
 pub use check::check;
+pub use docs::{completions, man};
 pub use explain::explain;
+pub use export::export;
 pub use messages::messages;
 pub use rules::rules;
 
@@ -67,6 +71,9 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
         Command::Rules(args) => rules(args, &mut out)?,
         Command::Calls(common) => calls(common, &mut out)?,
         Command::Messages(common) => messages(common, &mut out)?,
+        Command::Export(args) => export(args, &mut out)?,
+        Command::Completions(args) => completions(args, &mut out)?,
+        Command::Man(args) => man(args, &mut out)?,
     };
     out.flush()?;
     Ok(code)

@@ -61,6 +61,18 @@ pub(super) fn threads(common: &Common) -> Options {
     }
 }
 
+/// Refuses `--format html` and `--format mermaid` for a command other than `analyze`
+/// (said on stderr, exit code 2).
+pub(super) fn no_pictures(common: &Common, command: &str) -> Result<(), ExitCode> {
+    if common.format.is_picture() {
+        eprintln!(
+            "sipxfer: {command} has no --format html or mermaid; `sipxfer analyze --format html|mermaid` draws the transfers"
+        );
+        return Err(ExitCode::from(2));
+    }
+    Ok(())
+}
+
 /// Opens every input file, or prints why one cannot be read and gives exit code 2.
 pub(super) fn open_all(common: &Common) -> Result<Vec<Input>, ExitCode> {
     let files = &common.files;

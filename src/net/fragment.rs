@@ -15,6 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use super::{Limits, NetStats};
+use crate::capture::FrameRef;
 
 /// An IP datagram is at most 65535 bytes (IPv4 total length, IPv6 payload length).
 const MAX_DATAGRAM: usize = 65_535;
@@ -45,6 +46,8 @@ struct Datagram {
     total: Option<usize>,
     first_ts: i64,
     serial: u64,
+    /// The frames that carried the fragments, in arrival order (for export).
+    frames: Vec<FrameRef>,
 }
 
 impl Datagram {
@@ -109,6 +112,7 @@ pub(super) struct Reassembler {
 
 impl Reassembler {
     /// Adds a fragment; returns the whole payload when this fragment completed it.
+    #[cfg(test)]
     pub fn add(
         &mut self,
         key: Key,
@@ -117,6 +121,25 @@ impl Reassembler {
         limits: &Limits,
         stats: &mut NetStats,
     ) -> Option<Vec<u8>> {
+        let frame = FrameRef {
+            ts_ns,
+            ..FrameRef::default()
+        };
+        self.add_at(key, fragment, frame, limits, stats)
+            .map(|(data, _)| data)
+    }
+
+    /// Adds a fragment carried by `frame`; returns the whole payload, and the frames
+    /// of every fragment that made it, when this fragment completed it.
+    pub fn add_at(
+        &mut self,
+        key: Key,
+        fragment: Fragment<'_>,
+        frame: FrameRef,
+        limits: &Limits,
+        stats: &mut NetStats,
+    ) -> Option<(Vec<u8>, Vec<FrameRef>)> {
+        let ts_ns = frame.ts_ns;
         self.expire(ts_ns, limits, stats);
         let end = fragment.offset.checked_add(fragment.data.len())?;
         if end > MAX_DATAGRAM {
@@ -130,6 +153,7 @@ impl Reassembler {
             total: None,
             first_ts: ts_ns,
             serial,
+            frames: Vec::new(),
         });
         if datagram.serial == serial {
             self.serial += 1;
@@ -147,6 +171,7 @@ impl Reassembler {
         }
         let before = datagram.data.len();
         datagram.fill(fragment.offset, fragment.data);
+        datagram.frames.push(frame);
         self.held = self.held + datagram.data.len() - before;
         if datagram.is_complete() {
             let datagram = self.table.remove(&key)?;
@@ -154,7 +179,7 @@ impl Reassembler {
             stats.reassembled_datagrams += 1;
             let mut data = datagram.data;
             data.truncate(datagram.total.unwrap_or(0));
-            return Some(data);
+            return Some((data, datagram.frames));
         }
         while self.held > limits.fragment_bytes {
             if !self.evict_oldest(stats) {

@@ -73,6 +73,22 @@ pub trait Sink {
     /// user message.
     fn datagram(&mut self, frame: FrameRef, flow: Flow, transport: Transport, payload: &[u8]);
 
+    /// A whole datagram reassembled from IP fragments: `fragments` are the frames that
+    /// carried them, in arrival order (`frame` among them). By default the same as
+    /// [`Sink::datagram`]; a sink that must know every frame of a message (export)
+    /// takes them from here.
+    fn datagram_from(
+        &mut self,
+        fragments: &[FrameRef],
+        frame: FrameRef,
+        flow: Flow,
+        transport: Transport,
+        payload: &[u8],
+    ) {
+        let _ = fragments;
+        self.datagram(frame, flow, transport, payload);
+    }
+
     /// The in-order bytes of a TCP stream (one direction) that the sink has not yet
     /// consumed. Returns how many of them it consumed; the rest is kept and offered
     /// again, with the new bytes appended, at the next segment (up to a cap).
@@ -180,6 +196,9 @@ pub struct Decoder {
     fragments: fragment::Reassembler,
     tcp: tcp::Reassembler,
     sctp: sctp::Reassembler,
+    /// The frames of the fragments of the datagram being decoded, when it was
+    /// reassembled (empty otherwise): handed on with its UDP payload.
+    carriers: Vec<FrameRef>,
 }
 
 /// The frame being decoded, as the layers below the link need it.
@@ -202,6 +221,7 @@ impl Decoder {
             fragments: fragment::Reassembler::default(),
             tcp: tcp::Reassembler::default(),
             sctp: sctp::Reassembler::default(),
+            carriers: Vec::new(),
         }
     }
 
@@ -351,11 +371,13 @@ impl Decoder {
                 more: header.more_fragments(),
                 data: payload,
             };
-            if let Some(whole) =
+            if let Some((whole, frames)) =
                 self.fragments
-                    .add(key, fragment, at.frame.ts_ns, &self.limits, &mut self.stats)
+                    .add_at(key, fragment, at.frame, &self.limits, &mut self.stats)
             {
+                self.carriers = frames;
                 self.transport(protocol, src, dst, &whole, at, sink);
+                self.carriers.clear();
             }
             return;
         }
@@ -487,11 +509,13 @@ impl Decoder {
             more,
             data: part,
         };
-        if let Some(whole) =
+        if let Some((whole, frames)) =
             self.fragments
-                .add(key, fragment, at.frame.ts_ns, &self.limits, &mut self.stats)
+                .add_at(key, fragment, at.frame, &self.limits, &mut self.stats)
         {
+            self.carriers = frames;
             self.ipv6_payload(next, &whole, src, dst, false, at, sink);
+            self.carriers.clear();
         }
     }
 
@@ -551,7 +575,11 @@ impl Decoder {
             src: SocketAddr::new(src, src_port),
             dst: SocketAddr::new(dst, dst_port),
         };
-        sink.datagram(at.frame, flow, Transport::Udp, payload);
+        if self.carriers.is_empty() {
+            sink.datagram(at.frame, flow, Transport::Udp, payload);
+        } else {
+            sink.datagram_from(&self.carriers, at.frame, flow, Transport::Udp, payload);
+        }
     }
 
     /// TCP (RFC 9293 §3.1): data offset, flags, then the stream reassembler.

@@ -11,7 +11,10 @@
 //!   README.md.
 
 pub mod calls;
+pub mod filter;
+pub mod html;
 pub mod ladder;
+pub mod mermaid;
 pub mod messages;
 pub mod phase;
 pub mod progress;

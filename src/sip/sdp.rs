@@ -5,6 +5,50 @@
 
 use super::scan::trim;
 
+/// Where each media stream of an SDP body is received: the connection address that
+/// applies to each `m=` line (its own `c=`, else the session's) with the line's port;
+/// streams with port 0 (refused) or no usable address are left out. RTCP goes to the
+/// next port up unless `a=rtcp:` says otherwise (RFC 3605); the caller adds it.
+pub fn media_endpoints(body: &[u8]) -> Vec<std::net::SocketAddr> {
+    let mut session: Option<std::net::IpAddr> = None;
+    // Each m= line's port and its own connection address, if any.
+    let mut media: Vec<(u16, Option<std::net::IpAddr>)> = Vec::new();
+    for line in body.split(|&b| b == b'\n') {
+        let line = trim(line);
+        match line {
+            [b'm', b'=', rest @ ..] => {
+                let port = std::str::from_utf8(rest)
+                    .ok()
+                    .and_then(|r| r.split_whitespace().nth(1))
+                    .and_then(|p| p.split('/').next())
+                    .and_then(|p| p.parse::<u16>().ok())
+                    .unwrap_or(0);
+                media.push((port, None));
+            }
+            [b'c', b'=', rest @ ..] => {
+                let address = std::str::from_utf8(rest)
+                    .ok()
+                    .and_then(|r| r.split_whitespace().nth(2))
+                    .and_then(|a| a.split('/').next())
+                    .and_then(|a| a.parse::<std::net::IpAddr>().ok());
+                match media.last_mut() {
+                    Some(last) => last.1 = address,
+                    None => session = address,
+                }
+            }
+            _ => {}
+        }
+    }
+    media
+        .into_iter()
+        .filter(|(port, _)| *port != 0)
+        .filter_map(|(port, own)| {
+            let address = own.or(session)?;
+            (!address.is_unspecified()).then_some(std::net::SocketAddr::new(address, port))
+        })
+        .collect()
+}
+
 /// Direction of the media offered or answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -126,6 +170,23 @@ fn is_zero_address(connection: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_endpoints_take_the_address_that_applies_to_each_stream() {
+        let sdp = b"v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\nm=video 0 RTP/AVP 31\r\nm=audio 5000 RTP/AVP 0\r\nc=IN IP6 ::1\r\n";
+        let found = media_endpoints(sdp);
+        assert_eq!(
+            found,
+            vec![
+                "10.0.0.1:4000".parse().expect("addr"),
+                "[::1]:5000".parse().expect("addr")
+            ]
+        );
+        assert!(
+            media_endpoints(b"v=0\r\nc=IN IP4 0.0.0.0\r\nm=audio 4000 RTP/AVP 0\r\n").is_empty()
+        );
+        assert!(media_endpoints(b"SIP/2.0 200 OK").is_empty());
+    }
 
     fn sdp(lines: &[&str]) -> Vec<u8> {
         let mut text = String::new();

@@ -43,6 +43,14 @@ use crate::net::{Decoder, Flow, Sink, Transport};
 /// One SIP message as found: where it came from and the parsed view of it.
 pub struct Found<'m, 'a> {
     pub frame: FrameRef,
+    /// The frame that brought the message's first byte: `frame` itself for a datagram
+    /// in one frame, the first fragment's frame for a reassembled one, the segment
+    /// where the message began on a stream. With `frame`, it bounds the frames that
+    /// carried the message (export).
+    pub first_frame: FrameRef,
+    /// The frames of the IP fragments a reassembled datagram came in (empty when it
+    /// came whole).
+    pub fragments: &'m [FrameRef],
     /// Time zero of relative times, as the caller of [`SipStage::decode`] gave it.
     pub zero_ns: i64,
     pub flow: Flow,
@@ -176,6 +184,9 @@ struct Stream {
     carriage: Carriage,
     /// SIP messages this stream carried so far.
     messages: u64,
+    /// The frame that brought the first byte the stage has not consumed yet, while
+    /// a message is incomplete.
+    pending_since: Option<FrameRef>,
 }
 
 /// The SIP stage: its per-stream state, counts, and the problems it keeps.
@@ -187,6 +198,11 @@ pub struct SipStage {
     unparsable: Vec<FrameRef>,
     /// The frame whose payload the capture cut, while it is being decoded.
     cut: Option<FrameRef>,
+    /// Where the payload being framed began (see [`Found::first_frame`]), until the
+    /// first message of it is delivered.
+    first: Option<FrameRef>,
+    /// The frames of the fragments of the datagram being framed.
+    fragments: Vec<FrameRef>,
 }
 
 impl SipStage {
@@ -204,6 +220,7 @@ impl SipStage {
         sink: &mut S,
     ) {
         self.cut = None;
+        self.first = None;
         decoder.decode(
             frame,
             &mut Framing {
@@ -282,8 +299,11 @@ impl<S: MessageSink> Framing<'_, S> {
                 }
             }
         }
+        let first_frame = stage.first.take().unwrap_or(frame);
         self.sink.message(&Found {
             frame,
+            first_frame,
+            fragments: &self.stage.fragments,
             zero_ns: self.zero_ns,
             flow,
             transport,
@@ -366,6 +386,33 @@ impl<S: MessageSink> Framing<'_, S> {
         used
     }
 
+    /// The bytes of a stream direction, by how the direction carries SIP; returns how
+    /// many were used.
+    fn stream_bytes(&mut self, frame: FrameRef, flow: Flow, data: &[u8]) -> usize {
+        let carriage = self
+            .stage
+            .streams
+            .get(&flow)
+            .map_or(Carriage::Unknown, |s| s.carriage);
+        match carriage {
+            Carriage::Unknown => match websocket::frame_handshake(data) {
+                HandshakeFrame::NeedMore => 0,
+                HandshakeFrame::Request { len, .. } | HandshakeFrame::Response { len, .. } => {
+                    self.stage.streams.entry(flow).or_default().carriage = Carriage::WebSocket;
+                    self.stage.stats.non_sip_stream_bytes += len as u64;
+                    let len = len.min(data.len());
+                    len + self.stream_bytes(frame, flow, data.get(len..).unwrap_or_default())
+                }
+                HandshakeFrame::NotHandshake => {
+                    self.stage.streams.entry(flow).or_default().carriage = Carriage::Sip;
+                    self.sip_stream(frame, flow, data)
+                }
+            },
+            Carriage::Sip => self.sip_stream(frame, flow, data),
+            Carriage::WebSocket => self.websocket_stream(frame, flow, data),
+        }
+    }
+
     /// Counts bytes skipped on a stream: junk inside a SIP stream is damage, bytes of a
     /// stream that never carried SIP are plain traffic.
     fn skipped(&mut self, flow: Flow, len: usize) {
@@ -393,33 +440,51 @@ impl<S: MessageSink> Sink for Framing<'_, S> {
         }
     }
 
+    fn datagram_from(
+        &mut self,
+        fragments: &[FrameRef],
+        frame: FrameRef,
+        flow: Flow,
+        transport: Transport,
+        payload: &[u8],
+    ) {
+        self.stage.fragments.clear();
+        self.stage.fragments.extend_from_slice(fragments);
+        self.stage.first = fragments.first().copied();
+        self.datagram(frame, flow, transport, payload);
+        self.stage.fragments.clear();
+        self.stage.first = None;
+    }
+
     fn stream(&mut self, frame: FrameRef, flow: Flow, data: &[u8]) -> usize {
-        let carriage = self
+        let first = self
             .stage
             .streams
             .get(&flow)
-            .map_or(Carriage::Unknown, |s| s.carriage);
-        match carriage {
-            Carriage::Unknown => match websocket::frame_handshake(data) {
-                HandshakeFrame::NeedMore => 0,
-                HandshakeFrame::Request { len, .. } | HandshakeFrame::Response { len, .. } => {
-                    self.stage.streams.entry(flow).or_default().carriage = Carriage::WebSocket;
-                    self.stage.stats.non_sip_stream_bytes += len as u64;
-                    let len = len.min(data.len());
-                    len + self.stream(frame, flow, data.get(len..).unwrap_or_default())
-                }
-                HandshakeFrame::NotHandshake => {
-                    self.stage.streams.entry(flow).or_default().carriage = Carriage::Sip;
-                    self.sip_stream(frame, flow, data)
-                }
-            },
-            Carriage::Sip => self.sip_stream(frame, flow, data),
-            Carriage::WebSocket => self.websocket_stream(frame, flow, data),
+            .and_then(|s| s.pending_since)
+            .unwrap_or(frame);
+        self.stage.first = Some(first);
+        let used = self.stream_bytes(frame, flow, data);
+        self.stage.first = None;
+        if let Some(s) = self.stage.streams.get_mut(&flow) {
+            // The bytes left over began at `first` when none were used, otherwise
+            // after a message this frame completed: in this frame.
+            s.pending_since = if used >= data.len() {
+                None
+            } else if used == 0 {
+                Some(first)
+            } else {
+                Some(frame)
+            };
         }
+        used
     }
 
     fn stream_gap(&mut self, _frame: FrameRef, flow: Flow) {
         let stage = &mut *self.stage;
+        if let Some(s) = stage.streams.get_mut(&flow) {
+            s.pending_since = None;
+        }
         if stage.streams.get(&flow).is_some_and(|s| s.messages > 0) {
             stage.stats.incomplete_stream_messages += 1;
         }
