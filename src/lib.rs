@@ -22,6 +22,8 @@ pub mod analysis;
 pub mod capture;
 pub mod cli;
 pub mod dialog;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod net;
 pub mod report;
 pub mod rules;
