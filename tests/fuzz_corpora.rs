@@ -71,7 +71,11 @@ fn scripted_transfers_are_found() -> Result {
     use dialogs::{Scenario, Template};
     use sipxfer::analysis::{self, Options, Quiet};
     use sipxfer::capture::Input;
-    for template in [Template::Blind, Template::Attended] {
+    use sipxfer::transfer::{Kind, Outcome};
+    for (template, kind) in [
+        (Template::Blind, Kind::Blind),
+        (Template::Attended, Kind::Attended),
+    ] {
         let scenario = Scenario {
             template,
             steps: Vec::new(),
@@ -82,6 +86,8 @@ fn scripted_transfers_are_found() -> Result {
         let input = Input::from_reader("script", 0, Box::new(std::io::Cursor::new(pcap)))?;
         let a = analysis::run(vec![input], &Options::default(), &mut Quiet);
         assert_eq!(a.transfers.len(), 1, "{template:?}");
+        let kinds: Vec<_> = a.transfers.iter().map(|t| (t.kind, t.outcome)).collect();
+        assert_eq!(kinds, [(kind, Outcome::Completed)], "{template:?}");
         assert_eq!(
             a.dialogs.len(),
             if matches!(template, Template::Blind) {
