@@ -24,6 +24,8 @@ pub mod capture;
 pub mod cli;
 pub mod dialog;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod net;
 pub mod report;
 pub mod rules;

@@ -1,13 +1,7 @@
-//! The whole pipeline (capture, net, sip, dialog) on an arbitrary file: no panic.
+//! The whole pipeline and every renderer, every rule on, on an arbitrary file:
+//! `cargo fuzz run pipeline`. The body is `sipxfer::fuzzing::pipeline`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sipxfer::analysis::{self, Options, Quiet};
-use sipxfer::capture::Input;
 
-fuzz_target!(|data: &[u8]| {
-    let reader = Box::new(std::io::Cursor::new(data.to_vec()));
-    if let Ok(input) = Input::from_reader("fuzz", 0, reader) {
-        let _ = analysis::run(vec![input], &Options::default(), &mut Quiet);
-    }
-});
+fuzz_target!(|data: &[u8]| sipxfer::fuzzing::pipeline(data));

@@ -214,6 +214,22 @@ impl<A: SetAside> Batches<A> {
         matches!(self, Batches::Thread { reader, .. } if !reader.is_finished())
     }
 
+    /// Stops the reader without waiting for the input's end: its thread ends at its
+    /// next send, and is waited for. The input is dropped (and with it its own
+    /// read-ahead thread, if any).
+    fn stop(self) {
+        if let Batches::Thread {
+            from_reader,
+            reader,
+        } = self
+        {
+            drop(from_reader);
+            // A panic on the reader is not raised here: this runs in a drop, perhaps
+            // while unwinding already.
+            let _ = reader.join();
+        }
+    }
+
     /// The input back, once read.
     fn into_input(self) -> Option<Input> {
         match self {
@@ -482,8 +498,9 @@ impl<A: SetAside> Parallel<A> {
     }
 
     /// Every input, read to its end or to where it stopped, in command-line order.
-    pub fn into_inputs(self) -> Vec<Input> {
-        self.sources
+    pub fn into_inputs(mut self) -> Vec<Input> {
+        // Taken, as `Parallel` has a `Drop`; what is left for it is nothing.
+        std::mem::take(&mut self.sources)
             .into_iter()
             .filter_map(|mut s| {
                 s.finish();
@@ -493,6 +510,21 @@ impl<A: SetAside> Parallel<A> {
                 }
             })
             .collect()
+    }
+}
+
+/// A `Parallel` let go before its inputs' ends (an analysis stopped early, a panic)
+/// stops its reader threads and waits for them, so that no thread outlives it still
+/// reading an input (and holding its buffers) that nobody will look at.
+impl<A: SetAside> Drop for Parallel<A> {
+    fn drop(&mut self) {
+        for source in &mut self.sources {
+            if let State::Reading { batches, .. } =
+                std::mem::replace(&mut source.state, State::Moving)
+            {
+                batches.stop();
+            }
+        }
     }
 }
 

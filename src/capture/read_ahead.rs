@@ -10,10 +10,17 @@
 //! - At most [`CHUNKS_AHEAD`] chunks of [`CHUNK`] bytes wait at once: memory stays
 //!   bounded however fast the reader is.
 //! - A read error is handed on, with its kind and message, after the bytes before it.
-//! - Dropping the reader ends the thread (its next send fails).
+//! - Dropping the reader stops the thread and waits for it: when the drop returns the
+//!   thread is gone, with its source and buffers (a detached thread would outlive the
+//!   input, which LeakSanitizer reports and a long-running caller would pile up). The
+//!   wait is for at most the one read of the source in progress (a pipe that stays
+//!   silent keeps it waiting, as nothing can interrupt a blocking read).
 
 use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 /// Bytes per chunk.
 const CHUNK: usize = 1 << 20;
@@ -28,13 +35,19 @@ type Piece = Result<Vec<u8>, (io::ErrorKind, String)>;
 
 /// A `Read` whose bytes come from a thread that reads `source` ahead.
 pub struct ReadAhead {
-    chunks: Receiver<Piece>,
+    /// `None` only while dropping: dropped first, so that a thread blocked sending
+    /// wakes up with an error.
+    chunks: Option<Receiver<Piece>>,
     /// Read chunks go back to the thread to be filled again: no allocation (and no
     /// fresh pages to fault in) per chunk.
     spent: SyncSender<Vec<u8>>,
     current: Vec<u8>,
     at: usize,
     done: bool,
+    /// Asks the thread to stop before its next read.
+    stop: Arc<AtomicBool>,
+    /// Joined on drop.
+    thread: Option<JoinHandle<()>>,
 }
 
 impl ReadAhead {
@@ -43,40 +56,59 @@ impl ReadAhead {
     pub fn spawn(source: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
         let (send, chunks) = sync_channel(CHUNKS_AHEAD);
         let (spent, recycled) = sync_channel(CHUNKS_AHEAD + 2);
-        let shared = std::sync::Arc::new(std::sync::Mutex::new(Some(source)));
-        let for_thread = std::sync::Arc::clone(&shared);
+        let shared = Arc::new(std::sync::Mutex::new(Some(source)));
+        let for_thread = Arc::clone(&shared);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_thread = Arc::clone(&stop);
         let started = std::thread::Builder::new()
             .name("sipxfer-read".to_string())
             .spawn(move || {
                 let taken = for_thread.lock().ok().and_then(|mut s| s.take());
                 if let Some(source) = taken {
-                    fill(source, &send, &recycled);
+                    fill(source, &send, &recycled, &stop_thread);
                 }
             });
-        if started.is_err() {
-            // The thread never ran: the source is still here.
-            if let Some(source) = shared.lock().ok().and_then(|mut s| s.take()) {
-                return source;
+        let thread = match started {
+            Ok(thread) => thread,
+            Err(_) => {
+                // The thread never ran: the source is still here.
+                if let Some(source) = shared.lock().ok().and_then(|mut s| s.take()) {
+                    return source;
+                }
+                // Unreachable in practice (only the thread takes the source); an empty
+                // stream is the honest answer if it ever happens.
+                return Box::new(io::empty());
             }
-        }
+        };
         Box::new(ReadAhead {
-            chunks,
+            chunks: Some(chunks),
             spent,
             current: Vec::new(),
             at: 0,
             done: false,
+            stop,
+            thread: Some(thread),
         })
     }
 }
 
-/// The reader thread: chunks until the end, an error, or nobody listening.
-fn fill(mut source: Box<dyn Read + Send>, send: &SyncSender<Piece>, recycled: &Receiver<Vec<u8>>) {
+/// The reader thread: chunks until the end, an error, nobody listening, or `stop`.
+fn fill(
+    mut source: Box<dyn Read + Send>,
+    send: &SyncSender<Piece>,
+    recycled: &Receiver<Vec<u8>>,
+    stop: &AtomicBool,
+) {
     loop {
         let mut chunk = recycled.try_recv().unwrap_or_default();
         chunk.resize(CHUNK, 0);
         let mut filled = 0;
         let mut failure = None;
         while filled < CHUNK {
+            // Checked before every read, so a dropped reader waits for one read at most.
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
             let until = filled.saturating_add(READ).min(CHUNK);
             match chunk.get_mut(filled..until).map(|rest| source.read(rest)) {
                 Some(Ok(0)) | None => break,
@@ -109,7 +141,10 @@ impl Read for ReadAhead {
             if self.done {
                 return Ok(0);
             }
-            match self.chunks.recv() {
+            let Some(chunks) = &self.chunks else {
+                return Ok(0);
+            };
+            match chunks.recv() {
                 Ok(Ok(chunk)) => {
                     let spent = std::mem::replace(&mut self.current, chunk);
                     // A full return queue only means the thread has enough buffers.
@@ -131,6 +166,19 @@ impl Read for ReadAhead {
         }
         self.at += n;
         Ok(n)
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // A thread blocked on a full channel wakes up: its send fails.
+        drop(self.chunks.take());
+        if let Some(thread) = self.thread.take() {
+            // A panic on the thread would be a bug of ours; a drop is no place to
+            // raise it (it may run while unwinding already).
+            let _ = thread.join();
+        }
     }
 }
 
