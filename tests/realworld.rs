@@ -178,6 +178,12 @@ fn a_refer_to_a_cid_uri_is_not_a_transfer() {
     ]));
     assert_eq!(doc["transfers"][0]["kind"], "not-a-transfer");
     assert_eq!(doc["transfers"][0]["new_call"], serde_json::Value::Null);
+    // No transfer findings: its multipart NOTIFY is no X303 (not a sipfrag status).
+    let check = sipxfer([std::ffi::OsStr::new("check"), path.as_os_str()]);
+    let text = stdout(&check);
+    assert!(!text.contains("X303"), "{text}");
+    assert!(text.contains("0 error(s)"), "{text}");
+    assert_eq!(check.status.code(), Some(0), "{text}");
 }
 
 /// Item 3: the proxy ends the Record-Route line it adds to the REFER (frame 6) with

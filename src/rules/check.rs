@@ -10,10 +10,16 @@ use crate::capture::{Damage, FrameRef};
 use crate::dialog::Dialog;
 use crate::sip::stage::MessageProblem;
 use crate::transfer::record::Collector;
-use crate::transfer::{Transfer, TransferFacts};
+use crate::transfer::{Kind, Transfer, TransferFacts};
 
 /// The checks about one transfer.
 pub fn transfer(t: &Transfer, facts: &TransferFacts<'_>, config: &Config) -> Vec<Finding> {
+    // A REFER whose Refer-To is no sip:/sips:/tel: URI (content indirection, `cid:`,
+    // RFC 3515 §2.1 allows any URI) asks for something other than a call: the transfer
+    // rules (sipfrag NOTIFYs, Replaces, Referred-By, the flow) do not apply to it.
+    if t.kind == Kind::NotTransfer {
+        return Vec::new();
+    }
     let Some(refer) = facts.refers.first() else {
         return Vec::new();
     };
