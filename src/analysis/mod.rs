@@ -78,6 +78,18 @@ pub trait Observer {
     fn lists_calls(&self) -> bool {
         !self.streams_transfers()
     }
+    /// Whether the observer takes the listed calls one by one ([`Observer::call`]) as
+    /// soon as no transfer can need them, instead of finding them all in
+    /// [`Analysis::dialogs`] at the end: the call list then costs no memory here.
+    /// Only asked when [`Observer::lists_calls`].
+    fn takes_calls(&self) -> bool {
+        false
+    }
+    /// A finished call for the list, with its place in it: calls come roughly, not
+    /// exactly, in list order. `zero_ns` is time zero of relative times.
+    fn call(&mut self, zero_ns: i64, listed: transfer::Listed) {
+        let _ = (zero_ns, listed);
+    }
     /// Progress: bytes read so far and the total when known. Called every few thousand
     /// frames.
     fn progress(&mut self, read: u64, total: Option<u64>) {
@@ -238,6 +250,22 @@ fn with_findings(
     t
 }
 
+/// Hands finished calls to an observer that takes them, or keeps them in `listed`.
+fn list_calls<O: Observer>(
+    observer: &mut O,
+    zero_ns: i64,
+    released: Vec<transfer::Listed>,
+    listed: &mut Vec<transfer::Listed>,
+) {
+    if observer.takes_calls() {
+        for l in released {
+            observer.call(zero_ns, l);
+        }
+    } else {
+        listed.extend(released);
+    }
+}
+
 /// How often progress is reported, in frames.
 const PROGRESS_EVERY: u64 = 1 << 14;
 
@@ -272,6 +300,8 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     }
     let mut linker = transfer::Linker::new(stage.observer.lists_calls());
     let mut transfers = Vec::new();
+    // Finished calls for the list, when the observer does not take them.
+    let mut listed = Vec::new();
     let mut next_tick = PROGRESS_EVERY;
     loop {
         // The frame to decode, if any, and the plain frames a reader thread counted
@@ -330,6 +360,12 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
                 // What was streamed is not kept.
                 transfers.clear();
             }
+            list_calls(
+                &mut *stage.observer,
+                zero_ns,
+                linker.take_released(),
+                &mut listed,
+            );
             stage.observer.progress(frames_in.bytes_read(), total);
         }
     }
@@ -348,13 +384,28 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     linker.add_dialogs(rest);
     let mut collector = collector;
     let streaming = observer.streams_transfers();
-    let dialogs = linker.finish(&mut collector, &mut |t, facts| {
+    let mut held = linker.finish(&mut collector, &mut |t, facts| {
         let t = with_findings(t, facts, &options.rules);
         if streaming {
             observer.transfer(zero_ns, &t);
         }
         transfers.push(t);
     });
+    // The capture's findings look at the dialogs whose CSeq went backwards (X310);
+    // the linker holds every such dialog to the end.
+    let held_dialogs: Vec<Dialog> = held
+        .iter()
+        .filter(|l| !l.dialog.cseq_regressions.is_empty())
+        .map(|l| l.dialog.clone())
+        .collect();
+    list_calls(
+        &mut *observer,
+        zero_ns,
+        std::mem::take(&mut held),
+        &mut listed,
+    );
+    listed.sort_by_key(|l| l.place);
+    let dialogs: Vec<Dialog> = listed.into_iter().map(|l| l.dialog).collect();
     transfers.sort_by_key(|t| t.id);
     let inputs = frames_in
         .into_inputs()
@@ -390,7 +441,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
                 damage: &damage,
                 end_ns: end_ns.unwrap_or_default(),
             },
-            &dialogs,
+            &held_dialogs,
             &collector,
             &problems,
             &unparsable,

@@ -7,10 +7,11 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use super::args::{AnalyzeArgs, Format};
-use super::shared::{open_all, rule_options, write_json};
+use super::shared::{open_all, rule_options};
 use crate::analysis::{self, Quiet};
 use crate::report::filter::Shown;
 use crate::report::refers::ReferWatch;
+use crate::report::spool::CallSpool;
 use crate::report::{self, progress::Progress};
 
 /// Runs `analyze`: exit 0, or 2 on bad configuration, input or output file.
@@ -46,15 +47,23 @@ fn analyze_to(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode> 
     };
     let filter = common.filter();
     match common.format {
-        Format::Json => {
+        Format::Json if filter.is_active() => {
+            // What the filter shows depends on every transfer: the calls are kept.
             let mut watch = ReferWatch::new(Progress::new(Quiet));
             let mut analysis = analysis::run(inputs, &options, &mut watch);
             watch.inner.finish();
             filter.apply(&mut analysis);
-            write_json(
-                out,
-                &report::transfer::json_with(&analysis, &watch.unlinked),
-            )?;
+            let doc = report::transfer::json_with(&analysis, &watch.unlinked);
+            report::spool::write_document(out, &doc, None)?;
+        }
+        Format::Json => {
+            // The calls are written aside as they finish: memory does not grow with
+            // the calls in the capture.
+            let mut watch = ReferWatch::new(Progress::new(CallSpool::new()));
+            let analysis = analysis::run(inputs, &options, &mut watch);
+            let calls = watch.inner.finish().finish()?;
+            let doc = report::transfer::json_with(&analysis, &watch.unlinked);
+            report::spool::write_document(out, &doc, calls)?;
         }
         Format::Jsonl => {
             let mut lines = Shown {

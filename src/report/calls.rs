@@ -192,7 +192,11 @@ pub struct ResponseJson {
 
 impl<'a> DialogJson<'a> {
     pub fn new(analysis: &Analysis, d: &'a Dialog) -> DialogJson<'a> {
-        let clock = Clock::of(analysis);
+        DialogJson::at(Clock::of(analysis), d)
+    }
+
+    /// The call as listed, its times relative to `clock`.
+    pub fn at(clock: Clock, d: &'a Dialog) -> DialogJson<'a> {
         let f = |frame| FrameJson::at(clock, frame);
         DialogJson {
             call_id: &d.call_id,

@@ -20,6 +20,7 @@ pub mod phase;
 pub mod progress;
 pub mod refers;
 pub mod rules;
+pub mod spool;
 pub mod summary;
 pub mod transfer;
 

@@ -94,6 +94,12 @@ impl<O: Observer> Observer for Progress<O> {
     fn lists_calls(&self) -> bool {
         self.inner.lists_calls()
     }
+    fn takes_calls(&self) -> bool {
+        self.inner.takes_calls()
+    }
+    fn call(&mut self, zero_ns: i64, listed: crate::transfer::Listed) {
+        self.inner.call(zero_ns, listed);
+    }
     fn transfer(&mut self, zero_ns: i64, transfer: &Transfer) {
         self.inner.transfer(zero_ns, transfer);
     }

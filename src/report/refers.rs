@@ -115,6 +115,12 @@ impl<O: Observer> Observer for ReferWatch<O> {
     fn lists_calls(&self) -> bool {
         self.inner.lists_calls()
     }
+    fn takes_calls(&self) -> bool {
+        self.inner.takes_calls()
+    }
+    fn call(&mut self, zero_ns: i64, listed: crate::transfer::Listed) {
+        self.inner.call(zero_ns, listed);
+    }
     fn progress(&mut self, read: u64, total: Option<u64>) {
         self.inner.progress(read, total);
     }

@@ -36,30 +36,45 @@ pub(crate) fn unquote(bytes: &[u8]) -> &[u8] {
 
 /// Position of the first `separator` that is outside a quoted string (with `\`
 /// escapes, RFC 3261 §25.1 quoted-pair) and outside `<...>`.
+///
+/// Jumps from one byte of interest to the next with memchr rather than looking at
+/// every byte: header values are mostly plain tokens (this runs for every Via, every
+/// parameter list). Quotes inside `<...>` are still honoured, as a `>` in a quoted
+/// string does not close the angle brackets.
 pub(crate) fn find_top_level(bytes: &[u8], separator: u8) -> Option<usize> {
-    let mut in_quotes = false;
-    let mut in_angle = false;
-    let mut escaped = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_quotes {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_quotes = false;
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_quotes = true,
-            b'<' => in_angle = true,
-            b'>' => in_angle = false,
-            _ if b == separator && !in_angle => return Some(i),
-            _ => {}
+    let mut at = 0;
+    loop {
+        at += memchr::memchr3(separator, b'"', b'<', bytes.get(at..)?)?;
+        match bytes.get(at)? {
+            b'"' => at = after_quoted(bytes, at + 1)?,
+            b'<' => at = after_angle(bytes, at + 1)?,
+            _ => return Some(at),
         }
     }
-    None
+}
+
+/// Index just past the closing quote of a quoted string whose content starts at
+/// `from`; `None` when it never closes.
+fn after_quoted(bytes: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        from += memchr::memchr2(b'"', b'\\', bytes.get(from..)?)?;
+        if bytes.get(from) == Some(&b'"') {
+            return Some(from + 1);
+        }
+        from += 2; // a quoted-pair: the escaped byte is skipped
+    }
+}
+
+/// Index just past the `>` that closes `<...>` whose content starts at `from`;
+/// `None` when it never closes.
+fn after_angle(bytes: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        from += memchr::memchr2(b'>', b'"', bytes.get(from..)?)?;
+        if bytes.get(from) == Some(&b'>') {
+            return Some(from + 1);
+        }
+        from = after_quoted(bytes, from + 1)?;
+    }
 }
 
 /// Splits on `separator` outside quotes and `<...>`, trimming each piece and dropping
@@ -162,6 +177,56 @@ pub(crate) fn is_token_byte(byte: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-at-a-time reading [`find_top_level`] must agree with.
+    fn find_top_level_slowly(bytes: &[u8], separator: u8) -> Option<usize> {
+        let (mut in_quotes, mut in_angle, mut escaped) = (false, false, false);
+        for (i, &b) in bytes.iter().enumerate() {
+            if in_quotes {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_quotes = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_quotes = true,
+                b'<' => in_angle = true,
+                b'>' => in_angle = false,
+                _ if b == separator && !in_angle => return Some(i),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn find_top_level_agrees_with_a_byte_by_byte_reading() {
+        // Every string of up to 6 bytes over the alphabet that matters.
+        let alphabet = [b'a', b';', b',', b'"', b'\\', b'<', b'>'];
+        let mut input = Vec::new();
+        for len in 0..=6u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                input.clear();
+                for _ in 0..len {
+                    input.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                for sep in [b';', b','] {
+                    assert_eq!(
+                        find_top_level(&input, sep),
+                        find_top_level_slowly(&input, sep),
+                        "{:?} split on {:?}",
+                        String::from_utf8_lossy(&input),
+                        sep as char
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn trims_folded_whitespace() {

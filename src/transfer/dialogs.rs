@@ -5,13 +5,43 @@
 use foldhash::HashMap;
 
 use super::record::Aor;
+use crate::capture::FrameRef;
 use crate::dialog::Dialog;
+
+/// A dialog's place in the call list: calls are listed in order of their INVITE, and
+/// dialogs of one INVITE (forks) in the order the tracker finished them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Place {
+    invite: FrameRef,
+    first: FrameRef,
+    finished: u64,
+}
+
+/// A finished dialog with its place in the call list.
+pub struct Listed {
+    pub place: Place,
+    pub dialog: Dialog,
+}
 
 /// One held dialog, with the parties' user and host it is indexed under.
 struct Held {
     dialog: Dialog,
+    finished: u64,
     caller: Option<Aor>,
     callee: Option<Aor>,
+}
+
+impl Held {
+    fn listed(self) -> Listed {
+        Listed {
+            place: Place {
+                invite: self.dialog.invite,
+                first: self.dialog.first,
+                finished: self.finished,
+            },
+            dialog: self.dialog,
+        }
+    }
 }
 
 /// Finished dialogs (ended and let go by the dialog tracker), with their indexes.
@@ -21,6 +51,8 @@ pub struct FinishedDialogs {
     slots: Vec<Option<Held>>,
     free: Vec<usize>,
     held: usize,
+    /// Dialogs added so far: the next one's `finished` number.
+    added: u64,
     /// Positions by Call-ID, each list in the order of the dialogs' INVITEs.
     by_call_id: HashMap<String, Vec<usize>>,
     /// Positions by the user and host of the caller and of the callee.
@@ -86,9 +118,11 @@ impl FinishedDialogs {
         self.by_party.entry(caller.clone()).or_default().push(at);
         let held = Some(Held {
             dialog: d,
+            finished: self.added,
             caller,
             callee,
         });
+        self.added += 1;
         match self.slots.get_mut(at) {
             Some(slot) => *slot = held,
             None => self.slots.push(held),
@@ -127,8 +161,10 @@ impl FinishedDialogs {
             .filter_map(|&i| self.get(i))
     }
 
-    /// Keeps only the dialogs `keep` says yes to.
-    pub fn retain(&mut self, mut keep: impl FnMut(&Dialog) -> bool) {
+    /// Keeps only the dialogs `keep` says yes to; the others are handed back, each
+    /// with its place in the call list.
+    pub fn release(&mut self, mut keep: impl FnMut(&Dialog) -> bool) -> Vec<Listed> {
+        let mut released = Vec::new();
         for at in 0..self.slots.len() {
             let gone = match self.slots.get_mut(at) {
                 Some(slot) if slot.as_ref().is_some_and(|h| !keep(&h.dialog)) => slot.take(),
@@ -140,16 +176,22 @@ impl FinishedDialogs {
             unlist(&mut self.by_call_id, &h.dialog.call_id, at);
             unlist(&mut self.by_party, &h.caller, at);
             unlist(&mut self.by_party, &h.callee, at);
-            unlist(&mut self.by_pair, &pair(h.caller, h.callee), at);
+            unlist(
+                &mut self.by_pair,
+                &pair(h.caller.clone(), h.callee.clone()),
+                at,
+            );
             self.free.push(at);
             self.held -= 1;
+            released.push(h.listed());
         }
+        released
     }
 
-    /// Every dialog, in order of its INVITE.
-    pub fn into_sorted(self) -> Vec<Dialog> {
-        let mut all: Vec<Dialog> = self.slots.into_iter().flatten().map(|h| h.dialog).collect();
-        all.sort_by_key(|d| (d.invite, d.first));
+    /// Every dialog held, in call-list order.
+    pub fn into_sorted(self) -> Vec<Listed> {
+        let mut all: Vec<Listed> = self.slots.into_iter().flatten().map(Held::listed).collect();
+        all.sort_by_key(|l| l.place);
         all
     }
 }

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use super::TransferFacts;
 use super::build::{self, Sources, final_response, original_call_id, target_address, transferee};
-use super::dialogs::FinishedDialogs;
+use super::dialogs::{FinishedDialogs, Listed};
 use super::model::Transfer;
 use super::new_call;
 use super::record::{Collector, InviteRecord, ReferRecord, TRIGGER_WINDOW_NS};
@@ -112,18 +112,21 @@ pub struct Linker {
     new_calls: HashMap<String, usize>,
     /// The earliest accepted REFER of each Call-ID.
     accepted: HashMap<String, FrameRef>,
-    /// Finished dialogs that transfers may still need (all of them, when kept).
+    /// Finished dialogs that transfers may still need.
     dialogs: FinishedDialogs,
-    /// Keep every finished dialog (the caller lists the calls), or let go of those no
-    /// transfer can need.
-    keep_dialogs: bool,
+    /// Whether the caller lists the calls: finished dialogs no transfer can need are
+    /// then handed over ([`Linker::take_released`]) rather than dropped.
+    lists_calls: bool,
+    /// Dialogs let go since the last [`Linker::take_released`], when the calls are listed.
+    released: Vec<Listed>,
     /// Capture time of the last [`Linker::advance`].
     now_ns: i64,
 }
 
 impl Linker {
-    /// A linker; `keep_dialogs` keeps every finished dialog for the call list.
-    pub fn new(keep_dialogs: bool) -> Linker {
+    /// A linker; with `lists_calls`, every finished dialog ends up with the caller
+    /// (see [`Linker::take_released`] and [`Linker::finish`]).
+    pub fn new(lists_calls: bool) -> Linker {
         Linker {
             next_refer: 0,
             open: VecDeque::new(),
@@ -140,7 +143,8 @@ impl Linker {
             new_calls: HashMap::new(),
             accepted: HashMap::new(),
             dialogs: FinishedDialogs::default(),
-            keep_dialogs,
+            lists_calls,
+            released: Vec::new(),
             now_ns: i64::MIN,
         }
     }
@@ -185,13 +189,19 @@ impl Linker {
         }
     }
 
-    /// End of input: everything left is resolved and built. Returns the dialogs kept,
-    /// in order of their INVITE.
+    /// The finished dialogs no transfer can need any more, let go since the last call
+    /// (only when the calls are listed; otherwise they are dropped).
+    pub fn take_released(&mut self) -> Vec<Listed> {
+        std::mem::take(&mut self.released)
+    }
+
+    /// End of input: everything left is resolved and built. Returns the dialogs still
+    /// held (those not yet taken with [`Linker::take_released`]), in call-list order.
     pub fn finish(
         mut self,
         collector: &mut Collector,
         emit: &mut dyn FnMut(Transfer, &TransferFacts<'_>),
-    ) -> Vec<Dialog> {
+    ) -> Vec<Listed> {
         self.group(collector, i64::MAX);
         while !self.open.is_empty() {
             self.resolve_first(collector);
@@ -421,7 +431,7 @@ impl Linker {
 
     /// Lets go of what no transfer can need any more: INVITE records older than every
     /// REFER still to resolve, what is remembered of Call-IDs that are over, and
-    /// (unless every dialog is kept) finished dialogs.
+    /// finished dialogs (handed over when the calls are listed).
     fn let_go(&mut self, collector: &mut Collector, is_live: &dyn Fn(&str) -> bool) {
         // REFERs still to resolve: the open groups', then those not yet grouped.
         let serials: Vec<usize> = self
@@ -467,16 +477,17 @@ impl Linker {
         self.accepted.retain(|c, _| !forgettable(c));
         self.new_calls.retain(|c, _| !forgettable(c));
         self.rejected.retain(|(c, _), _| !forgettable(c));
-        if !self.keep_dialogs {
-            // A finished dialog stays while a transfer needs it: as its original,
-            // consultation or new call, or as the call an unresolved REFER's recorded
-            // INVITE made.
-            self.dialogs.retain(|d| {
-                needed.contains(d.call_id.as_str())
-                    || (cutoff.is_some_and(|c| d.first >= c)
-                        && collector.has_invite_leg(&d.call_id, &d.from_tag))
-                    || !d.cseq_regressions.is_empty()
-            });
+        // A finished dialog stays while a transfer needs it: as its original,
+        // consultation or new call, or as the call an unresolved REFER's recorded
+        // INVITE made. One whose CSeq went backwards stays for the capture's findings.
+        let released = self.dialogs.release(|d| {
+            needed.contains(d.call_id.as_str())
+                || (cutoff.is_some_and(|c| d.first >= c)
+                    && collector.has_invite_leg(&d.call_id, &d.from_tag))
+                || !d.cseq_regressions.is_empty()
+        });
+        if self.lists_calls {
+            self.released.extend(released);
         }
     }
 }

@@ -29,7 +29,7 @@ mod phase;
 pub mod record;
 
 pub use calls::calls_outside_transfers;
-pub use dialogs::FinishedDialogs;
+pub use dialogs::{FinishedDialogs, Listed, Place};
 pub use facts::{ReplacesMatch, TransferFacts};
 pub use link::Linker;
 pub use model::{
