@@ -266,6 +266,9 @@ fn list_calls<O: Observer>(
     }
 }
 
+/// Finished calls that make the linker look at once, whatever the frame count.
+const HAND_OVER_AT: usize = 1024;
+
 /// How often progress is reported, in frames.
 const PROGRESS_EVERY: u64 = 1 << 14;
 
@@ -336,9 +339,11 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         }
         end_ns = Some(end_ns.map_or(frame.ts_ns, |e| e.max(frame.ts_ns)));
         sip.decode(&mut decoder, &frame, stage.zero_ns, &mut stage);
-        if frames >= next_tick {
+        // Also early when many calls ended at once (Timer B firing for a burst of
+        // unanswered INVITEs): they move on rather than pile up here.
+        if frames >= next_tick || stage.tracker.finished_count() >= HAND_OVER_AT {
             next_tick = frames.saturating_add(PROGRESS_EVERY);
-            linker.add_dialogs(stage.tracker.take_finished());
+            linker.add_dialogs(stage.tracker.take_finished(), &stage.transfers);
             let released = stage.tracker.take_released();
             let tracker = &stage.tracker;
             let observer = &mut *stage.observer;
@@ -381,7 +386,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         zero_ns,
     } = stage;
     let (rest, dialog_stats) = tracker.finish();
-    linker.add_dialogs(rest);
+    linker.add_dialogs(rest, &collector);
     let mut collector = collector;
     let streaming = observer.streams_transfers();
     let mut held = linker.finish(&mut collector, &mut |t, facts| {

@@ -202,6 +202,11 @@ impl Tracker {
         std::mem::take(&mut self.released)
     }
 
+    /// How many dialogs were released and not yet taken.
+    pub fn finished_count(&self) -> usize {
+        self.finished.len()
+    }
+
     /// Dialogs released so far (ended and past the grace time), oldest first. The caller
     /// may take them to keep memory flat.
     pub fn take_finished(&mut self) -> Vec<Dialog> {

@@ -130,6 +130,20 @@ impl FinishedDialogs {
         self.held += 1;
     }
 
+    /// A dialog that is not held: it only gets its place in the call list, as if
+    /// added and let go at once.
+    pub fn pass(&mut self, dialog: Dialog) -> Listed {
+        let finished = self.added;
+        self.added += 1;
+        Held {
+            dialog,
+            finished,
+            caller: None,
+            callee: None,
+        }
+        .listed()
+    }
+
     /// The dialogs of a Call-ID, in INVITE order.
     pub fn with_call_id<'s>(&'s self, call_id: &str) -> impl Iterator<Item = &'s Dialog> + 's {
         self.by_call_id

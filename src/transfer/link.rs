@@ -149,10 +149,25 @@ impl Linker {
         }
     }
 
-    /// Takes the dialogs the tracker finished.
-    pub fn add_dialogs(&mut self, dialogs: Vec<Dialog>) {
+    /// Takes the dialogs the tracker finished. While no REFER is left to resolve
+    /// or waiting, none can be needed (a REFER comes while its call is up, and a
+    /// dialog finishes only after the grace time): they go at once, as
+    /// [`Linker::let_go`] would let them go, and a capture without transfers holds no
+    /// finished dialog.
+    pub fn add_dialogs(&mut self, dialogs: Vec<Dialog>, collector: &Collector) {
+        let nothing_pending = self.open.is_empty()
+            && self.waiting.is_empty()
+            && self.next_refer >= collector.next_refer_serial();
         for d in dialogs {
-            self.dialogs.add(d);
+            // One whose CSeq went backwards stays for the capture's findings.
+            if nothing_pending && d.cseq_regressions.is_empty() {
+                let listed = self.dialogs.pass(d);
+                if self.lists_calls {
+                    self.released.push(listed);
+                }
+            } else {
+                self.dialogs.add(d);
+            }
         }
     }
 
@@ -195,8 +210,8 @@ impl Linker {
         std::mem::take(&mut self.released)
     }
 
-    /// End of input: everything left is resolved and built. Returns the dialogs still
-    /// held (those not yet taken with [`Linker::take_released`]), in call-list order.
+    /// End of input: everything left is resolved and built. Returns the dialogs not
+    /// yet taken with [`Linker::take_released`], in call-list order.
     pub fn finish(
         mut self,
         collector: &mut Collector,
@@ -208,7 +223,10 @@ impl Linker {
         }
         self.recheck = self.waiting.keys().copied().collect();
         self.build_ready(collector, &|_| false, emit);
-        self.dialogs.into_sorted()
+        let mut left = std::mem::take(&mut self.released);
+        left.extend(self.dialogs.into_sorted());
+        left.sort_by_key(|l| l.place);
+        left
     }
 
     /// Groups the REFERs first seen up to `until`.
