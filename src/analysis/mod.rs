@@ -131,6 +131,8 @@ pub struct Analysis {
     pub transfers: Vec<Transfer>,
     /// Findings about the capture, tied to no transfer.
     pub findings: Vec<crate::rules::Finding>,
+    /// Calls through B2BUAs: their legs tied end to end (`calls --correlate`).
+    pub correlated: crate::correlate::Correlated,
 }
 
 impl Analysis {
@@ -156,6 +158,8 @@ impl Analysis {
 struct Downstream<'o, O: Observer> {
     tracker: Tracker,
     transfers: Collector,
+    /// The legs of calls through B2BUAs (issue 14).
+    legs: crate::correlate::Correlator,
     /// Time zero of relative times: the first frame's timestamp.
     zero_ns: i64,
     observer: &'o mut O,
@@ -171,6 +175,7 @@ impl<O: Observer> MessageSink for Downstream<'_, O> {
             ..
         } = *found;
         self.observer.message(found);
+        self.legs.observe(frame, flow, message);
         self.transfers.observe(
             message,
             Sighting {
@@ -228,13 +233,16 @@ impl Frames {
     }
 }
 
-/// A transfer with the findings the rules make of its facts.
+/// A transfer with the findings the rules make of its facts, then its legs through
+/// any B2BUA ([`transfer::legs::attach`]).
 fn with_findings(
     mut t: Transfer,
     facts: &transfer::TransferFacts<'_>,
     rules: &crate::rules::Config,
+    legs: &crate::correlate::Correlator,
 ) -> Transfer {
     t.findings = crate::rules::check::transfer(&t, facts, rules);
+    transfer::legs::attach(&mut t, legs);
     t
 }
 
@@ -258,6 +266,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let mut stage = Downstream {
         tracker: Tracker::new(options.grace_ns),
         transfers: Collector::default(),
+        legs: crate::correlate::Correlator::new(),
         zero_ns: 0,
         observer,
     };
@@ -311,6 +320,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             linker.add_dialogs(stage.tracker.take_finished());
             let released = stage.tracker.take_released();
             let tracker = &stage.tracker;
+            let legs = &stage.legs;
             let observer = &mut *stage.observer;
             let zero_ns = stage.zero_ns;
             linker.advance(
@@ -319,7 +329,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
                 &|call_id| tracker.is_live(call_id),
                 &released,
                 &mut |t, facts| {
-                    let t = with_findings(t, facts, &options.rules);
+                    let t = with_findings(t, facts, &options.rules, legs);
                     if observer.streams_transfers() {
                         observer.transfer(zero_ns, &t);
                     }
@@ -341,6 +351,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let Downstream {
         tracker,
         transfers: collector,
+        legs,
         observer,
         zero_ns,
     } = stage;
@@ -349,7 +360,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let mut collector = collector;
     let streaming = observer.streams_transfers();
     let dialogs = linker.finish(&mut collector, &mut |t, facts| {
-        let t = with_findings(t, facts, &options.rules);
+        let t = with_findings(t, facts, &options.rules, &legs);
         if streaming {
             observer.transfer(zero_ns, &t);
         }
@@ -398,5 +409,6 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         ),
         dialogs,
         transfers,
+        correlated: crate::correlate::Correlated::of(&legs),
     }
 }
