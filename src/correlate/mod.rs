@@ -502,6 +502,14 @@ impl Correlator {
             .into_iter()
             .filter_map(|(other, mut evidence)| {
                 let via = self.box_between(serial, other)?;
+                // SDP of the box's own (its media, a phone's own port reused on its
+                // consultation call) says nothing about whose call a leg is.
+                if !self.sdp_passes_through(serial, other, via.ip()) {
+                    evidence.retain(|e| *e != SDP_ORIGIN && *e != SDP_MEDIA);
+                }
+                if evidence.is_empty() {
+                    return None;
+                }
                 evidence.sort_by_key(|e| TRUST.iter().position(|t| t == e));
                 Some(Tie {
                     other,
@@ -516,6 +524,22 @@ impl Correlator {
                 .map(|l| (l.invite.ts_ns, l.invite.seq))
         });
         ties
+    }
+
+    /// Whether the SDP two legs share names someone other than the box: a session
+    /// origin or media address on both whose address is not the box's.
+    fn sdp_passes_through(&self, a: usize, b: usize, box_ip: IpAddr) -> bool {
+        let (Some(la), Some(lb)) = (self.legs.get(a), self.legs.get(b)) else {
+            return false;
+        };
+        let not_box = |o: &str| o.rsplit(' ').next() != Some(box_ip.to_string().as_str());
+        la.origins
+            .iter()
+            .any(|(o, _)| not_box(o) && lb.origins.iter().any(|(p, _)| p == o))
+            || la
+                .media
+                .iter()
+                .any(|m| m.ip() != box_ip && lb.media.contains(m))
     }
 
     /// Of the legs `list` (in INVITE order), the latest whose INVITE came before `at`
