@@ -177,13 +177,17 @@ fn correlation_ids(m: &Message<'_>) -> Vec<(&'static str, String)> {
             HeaderName::Other => {
                 let name = h.raw_name;
                 let value = text(h.value);
-                if name.eq_ignore_ascii_case(b"X-Call-ID") || name.eq_ignore_ascii_case(b"X-CID")
-                {
+                if name.eq_ignore_ascii_case(b"X-Call-ID") || name.eq_ignore_ascii_case(b"X-CID") {
                     ids.push((X_CALL_ID, value.trim().to_string()));
                 } else if name.eq_ignore_ascii_case(b"Session-ID") {
                     // RFC 7989 §5: the local UUID, before any parameter; the null
                     // UUID identifies nothing.
-                    let uuid = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                    let uuid = value
+                        .split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase();
                     if !uuid.is_empty() && uuid.bytes().any(|b| b != b'0') {
                         ids.push((SESSION_ID, uuid));
                     }
@@ -260,10 +264,9 @@ impl Correlator {
         let call_id = text(call_id);
         let from_tag = text(from_tag);
         let to_tag = m.to_tag().map(text);
-        let is_invite = m
-            .cseq()
-            .is_some_and(|c| c.method == Method::Invite);
-        let initial_invite = m.is_request() && m.method() == Some(Method::Invite) && to_tag.is_none();
+        let is_invite = m.cseq().is_some_and(|c| c.method == Method::Invite);
+        let initial_invite =
+            m.is_request() && m.method() == Some(Method::Invite) && to_tag.is_none();
         let serial = match self.by_key.get(&(call_id.clone(), from_tag.clone())) {
             Some(&s) => Some(s),
             None if initial_invite => Some(self.new_leg(frame, flow, m, &call_id, &from_tag)),
@@ -301,8 +304,7 @@ impl Correlator {
                 if leg.to_tag.is_none() {
                     leg.to_tag = to_tag.clone();
                 }
-            } else if initial && status >= 300 && leg.failed.is_none() && leg.answered.is_none()
-            {
+            } else if initial && status >= 300 && leg.failed.is_none() && leg.answered.is_none() {
                 leg.failed = Some((frame, status));
             }
         } else if m.method() == Some(Method::Bye) && leg.bye.is_none() {
@@ -485,7 +487,9 @@ impl Correlator {
                 });
                 let ins = self.into_box.get(&(leg.callee_addr.ip(), user.clone()));
                 for &other in outs.iter().skip(from) {
-                    let Some(o) = self.legs.get(other) else { continue };
+                    let Some(o) = self.legs.get(other) else {
+                        continue;
+                    };
                     if o.invite.ts_ns.saturating_sub(leg.invite.ts_ns) > DIAL_WINDOW_NS {
                         break;
                     }
@@ -705,5 +709,114 @@ impl Correlated {
             })
             .collect();
         Correlated { calls }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(n: u64, ms: i64) -> FrameRef {
+        FrameRef {
+            seq: n,
+            file: 0,
+            number: n,
+            ts_ns: ms * 1_000_000,
+        }
+    }
+
+    fn flow(src: &str, dst: &str) -> Flow {
+        Flow {
+            src: src.parse().expect("address"),
+            dst: dst.parse().expect("address"),
+        }
+    }
+
+    fn invite(ruri: &str, call_id: &str, tag: &str, extra: &str) -> Vec<u8> {
+        format!(
+            "INVITE {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK{tag}\r\nFrom: <sip:a@h>;tag={tag}\r\nTo: <{ruri}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n{extra}Content-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn observe(c: &mut Correlator, n: u64, ms: i64, f: Flow, raw: &[u8]) {
+        let m = Message::parse(raw, false).expect("parses");
+        c.observe(frame(n, ms), f, &m);
+    }
+
+    #[test]
+    fn sdp_origin_keeps_user_session_and_address() {
+        let body = b"v=0\r\no=alice 42 7 IN IP4 10.0.0.1\r\ns=-\r\n";
+        assert_eq!(sdp::origin(body).as_deref(), Some("alice 42 10.0.0.1"));
+        assert_eq!(sdp::origin(b"v=0\r\no=broken\r\n"), None);
+        assert_eq!(sdp::origin(b""), None);
+    }
+
+    #[test]
+    fn legs_tied_through_a_box_by_header_and_timing() {
+        let mut c = Correlator::new();
+        let a = invite("sip:bob@10.0.0.10", "A", "a", "");
+        let b = invite("sip:bob@10.0.0.2", "B", "b", "X-Call-ID: A\r\n");
+        observe(&mut c, 1, 0, flow("10.0.0.1:5060", "10.0.0.10:5060"), &a);
+        observe(&mut c, 2, 5, flow("10.0.0.10:5060", "10.0.0.2:5060"), &b);
+        let ties = c.partners(0);
+        assert_eq!(ties.len(), 1);
+        assert_eq!(ties[0].other, 1);
+        assert_eq!(ties[0].via.to_string(), "10.0.0.10:5060");
+        assert_eq!(ties[0].evidence, vec![X_CALL_ID, TIMING_NUMBER]);
+        assert_eq!(c.calls().len(), 1);
+    }
+
+    #[test]
+    fn no_box_no_tie() {
+        // The same Session-ID on two calls placed by one phone: no address is the UAS
+        // of one and the UAC of the other.
+        let mut c = Correlator::new();
+        let sid = "Session-ID: ab30317f1a784dc48ff824d0d3715d86\r\n";
+        let a = invite("sip:bob@10.0.0.2", "A", "a", sid);
+        let b = invite("sip:carol@10.0.0.3", "B", "b", sid);
+        observe(&mut c, 1, 0, flow("10.0.0.1:5060", "10.0.0.2:5060"), &a);
+        observe(&mut c, 2, 5, flow("10.0.0.1:5060", "10.0.0.3:5060"), &b);
+        assert!(c.partners(0).is_empty());
+        assert!(c.calls().is_empty());
+    }
+
+    #[test]
+    fn timing_pairs_only_the_latest_leg_in() {
+        let mut c = Correlator::new();
+        let box_in = |n: u64, ms: i64, cid: &str, c: &mut Correlator| {
+            let m = invite("sip:help@10.0.0.10", cid, cid, "");
+            observe(c, n, ms, flow("10.0.0.1:5060", "10.0.0.10:5060"), &m);
+        };
+        box_in(1, 0, "in1", &mut c);
+        box_in(2, 100, "in2", &mut c);
+        let out = invite("sip:help@10.0.0.2", "out", "o", "");
+        observe(
+            &mut c,
+            3,
+            150,
+            flow("10.0.0.10:5060", "10.0.0.2:5060"),
+            &out,
+        );
+        let ties = c.partners(2);
+        assert_eq!(ties.iter().map(|t| t.other).collect::<Vec<_>>(), vec![1]);
+        assert!(c.partners(0).is_empty());
+    }
+
+    #[test]
+    fn correlation_values_are_read_leniently() {
+        let raw = invite(
+            "sip:x@h",
+            "C",
+            "t",
+            "x-cid: Z\r\nSession-ID: 00000000000000000000000000000000\r\nP-Charging-Vector: icid-value=\"abc\";orig-ioi=x\r\nReplaces: k;to-tag=1;from-tag=2\r\n",
+        );
+        let m = Message::parse(&raw, false).expect("parses");
+        let ids = correlation_ids(&m);
+        assert!(ids.contains(&(X_CALL_ID, "Z".to_string())));
+        assert!(ids.contains(&(ICID, "abc".to_string())));
+        assert!(ids.contains(&(REPLACES, "k;to-tag=1;from-tag=2".to_string())));
+        // The null UUID identifies nothing.
+        assert!(!ids.iter().any(|(k, _)| *k == SESSION_ID));
     }
 }

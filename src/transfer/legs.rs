@@ -230,7 +230,10 @@ pub fn attach(t: &mut Transfer, c: &Correlator) -> bool {
             f.evidence.insert(0, REPLACES_REWRITTEN);
         }
     }
-    if !found.iter().any(|f| f.role != LegRole::Transferor && f.via.is_some()) {
+    if !found
+        .iter()
+        .any(|f| f.role != LegRole::Transferor && f.via.is_some())
+    {
         return false;
     }
     // A box-executed new call carries the transferee's correlation too: say so.
@@ -345,7 +348,11 @@ fn bridge_evidence(
         .iter()
         .map(|l| l.bye.filter(|(_, by)| box_ips.contains(&by.ip())))
         .collect::<Option<Vec<_>>>()
-        .and_then(|byes| byes.into_iter().map(|(f, _)| f).max_by_key(|f| (f.ts_ns, f.seq)));
+        .and_then(|byes| {
+            byes.into_iter()
+                .map(|(f, _)| f)
+                .max_by_key(|f| (f.ts_ns, f.seq))
+        });
     if let Some(joined_at) = last_box_bye {
         let up = |l: &LegRecord| l.bye.is_none_or(|(f, _)| before(joined_at, f));
         if t.new_call.is_none() && up(tl) && transferees.iter().all(|l| up(l)) {
