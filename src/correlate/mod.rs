@@ -191,17 +191,16 @@ fn correlation_ids(m: &Message<'_>) -> Vec<(&'static str, String)> {
                     if !uuid.is_empty() && uuid.bytes().any(|b| b != b'0') {
                         ids.push((SESSION_ID, uuid));
                     }
-                } else if name.eq_ignore_ascii_case(b"P-Charging-Vector") {
-                    if let Some(icid) = value.split(';').find_map(|p| {
+                } else if name.eq_ignore_ascii_case(b"P-Charging-Vector")
+                    && let Some(icid) = value.split(';').find_map(|p| {
                         let (k, v) = p.split_once('=')?;
                         k.trim()
                             .eq_ignore_ascii_case("icid-value")
                             .then(|| v.trim().trim_matches('"').to_string())
-                    }) {
-                        if !icid.is_empty() {
-                            ids.push((ICID, icid));
-                        }
-                    }
+                    })
+                    && !icid.is_empty()
+                {
+                    ids.push((ICID, icid));
                 }
             }
             HeaderName::Replaces => {
@@ -288,10 +287,8 @@ impl Correlator {
         let Some(leg) = self.legs.get_mut(serial) else {
             return;
         };
-        if initial_invite {
-            if let Some(c) = m.cseq() {
-                leg.invite_cseq = leg.invite_cseq.max(c.seq);
-            }
+        if initial_invite && let Some(c) = m.cseq() {
+            leg.invite_cseq = leg.invite_cseq.max(c.seq);
         }
         let here = (frame.file, frame.number);
         if leg.sent.len() < MAX_SENT && !leg.sent.iter().any(|&(f, n, _)| (f, n) == here) {
@@ -317,11 +314,11 @@ impl Correlator {
                 new_keys.push(id);
             }
         }
-        if let Some(o) = origin {
-            if !leg.origins.iter().any(|(k, _)| *k == o) {
-                leg.origins.push((o.clone(), frame));
-                new_keys.push((SDP_ORIGIN, o));
-            }
+        if let Some(o) = origin
+            && !leg.origins.iter().any(|(k, _)| *k == o)
+        {
+            leg.origins.push((o.clone(), frame));
+            new_keys.push((SDP_ORIGIN, o));
         }
         for a in media {
             if !leg.media.contains(&a) {
@@ -473,10 +470,10 @@ impl Correlator {
         if let Some(user) = &leg.dialled {
             let at = (leg.invite.ts_ns, leg.invite.seq);
             // This leg out of its caller's box: the latest leg in before it.
-            if let Some(ins) = self.into_box.get(&(leg.caller_addr.ip(), user.clone())) {
-                if let Some(other) = self.latest_before(ins, at, serial) {
-                    add(other, TIMING_NUMBER);
-                }
+            if let Some(ins) = self.into_box.get(&(leg.caller_addr.ip(), user.clone()))
+                && let Some(other) = self.latest_before(ins, at, serial)
+            {
+                add(other, TIMING_NUMBER);
             }
             // This leg into its callee's box: the legs out whose latest leg in is this.
             if let Some(outs) = self.out_of_box.get(&(leg.callee_addr.ip(), user.clone())) {
@@ -594,10 +591,10 @@ impl Correlator {
             for t in self.partners(i) {
                 if t.other > i {
                     let (a, b) = (root(&mut parent, i), root(&mut parent, t.other));
-                    if a != b {
-                        if let Some(slot) = parent.get_mut(b) {
-                            *slot = a;
-                        }
+                    if a != b
+                        && let Some(slot) = parent.get_mut(b)
+                    {
+                        *slot = a;
                     }
                     ties.push((i, t));
                 }

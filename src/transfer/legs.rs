@@ -140,76 +140,76 @@ pub fn attach(t: &mut Transfer, c: &Correlator) -> bool {
         );
     }
     // The consultation and the target's side of it.
-    if let Some(d) = &t.consultation_call {
-        if let Some(k) = c.find(&d.call_id, Some(&d.from_tag)) {
-            let ties = c.partners(k);
+    if let Some(d) = &t.consultation_call
+        && let Some(k) = c.find(&d.call_id, Some(&d.from_tag))
+    {
+        let ties = c.partners(k);
+        push(
+            &mut found,
+            Found {
+                serial: k,
+                role: LegRole::Consultation,
+                via: ties.first().map(|t| t.via),
+                evidence: vec![correlate::REPLACES],
+            },
+        );
+        for tie in ties {
+            let role = if t.new_call.is_some() {
+                LegRole::Replaced
+            } else {
+                LegRole::Target
+            };
             push(
                 &mut found,
                 Found {
-                    serial: k,
-                    role: LegRole::Consultation,
-                    via: ties.first().map(|t| t.via),
-                    evidence: vec![correlate::REPLACES],
+                    serial: tie.other,
+                    role,
+                    via: Some(tie.via),
+                    evidence: tie.evidence,
                 },
             );
-            for tie in ties {
-                let role = if t.new_call.is_some() {
-                    LegRole::Replaced
-                } else {
-                    LegRole::Target
-                };
-                push(
-                    &mut found,
-                    Found {
-                        serial: tie.other,
-                        role,
-                        via: Some(tie.via),
-                        evidence: tie.evidence,
-                    },
-                );
-            }
         }
     }
     // The new call: placed by the box itself (box-executed) or by the transferee
     // and relayed to the target.
-    if let Some(n) = &t.new_call {
-        if let Some(s) = c.find(&n.call_id, None) {
-            let box_ips: Vec<IpAddr> = found.iter().filter_map(|f| f.via.map(|v| v.ip())).collect();
-            let by_box = c
-                .leg(s)
-                .is_some_and(|l| box_ips.contains(&l.caller_addr.ip()));
-            let ties = c.partners(s);
-            let role = if by_box || ties.is_empty() {
-                LegRole::Target
-            } else {
-                LegRole::NewCall
-            };
-            let via = if by_box {
-                c.leg(s).map(|l| l.caller_addr)
-            } else {
-                ties.first().map(|t| t.via)
-            };
-            push(
-                &mut found,
-                Found {
-                    serial: s,
-                    role,
-                    via,
-                    evidence: n.evidence.clone(),
-                },
-            );
-            if role == LegRole::NewCall {
-                for tie in ties {
-                    push(
-                        &mut found,
-                        Found {
-                            serial: tie.other,
-                            role: LegRole::Target,
-                            via: Some(tie.via),
-                            evidence: tie.evidence,
-                        },
-                    );
-                }
+    if let Some(n) = &t.new_call
+        && let Some(s) = c.find(&n.call_id, None)
+    {
+        let box_ips: Vec<IpAddr> = found.iter().filter_map(|f| f.via.map(|v| v.ip())).collect();
+        let by_box = c
+            .leg(s)
+            .is_some_and(|l| box_ips.contains(&l.caller_addr.ip()));
+        let ties = c.partners(s);
+        let role = if by_box || ties.is_empty() {
+            LegRole::Target
+        } else {
+            LegRole::NewCall
+        };
+        let via = if by_box {
+            c.leg(s).map(|l| l.caller_addr)
+        } else {
+            ties.first().map(|t| t.via)
+        };
+        push(
+            &mut found,
+            Found {
+                serial: s,
+                role,
+                via,
+                evidence: n.evidence.clone(),
+            },
+        );
+        if role == LegRole::NewCall {
+            for tie in ties {
+                push(
+                    &mut found,
+                    Found {
+                        serial: tie.other,
+                        role: LegRole::Target,
+                        via: Some(tie.via),
+                        evidence: tie.evidence,
+                    },
+                );
             }
         }
     }
@@ -246,7 +246,7 @@ pub fn attach(t: &mut Transfer, c: &Correlator) -> bool {
         .iter()
         .filter(|f| f.role == LegRole::Target)
         .map(|f| f.serial)
-        .last();
+        .next_back();
     if let Some(target) = target_leg {
         let tied: Vec<&'static str> = c
             .partners(target)
@@ -265,15 +265,15 @@ pub fn attach(t: &mut Transfer, c: &Correlator) -> bool {
         outcome_from_legs(t, c, target, !bridged.is_empty());
     }
     // The phones as the parties.
-    if let Some(f) = found.iter().find(|f| f.role == LegRole::Transferee) {
-        if let (Some(l), Some(via)) = (c.leg(f.serial), f.via) {
-            t.transferee = phone_role(l, via.ip());
-        }
+    if let Some(f) = found.iter().find(|f| f.role == LegRole::Transferee)
+        && let (Some(l), Some(via)) = (c.leg(f.serial), f.via)
+    {
+        t.transferee = phone_role(l, via.ip());
     }
-    if let Some(f) = found.iter().filter(|f| f.role == LegRole::Target).last() {
-        if let (Some(l), Some(via)) = (c.leg(f.serial), f.via) {
-            t.target = phone_role(l, via.ip());
-        }
+    if let Some(f) = found.iter().rfind(|f| f.role == LegRole::Target)
+        && let (Some(l), Some(via)) = (c.leg(f.serial), f.via)
+    {
+        t.target = phone_role(l, via.ip());
     }
     let phases = phase_map(t, &found, c);
     t.legs = found
