@@ -124,10 +124,16 @@ pub fn attach(t: &mut Transfer, c: &Correlator) -> bool {
             evidence: vec![REFER],
         },
     );
-    // The transferee's legs: the original call on the other side of the box.
+    // The transferee's legs: the original call on the other side of the box. The
+    // REFER must have ended at that box (box-executed) or, relayed, reached the phone
+    // at the leg's far end: a tie alone does not make the box part of the transfer.
+    let receiver = t.transferee.address;
+    let crosses = |tie: &correlate::Tie, l: &LegRecord| {
+        receiver.is_some_and(|a| a.ip() == tie.via.ip() || a == l.far_end(tie.via.ip()).1)
+    };
     for tie in r_ties.iter().filter(|tie| {
         c.leg(tie.other)
-            .is_some_and(|l| before(l.invite, t.refer.frame))
+            .is_some_and(|l| before(l.invite, t.refer.frame) && crosses(tie, l))
     }) {
         push(
             &mut found,
@@ -230,10 +236,7 @@ pub fn attach(t: &mut Transfer, c: &Correlator) -> bool {
             f.evidence.insert(0, REPLACES_REWRITTEN);
         }
     }
-    if !found
-        .iter()
-        .any(|f| f.role != LegRole::Transferor && f.via.is_some())
-    {
+    if !found.iter().any(|f| f.role == LegRole::Transferee) {
         return false;
     }
     // A box-executed new call carries the transferee's correlation too: say so.
@@ -380,6 +383,8 @@ fn bridge_evidence(
 fn outcome_from_legs(t: &mut Transfer, c: &Correlator, target: usize, bridged: bool) {
     let Some(l) = c.leg(target) else { return };
     match (l.answered, l.failed) {
+        // A refused REFER stays refused: the box did nothing for it.
+        _ if t.outcome == Outcome::Rejected => {}
         (Some(answered), _) if bridged && t.outcome != Outcome::Completed => {
             t.outcome = Outcome::Completed;
             t.status = None;
