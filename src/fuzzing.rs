@@ -154,13 +154,17 @@ pub fn every_rule_on() -> Config {
 /// taken at two points), on one thread and (once: spawning threads is most of the
 /// time of a run on a small input) on reader threads.
 pub fn pipeline(data: &[u8]) {
+    // The whole run also groups legs end to end (every leg kept); the threaded
+    // runs let legs go as a long capture would.
     let one_thread = Options {
         rules: every_rule_on(),
         threads: false,
+        correlate_calls: true,
         ..Options::default()
     };
     let threads = Options {
         threads: true,
+        correlate_calls: false,
         ..one_thread.clone()
     };
     let single = || open(data, 0).into_iter().collect::<Vec<_>>();
@@ -198,6 +202,16 @@ pub fn pipeline(data: &[u8]) {
     let _ = serde_json::to_vec(&report::transfer::json_with(&a, &watch.unlinked));
     let _ = serde_json::to_vec(&report::calls::json(&a));
     let _ = serde_json::to_vec(&report::transfer::json(&a));
+    let _ = report::correlated::text(&a);
+    let _ = serde_json::to_vec(&report::correlated::json(&a));
+
+    // analyze --format json: the call list written aside as calls finish.
+    let mut spool = report::refers::ReferWatch::new(report::spool::CallSpool::new());
+    let spooled = analysis::run(merged(), &threads, &mut spool);
+    if let Ok(calls) = spool.inner.finish() {
+        let doc = report::transfer::json_with(&spooled, &spool.unlinked);
+        let _ = report::spool::write_document(&mut Vec::new(), &doc, calls);
+    }
 
     // analyze --format jsonl streams transfers as they complete: merged, on threads.
     let mut lines = report::transfer::JsonLines::new(Vec::new());

@@ -13,6 +13,7 @@
 //! - [`sip`]: lenient zero-copy SIP parser, typed headers, and the stage that frames
 //!   SIP on datagrams and streams (plain or WebSocket) and hands each message on.
 //! - [`dialog`]: transactions, dialogs keyed by Call-ID and both tags, call state.
+//! - [`correlate`]: the legs of a call through a B2BUA (PBX, SBC) tied together.
 //! - [`transfer`]: REFER, NOTIFY, Referred-By and Replaces linked into transfer sessions.
 //! - [`rules`]: the catalog of protocol violations and the checks that find them.
 //! - [`analysis`]: wires the stages over a set of inputs and collects the result.
@@ -22,6 +23,7 @@
 pub mod analysis;
 pub mod capture;
 pub mod cli;
+pub mod correlate;
 pub mod dialog;
 pub mod export;
 #[doc(hidden)]

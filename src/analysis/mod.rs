@@ -42,6 +42,10 @@ pub struct Options {
     /// Read the inputs on threads of their own (see [`parallel`]); the result is
     /// the same either way.
     pub threads: bool,
+    /// Group the legs of calls through B2BUAs into end-to-end calls
+    /// ([`Analysis::correlated`], `calls --correlate`): every leg is then kept to the
+    /// end of the capture.
+    pub correlate_calls: bool,
 }
 
 impl Default for Options {
@@ -51,6 +55,7 @@ impl Default for Options {
             grace_ns: crate::dialog::GRACE_NS,
             rules: crate::rules::Config::default(),
             threads: true,
+            correlate_calls: false,
         }
     }
 }
@@ -143,6 +148,9 @@ pub struct Analysis {
     pub transfers: Vec<Transfer>,
     /// Findings about the capture, tied to no transfer.
     pub findings: Vec<crate::rules::Finding>,
+    /// Calls through B2BUAs: their legs tied end to end (`calls --correlate`; empty
+    /// unless [`Options::correlate_calls`]).
+    pub correlated: crate::correlate::Correlated,
 }
 
 impl Analysis {
@@ -168,6 +176,8 @@ impl Analysis {
 struct Downstream<'o, O: Observer> {
     tracker: Tracker,
     transfers: Collector,
+    /// The legs of calls through B2BUAs (issue 14).
+    legs: crate::correlate::Correlator,
     /// Time zero of relative times: the first frame's timestamp.
     zero_ns: i64,
     observer: &'o mut O,
@@ -183,6 +193,7 @@ impl<O: Observer> MessageSink for Downstream<'_, O> {
             ..
         } = *found;
         self.observer.message(found);
+        self.legs.observe(frame, flow, message);
         self.transfers.observe(
             message,
             Sighting {
@@ -240,13 +251,16 @@ impl Frames {
     }
 }
 
-/// A transfer with the findings the rules make of its facts.
+/// A transfer with the findings the rules make of its facts, then its legs through
+/// any B2BUA ([`transfer::legs::attach`]).
 fn with_findings(
     mut t: Transfer,
     facts: &transfer::TransferFacts<'_>,
     rules: &crate::rules::Config,
+    legs: &crate::correlate::Correlator,
 ) -> Transfer {
     t.findings = crate::rules::check::transfer(&t, facts, rules);
+    transfer::legs::attach(&mut t, legs);
     t
 }
 
@@ -289,6 +303,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let mut stage = Downstream {
         tracker: Tracker::new(options.grace_ns),
         transfers: Collector::default(),
+        legs: crate::correlate::Correlator::new(options.correlate_calls),
         zero_ns: 0,
         observer,
     };
@@ -346,6 +361,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             linker.add_dialogs(stage.tracker.take_finished(), &stage.transfers);
             let released = stage.tracker.take_released();
             let tracker = &stage.tracker;
+            let legs = &stage.legs;
             let observer = &mut *stage.observer;
             let zero_ns = stage.zero_ns;
             linker.advance(
@@ -354,7 +370,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
                 &|call_id| tracker.is_live(call_id),
                 &released,
                 &mut |t, facts| {
-                    let t = with_findings(t, facts, &options.rules);
+                    let t = with_findings(t, facts, &options.rules, legs);
                     if observer.streams_transfers() {
                         observer.transfer(zero_ns, &t);
                     }
@@ -382,6 +398,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let Downstream {
         tracker,
         transfers: collector,
+        legs,
         observer,
         zero_ns,
     } = stage;
@@ -390,7 +407,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let mut collector = collector;
     let streaming = observer.streams_transfers();
     let mut held = linker.finish(&mut collector, &mut |t, facts| {
-        let t = with_findings(t, facts, &options.rules);
+        let t = with_findings(t, facts, &options.rules, &legs);
         if streaming {
             observer.transfer(zero_ns, &t);
         }
@@ -454,5 +471,10 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         ),
         dialogs,
         transfers,
+        correlated: if options.correlate_calls {
+            crate::correlate::Correlated::of(&legs)
+        } else {
+            crate::correlate::Correlated::default()
+        },
     }
 }

@@ -30,7 +30,7 @@ pub enum Command {
     /// List every rule with its code, default severity and RFC section.
     Rules(RulesArgs),
     /// List the calls (INVITE dialogs, keyed by Call-ID and both tags).
-    Calls(Common),
+    Calls(CallsArgs),
     /// List every SIP message: frame, time, addresses, transport, method or status, CSeq, Call-ID.
     Messages(Common),
     /// Write the frames of one transfer's dialogs (or of one call) as a capture of
@@ -80,6 +80,17 @@ pub struct ExportArgs {
     /// Print the frame mapping as JSON.
     #[arg(long, value_enum, default_value_t = DocFormat::Text)]
     pub format: DocFormat,
+}
+
+/// Options of `calls`.
+#[derive(Args, Debug)]
+pub struct CallsArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// List end-to-end calls instead of dialogs: the legs of each call through a
+    /// B2BUA (PBX, SBC) grouped, with the box and the evidence that ties them.
+    #[arg(long)]
+    pub correlate: bool,
 }
 
 /// Options of `analyze`.

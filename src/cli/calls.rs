@@ -8,7 +8,7 @@ use super::shared::{no_pictures, open_all, run_quietly, threads, write_json};
 use crate::report;
 
 /// Runs `calls`: exit 0, or 2 on bad input.
-pub fn calls(common: &Common, out: &mut impl Write) -> io::Result<ExitCode> {
+pub fn calls(common: &Common, correlate: bool, out: &mut impl Write) -> io::Result<ExitCode> {
     if let Err(code) = no_pictures(common, "calls") {
         return Ok(code);
     }
@@ -16,8 +16,15 @@ pub fn calls(common: &Common, out: &mut impl Write) -> io::Result<ExitCode> {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
-    let mut analysis = run_quietly(inputs, &threads(common));
+    let options = crate::analysis::Options {
+        correlate_calls: correlate,
+        ..threads(common)
+    };
+    let mut analysis = run_quietly(inputs, &options);
     common.filter().apply(&mut analysis);
+    if correlate {
+        return correlated(common, &analysis, out);
+    }
     match common.format {
         Format::Json => write_json(out, &report::calls::json(&analysis))?,
         Format::Jsonl => {
@@ -32,6 +39,30 @@ pub fn calls(common: &Common, out: &mut impl Write) -> io::Result<ExitCode> {
             out.write_all(report::calls::text(&analysis, palette).as_bytes())?;
             writeln!(out)?;
             out.write_all(report::summary::text(&analysis, palette).as_bytes())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `calls --correlate`: end-to-end calls, their legs through B2BUAs grouped.
+fn correlated(
+    common: &Common,
+    analysis: &crate::analysis::Analysis,
+    out: &mut impl Write,
+) -> io::Result<ExitCode> {
+    match common.format {
+        Format::Json => write_json(out, &report::correlated::json(analysis))?,
+        Format::Jsonl => {
+            for c in &analysis.correlated.calls {
+                serde_json::to_writer(&mut *out, c).map_err(io::Error::other)?;
+                writeln!(out)?;
+            }
+        }
+        Format::Text | Format::Html | Format::Mermaid => {
+            let palette = common.palette();
+            out.write_all(report::correlated::text(analysis).as_bytes())?;
+            writeln!(out)?;
+            out.write_all(report::summary::text(analysis, palette).as_bytes())?;
         }
     }
     Ok(ExitCode::SUCCESS)

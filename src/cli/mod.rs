@@ -69,7 +69,7 @@ pub fn run(cli: Cli) -> io::Result<ExitCode> {
         Command::Check(args) => check(args, &mut out)?,
         Command::Explain(args) => explain(args, &mut out)?,
         Command::Rules(args) => rules(args, &mut out)?,
-        Command::Calls(common) => calls(common, &mut out)?,
+        Command::Calls(args) => calls(&args.common, args.correlate, &mut out)?,
         Command::Messages(common) => messages(common, &mut out)?,
         Command::Export(args) => export(args, &mut out)?,
         Command::Completions(args) => completions(args, &mut out)?,

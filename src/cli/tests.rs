@@ -158,9 +158,11 @@ fn explain_rules_calls_and_messages() -> Result<(), String> {
         return Err("not rules".into());
     };
     assert_eq!(args.format, DocFormat::Text);
-    let Command::Calls(common) = parsed(&["calls", "--color", "always", "-"])? else {
+    let Command::Calls(args) = parsed(&["calls", "--color", "always", "-"])? else {
         return Err("not calls".into());
     };
+    assert!(!args.correlate);
+    let common = args.common;
     assert_eq!(
         (common.files.as_slice(), common.color),
         (&["-".to_string()][..], Color::Always)

@@ -217,12 +217,18 @@ impl Tracker {
     /// its INVITE.
     pub fn finish(mut self) -> (Vec<Dialog>, DialogStats) {
         let mut all = std::mem::take(&mut self.finished);
-        let mut rest: Vec<Dialog> = self
+        // Sized once: thousands of calls may still be up.
+        let held: usize = self
             .calls
-            .drain()
-            .flat_map(|(_, call)| call.legs.into_iter().flat_map(|leg| leg.dialogs))
-            .collect();
-        all.append(&mut rest);
+            .values()
+            .flat_map(|call| call.legs.iter().map(|leg| leg.dialogs.len()))
+            .sum();
+        all.reserve_exact(held);
+        all.extend(
+            self.calls
+                .drain()
+                .flat_map(|(_, call)| call.legs.into_iter().flat_map(|leg| leg.dialogs)),
+        );
         all.sort_by_key(|d| (d.invite, d.first));
         (all, self.stats)
     }

@@ -343,6 +343,8 @@ pub fn call_ids(t: &Transfer) -> Vec<&str> {
     ]
     .into_iter()
     .flatten()
+    // The legs on the other side of a B2BUA: one lane for the box, one per phone.
+    .chain(t.legs.iter().map(|l| l.call_id.as_str()))
     .collect()
 }
 

@@ -11,6 +11,7 @@
 //!   README.md.
 
 pub mod calls;
+pub mod correlated;
 pub mod filter;
 pub mod html;
 pub mod ladder;

@@ -49,6 +49,22 @@ pub fn media_endpoints(body: &[u8]) -> Vec<std::net::SocketAddr> {
         .collect()
 }
 
+/// The session an SDP body belongs to, from its `o=` line (RFC 4566 §5.2): username,
+/// session id and unicast address, which a B2BUA that passes SDP through leaves as
+/// they are (the version moves on; it is left out). `None` without an `o=` line.
+pub fn origin(body: &[u8]) -> Option<String> {
+    let line = body
+        .split(|&b| b == b'\n')
+        .map(trim)
+        .find(|l| l.starts_with(b"o="))?;
+    let text = String::from_utf8_lossy(line.get(2..)?);
+    let f: Vec<&str> = text.split_whitespace().collect();
+    match f.as_slice() {
+        [user, id, _version, _net, _kind, address, ..] => Some(format!("{user} {id} {address}")),
+        _ => None,
+    }
+}
+
 /// Direction of the media offered or answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

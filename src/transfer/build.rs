@@ -200,6 +200,7 @@ pub(super) fn build(
         outcome_frame,
         retry_of: resolution.retry_of,
         follows: original.and(resolution.follows),
+        legs: Vec::new(),
     };
     let transferee_sends_seen = transferee_requests_seen(req, original, new_dialog);
     transfer.phases = phase::phases(

@@ -22,6 +22,7 @@ mod build;
 mod calls;
 mod dialogs;
 mod facts;
+pub mod legs;
 mod link;
 mod model;
 mod new_call;
@@ -31,6 +32,7 @@ pub mod record;
 pub use calls::calls_outside_transfers;
 pub use dialogs::{FinishedDialogs, Listed, Place};
 pub use facts::{ReplacesMatch, TransferFacts};
+pub use legs::{Leg, LegRole};
 pub use link::Linker;
 pub use model::{
     DialogId, Kind, NewCall, Notify, Outcome, Refer, Release, Role, RoleName, Transfer,

@@ -209,6 +209,9 @@ pub struct Transfer {
     /// The earlier transfer whose new call is this one's original call (a chained
     /// transfer: A is moved to B, then on to C).
     pub follows: Option<usize>,
+    /// The legs of its calls on both sides of a B2BUA (PBX, SBC), when its dialogs
+    /// cross one ([`super::legs::attach`]); empty otherwise.
+    pub legs: Vec<super::legs::Leg>,
 }
 
 /// A dialog's identity.

@@ -156,6 +156,10 @@ pub struct TransferJson<'a> {
     /// The id of the transfer whose new call is this one's original call.
     pub follows: Option<usize>,
     pub findings: Vec<FindingJson<'a>>,
+    /// The legs through a B2BUA (PBX, SBC), when the transfer crosses one; absent
+    /// otherwise, so the JSON of a transfer between phones is unchanged.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub legs: &'a [crate::transfer::Leg],
 }
 
 fn response(clock: Clock, r: Option<(FrameRef, u16)>) -> Option<ResponseJson> {
@@ -269,6 +273,7 @@ impl<'a> TransferJson<'a> {
             retry_of: t.retry_of,
             follows: t.follows,
             findings: t.findings.iter().map(FindingJson::new).collect(),
+            legs: &t.legs,
         }
     }
 }

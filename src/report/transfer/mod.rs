@@ -2,6 +2,7 @@
 //! release and findings, as text ([`text`]) or JSON ([`json`], [`JsonLines`]).
 
 mod json;
+mod legs;
 mod text;
 
 pub use json::*;

@@ -138,6 +138,7 @@ pub fn text_one(a: &Analysis, t: &Transfer, palette: Palette) -> String {
     if let Some(note) = &t.note {
         let _ = writeln!(out, "  note        {}", escape_str(note));
     }
+    out.push_str(&super::legs::legs_text(t));
     let _ = writeln!(out);
     out.push_str(&phase_table(t, frames, palette.wide));
     let _ = writeln!(out);
