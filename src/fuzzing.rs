@@ -193,7 +193,7 @@ pub fn pipeline(data: &[u8]) {
         let _ = report::transfer::text_with(&a, palette, Some(&watch.inner), &watch.unlinked);
         let _ = report::summary::text(&a, palette);
         let _ = report::calls::text(&a, palette);
-        let _ = report::rules::check_text(&a, Severity::Info, palette);
+        let _ = report::rules::check_text(&a, &watch.unlinked, Severity::Info, palette);
     }
     let _ = report::transfer::text(&a, colour, None);
     // The pictures: the HTML page (SVG ladders) and the Mermaid diagrams.

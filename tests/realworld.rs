@@ -251,6 +251,19 @@ fn a_refer_that_cannot_be_linked_is_named_with_why() {
             .is_some_and(|r| r.starts_with("it has no Call-ID and no CSeq")),
         "{unlinked}"
     );
+    // `check` names it too, in its text and its JSON document.
+    let checked = stdout(&sipxfer(["check".as_ref(), path.as_os_str()]));
+    assert!(
+        checked.contains("REFERs not linked into a transfer:\n  REFER frame 6 at 2.096000 could not be linked: it has no Call-ID"),
+        "{checked}"
+    );
+    let doc = common::json(&sipxfer([
+        "check".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        path.as_os_str(),
+    ]));
+    assert_eq!(doc["unlinked_refers"][0]["frame"], 6, "{doc}");
     // A capture whose REFERs all link has no such field.
     let doc = common::json(&sipxfer([
         "analyze".as_ref(),

@@ -95,7 +95,7 @@ fn damaged_captures_never_panic_anywhere_in_the_pipeline() {
             let _ = report::mermaid::document(&a, &rows);
             let _ = report::calls::text(&a, palette);
             let _ = report::summary::text(&a, palette);
-            let _ = report::rules::check_text(&a, sipxfer::rules::Severity::Info, palette);
+            let _ = report::rules::check_text(&a, &[], sipxfer::rules::Severity::Info, palette);
             let _ = serde_json::to_string(&report::transfer::json(&a)).expect("JSON");
         }
     }

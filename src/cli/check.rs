@@ -6,8 +6,11 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use super::args::{CheckArgs, Format, SeverityArg};
-use super::shared::{no_pictures, open_all, rule_options, run_quietly, write_json};
+use super::shared::{no_pictures, open_all, rule_options, write_json};
+use crate::analysis::{self, Quiet};
 use crate::report;
+use crate::report::progress::Progress;
+use crate::report::refers::ReferWatch;
 use crate::rules::Severity;
 
 /// Runs `check`: exit 1 when a finding is at or above the `--fail-on` level (or the
@@ -30,7 +33,9 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
-    let mut analysis = run_quietly(inputs, &options);
+    let mut watch = ReferWatch::new(Progress::new(Quiet));
+    let mut analysis = analysis::run(inputs, &options, &mut watch);
+    watch.inner.finish();
     // A file with no readable frame has nothing to check: that is not a pass.
     if let Some(empty) = analysis.inputs.iter().find(|i| i.frames == 0) {
         let why = empty
@@ -51,7 +56,7 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         Format::Json | Format::Jsonl => {
             let count = |s: Severity| analysis.all_findings().filter(|f| f.severity == s).count();
             let doc = CheckJson {
-                document: report::transfer::json(&analysis),
+                document: report::transfer::json_with(&analysis, &watch.unlinked),
                 verdict: if failing { "fail" } else { "pass" },
                 fail_on,
                 counts: Counts {
@@ -63,7 +68,12 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
             write_json(out, &doc)?
         }
         Format::Text | Format::Html | Format::Mermaid => {
-            let text = report::rules::check_text(&analysis, fail_on, common.color.palette());
+            let text = report::rules::check_text(
+                &analysis,
+                &watch.unlinked,
+                fail_on,
+                common.color.palette(),
+            );
             out.write_all(text.as_bytes())?;
         }
     }

@@ -96,7 +96,12 @@ pub fn table() -> String {
 }
 
 /// The text of `check`: the findings by transfer, the capture's, and a verdict.
-pub fn check_text(a: &Analysis, fail_on: Severity, palette: Palette) -> String {
+pub fn check_text(
+    a: &Analysis,
+    unlinked: &[super::refers::Unlinked],
+    fail_on: Severity,
+    palette: Palette,
+) -> String {
     let mut out = String::new();
     let inputs = a.inputs.len();
     for t in &a.transfers {
@@ -120,6 +125,11 @@ pub fn check_text(a: &Analysis, fail_on: Severity, palette: Palette) -> String {
         for f in &a.findings {
             out.push_str(&finding_line(inputs, f, palette));
         }
+    }
+    // A REFER that could not become a transfer is named, never passed over.
+    if !unlinked.is_empty() {
+        let _ = writeln!(out, "REFERs not linked into a transfer:");
+        out.push_str(&super::transfer::unlinked_lines(a, unlinked));
     }
     let count = |s: Severity| a.all_findings().filter(|f| f.severity == s).count();
     let failing = a.all_findings().filter(|f| f.severity >= fail_on).count();

@@ -38,6 +38,23 @@ pub fn text(a: &Analysis, palette: Palette, ladder: Option<&ladder::Rows>) -> St
     text_with(a, palette, ladder, &[])
 }
 
+/// One line per REFER that could not be linked into a transfer: its frame, its time
+/// and why.
+pub fn unlinked_lines(a: &Analysis, unlinked: &[Unlinked]) -> String {
+    let frames = Frames::of(a);
+    let mut out = String::new();
+    for u in unlinked {
+        let _ = writeln!(
+            out,
+            "  REFER frame {} at {} could not be linked: {}",
+            frames.name(u.frame),
+            frames.time(u.frame),
+            u.reason
+        );
+    }
+    out
+}
+
 /// Renders every transfer, then the REFERs that could not be linked into one (never
 /// "no REFER" when a REFER was seen), then a line for the calls that are not part of
 /// a transfer.
@@ -47,7 +64,6 @@ pub fn text_with(
     ladder: Option<&ladder::Rows>,
     unlinked: &[Unlinked],
 ) -> String {
-    let frames = Frames::of(a);
     let mut out = String::new();
     if a.transfers.is_empty() && !unlinked.is_empty() {
         let _ = writeln!(
@@ -80,15 +96,7 @@ pub fn text_with(
         if !a.transfers.is_empty() {
             let _ = writeln!(out, "REFERs not linked into a transfer:");
         }
-        for u in unlinked {
-            let _ = writeln!(
-                out,
-                "  REFER frame {} at {} could not be linked: {}",
-                frames.name(u.frame),
-                frames.time(u.frame),
-                u.reason
-            );
-        }
+        out.push_str(&unlinked_lines(a, unlinked));
         let _ = writeln!(out);
     }
     if !a.findings.is_empty() {
