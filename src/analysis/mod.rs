@@ -413,6 +413,10 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         }
         transfers.push(t);
     });
+    if streaming {
+        // What was streamed is not kept.
+        transfers.clear();
+    }
     // The capture's findings look at the dialogs whose CSeq went backwards (X310);
     // the linker holds every such dialog to the end.
     let held_dialogs: Vec<Dialog> = held

@@ -29,7 +29,8 @@
 //! - Never panics on wire bytes; values are kept lossily decoded, escaped only when
 //!   printed.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
 use foldhash::{HashMap, HashMapExt};
@@ -161,8 +162,11 @@ pub struct Correlator {
     /// Keep every leg to the end (for `calls --correlate`), or let go of those over
     /// (see [`ENDED_LEG_MEMORY_NS`], [`RINGING_LEG_MEMORY_NS`]).
     keep_all: bool,
-    /// When to look at a leg again, oldest first: let go if it is over by then.
-    expiry: VecDeque<(i64, usize)>,
+    /// When to look at a leg again, earliest first: let go if it is over by then. A
+    /// heap, not a queue: legs are looked at again after different times (32 s, 64 s,
+    /// 320 s), and a queue in push order would let one leg due late hold back every
+    /// leg behind it (a ringing leg: 5 minutes of calls kept).
+    expiry: BinaryHeap<Reverse<(i64, usize)>>,
     /// Call-ID → serials (the few legs of one Call-ID: forks, retries).
     by_call_id: HashMap<String, Vec<usize>>,
     /// (evidence name, value) → serials, at most [`MAX_PER_KEY`] + 1.
@@ -317,10 +321,10 @@ impl Correlator {
     /// Lets go of the legs over by capture time `now`; a leg that got a response
     /// since it was queued is queued again for its longer memory.
     fn expire(&mut self, now: i64) {
-        while let Some(&(due, serial)) = self.expiry.front()
+        while let Some(&Reverse((due, serial))) = self.expiry.peek()
             && due <= now
         {
-            self.expiry.pop_front();
+            self.expiry.pop();
             let Some(l) = self.leg(serial) else { continue };
             let until = match l.end() {
                 Some(end) => end.ts_ns.saturating_add(ENDED_LEG_MEMORY_NS),
@@ -331,8 +335,7 @@ impl Correlator {
             if until <= now {
                 self.forget(serial);
             } else {
-                // Order is kept well enough: a later due time only delays the look.
-                self.expiry.push_back((until, serial));
+                self.expiry.push(Reverse((until, serial)));
             }
         }
     }
@@ -449,8 +452,10 @@ impl Correlator {
             leg.bye = Some((frame, flow.src));
         }
         if !ended && !self.keep_all && leg.end().is_some() {
-            self.expiry
-                .push_back((frame.ts_ns.saturating_add(ENDED_LEG_MEMORY_NS), serial));
+            self.expiry.push(Reverse((
+                frame.ts_ns.saturating_add(ENDED_LEG_MEMORY_NS),
+                serial,
+            )));
         }
         let mut new_keys: Vec<(&'static str, String)> = Vec::new();
         for id in ids {
@@ -521,8 +526,10 @@ impl Correlator {
             .or_default()
             .push(serial);
         if !self.keep_all {
-            self.expiry
-                .push_back((frame.ts_ns.saturating_add(crate::dialog::GRACE_NS), serial));
+            self.expiry.push(Reverse((
+                frame.ts_ns.saturating_add(crate::dialog::GRACE_NS),
+                serial,
+            )));
         }
         self.by_call_id
             .entry(call_id.to_string())
@@ -940,6 +947,42 @@ mod tests {
             assert_eq!(c.by_value.is_empty(), !keep_all, "its Session-ID unlisted");
             assert!(c.find("C", None).is_some(), "the live leg stays");
         }
+    }
+
+    /// A leg kept long (ringing: 320 s) does not hold back the legs after it that are
+    /// over sooner: memory follows the live calls, not the longest memory time.
+    #[test]
+    fn a_ringing_leg_holds_back_no_other() {
+        let mut c = Correlator::new(false);
+        let ringing = invite("sip:bob@10.0.0.10", "R", "r", "");
+        observe(
+            &mut c,
+            1,
+            0,
+            flow("10.0.0.1:5060", "10.0.0.10:5060"),
+            &ringing,
+        );
+        let ring = b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKr\r\nFrom: <sip:a@h>;tag=r\r\nTo: <sip:bob@10.0.0.10>;tag=x\r\nCall-ID: R\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+        observe(&mut c, 2, 10, flow("10.0.0.10:5060", "10.0.0.1:5060"), ring);
+        // One unanswered INVITE a second for three minutes, each let go after Timer B.
+        for i in 0..180u64 {
+            let call_id = format!("U{i}");
+            let raw = invite("sip:carol@10.0.0.10", &call_id, "u", "");
+            let at = 1_000 * (i as i64 + 1);
+            observe(
+                &mut c,
+                3 + i,
+                at,
+                flow("10.0.0.2:5060", "10.0.0.10:5060"),
+                &raw,
+            );
+        }
+        // The ringing leg is kept (320 s); of the others, only those of the last
+        // Timer B (32 s) are.
+        assert!(c.find("R", None).is_some());
+        let live = c.legs.iter().filter(|l| l.is_some()).count();
+        assert!(live <= 34, "{live} legs kept");
+        assert!(c.find("U179", None).is_some());
     }
 
     #[test]

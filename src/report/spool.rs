@@ -1,18 +1,21 @@
-//! The JSON document of `analyze`, written with its call list set aside as the calls
-//! finish instead of kept to the end.
+//! The JSON document of `analyze`, written with its call list and its transfers set
+//! aside as they finish instead of kept to the end.
 //!
-//! A busy capture holds hundreds of thousands of calls and the document lists each:
-//! kept as [`Dialog`]s until the end they cost about 3 KB a call. [`CallSpool`] is an
-//! [`Observer`] that takes each call as soon as no transfer can need it, turns it into
-//! its JSON on a thread of its own (the analysis goes on meanwhile) and appends it to an
-//! unnamed temporary file; [`write_document`] then writes the document with the calls
-//! read back in list order.
+//! A busy capture holds hundreds of thousands of calls and tens of thousands of
+//! transfers, and the document lists each: kept as [`Dialog`]s and
+//! [`Transfer`]s until the end they cost about 3 KB a call and 5 KB a transfer.
+//! [`CallSpool`] is an [`Observer`] that takes each call as soon as no transfer can need
+//! it, and each transfer as soon as it can no longer change, turns it into its JSON on
+//! a thread of its own (the analysis goes on meanwhile) and appends it to an unnamed
+//! temporary file; [`write_document`] then writes the document with the calls and the
+//! transfers (and the transfers' findings) read back in order.
 //!
 //! Guarantees:
 //! - The document is byte for byte what `serde_json::to_writer_pretty` makes of
-//!   [`AnalyzeJson`] (a test holds it), calls spooled or not.
-//! - Memory for the call list is its index, 40 bytes a call. When no temporary file
-//!   can be made, the calls' JSON is kept in memory instead: nothing is lost.
+//!   [`AnalyzeJson`] (a test holds it), spooled or not.
+//! - Memory for the call list is its index, 40 bytes a call; for the transfers, 24
+//!   bytes a transfer and a finding. When no temporary file can be made, the JSON is
+//!   kept in memory instead: nothing is lost.
 //! - A write error on the temporary file is returned by [`CallSpool::finish`].
 
 use std::fs::File;
@@ -24,26 +27,39 @@ use serde::Serialize;
 
 use super::Clock;
 use super::calls::DialogJson;
-use super::transfer::AnalyzeJson;
+use super::transfer::{AnalyzeJson, FindingJson, TransferJson};
 use crate::analysis::Observer;
-use crate::transfer::{Listed, Place};
+use crate::transfer::{Listed, Place, Transfer};
 
 /// Calls in flight between the analysis and the spool thread: enough to ride out a
 /// burst of calls ending together, bounded so a slow disk holds the analysis back
 /// rather than fill memory.
 const IN_FLIGHT: usize = 4096;
 
-/// Takes the finished calls of an analysis and writes their JSON aside.
+/// Takes the finished calls and transfers of an analysis and writes their JSON aside.
 pub struct CallSpool {
-    calls: Option<SyncSender<(i64, Listed)>>,
+    calls: Option<SyncSender<Piece>>,
     worker: Option<JoinHandle<io::Result<Spooled>>>,
 }
 
-/// The calls' JSON, written aside, and where each one is.
+/// What the analysis hands the spool thread, with time zero of relative times.
+// Calls are most of the pieces: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+enum Piece {
+    Call(i64, Listed),
+    Transfer(i64, Box<Transfer>),
+}
+
+/// The calls' and transfers' JSON, written aside, and where each one is.
 pub struct Spooled {
     store: Store,
     /// Each call's place in the list, and its JSON's offset and length in `store`.
     index: Vec<(Place, u64, u32)>,
+    /// Each transfer's id, and where its JSON is.
+    transfers: Vec<(usize, u64, u32)>,
+    /// Each transfer finding's transfer id and place among that transfer's findings,
+    /// and where its JSON is.
+    findings: Vec<((usize, usize), u64, u32)>,
 }
 
 /// Where the calls' JSON is: a temporary file, or memory when none could be made.
@@ -103,6 +119,10 @@ impl Drop for CallSpool {
 }
 
 impl Observer for CallSpool {
+    // Calls are listed (in the spool), whether or not transfers are streamed to it.
+    fn lists_calls(&self) -> bool {
+        true
+    }
     fn takes_calls(&self) -> bool {
         self.calls.is_some()
     }
@@ -110,29 +130,70 @@ impl Observer for CallSpool {
         // A send fails only when the thread stopped on a write error, which
         // `finish` reports.
         if let Some(calls) = &self.calls {
-            let _ = calls.send((zero_ns, listed));
+            let _ = calls.send(Piece::Call(zero_ns, listed));
+        }
+    }
+    fn streams_transfers(&self) -> bool {
+        self.calls.is_some()
+    }
+    fn transfer(&mut self, zero_ns: i64, transfer: &Transfer) {
+        // A copy is cheaper than its JSON, which the spool thread writes.
+        if let Some(calls) = &self.calls {
+            let _ = calls.send(Piece::Transfer(zero_ns, Box::new(transfer.clone())));
         }
     }
 }
 
-/// The spool thread: each call's JSON, as it will stand in the document, appended.
-fn spool(received: Receiver<(i64, Listed)>) -> io::Result<Spooled> {
-    let mut store = Store::temporary();
-    let mut index = Vec::new();
+/// Appends `value`'s JSON, as an element of a top-level array of the document (two
+/// levels deep), to `store` at `offset`; returns its length.
+fn append_element(
+    store: &mut Store,
+    json: &mut Vec<u8>,
+    offset: &mut u64,
+    value: &impl Serialize,
+) -> io::Result<(u64, u32)> {
+    json.clear();
+    serde_json::to_writer_pretty(Indented::new(&mut *json, ELEMENT), value)
+        .map_err(io::Error::other)?;
+    store.append(json)?;
+    let len = u32::try_from(json.len()).map_err(io::Error::other)?;
+    let at = *offset;
+    *offset += u64::from(len);
+    Ok((at, len))
+}
+
+/// The spool thread: each call's and transfer's JSON, as it will stand in the
+/// document, appended.
+fn spool(received: Receiver<Piece>) -> io::Result<Spooled> {
+    let mut spooled = Spooled {
+        store: Store::temporary(),
+        index: Vec::new(),
+        transfers: Vec::new(),
+        findings: Vec::new(),
+    };
+    let store = &mut spooled.store;
     let mut json = Vec::new();
     let mut offset = 0u64;
-    for (zero_ns, listed) in received {
-        json.clear();
-        let call = DialogJson::at(Clock::from_zero(zero_ns), &listed.dialog);
-        // An element of the document's `dialogs` array: two levels deep.
-        serde_json::to_writer_pretty(Indented::new(&mut json, ELEMENT), &call)
-            .map_err(io::Error::other)?;
-        store.append(&json)?;
-        let len = u32::try_from(json.len()).map_err(io::Error::other)?;
-        index.push((listed.place, offset, len));
-        offset += u64::from(len);
+    for piece in received {
+        match piece {
+            Piece::Call(zero_ns, listed) => {
+                let call = DialogJson::at(Clock::from_zero(zero_ns), &listed.dialog);
+                let (at, len) = append_element(store, &mut json, &mut offset, &call)?;
+                spooled.index.push((listed.place, at, len));
+            }
+            Piece::Transfer(zero_ns, t) => {
+                let value = TransferJson::at(zero_ns, &t);
+                let (at, len) = append_element(store, &mut json, &mut offset, &value)?;
+                spooled.transfers.push((t.id, at, len));
+                for (i, f) in t.findings.iter().enumerate() {
+                    let value = FindingJson::new(f);
+                    let (at, len) = append_element(store, &mut json, &mut offset, &value)?;
+                    spooled.findings.push(((t.id, i), at, len));
+                }
+            }
+        }
     }
-    Ok(Spooled { store, index })
+    Ok(spooled)
 }
 
 impl Store {
@@ -166,44 +227,114 @@ impl Store {
             }
         }
     }
+
+    /// The `len` bytes appended at `offset` (read into `buf` from a file). Reading
+    /// is mostly sequential: calls finish roughly in list order, transfers roughly in
+    /// REFER order.
+    fn read<'b>(&'b mut self, offset: u64, len: u32, buf: &'b mut Vec<u8>) -> io::Result<&'b [u8]> {
+        match self {
+            Store::File(file) => {
+                // Whatever is still buffered goes to the file first; then the buffer
+                // is empty and seeking it seeks the file.
+                file.flush()?;
+                let file = file.get_mut();
+                if file.stream_position()? != offset {
+                    file.seek(SeekFrom::Start(offset))?;
+                }
+                buf.resize(len as usize, 0);
+                file.read_exact(buf)?;
+                Ok(buf)
+            }
+            Store::Memory(memory) => usize::try_from(offset)
+                .ok()
+                .and_then(|start| memory.get(start..start.checked_add(len as usize)?))
+                .ok_or_else(|| io::Error::other("spool index out of step")),
+        }
+    }
 }
 
 impl Spooled {
     /// Writes the calls as the document's `dialogs` array, in list order.
-    fn write_array(self, out: &mut dyn Write) -> io::Result<()> {
-        let Spooled { store, mut index } = self;
-        if index.is_empty() {
-            return out.write_all(b"[]");
-        }
+    fn write_calls(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let mut index = std::mem::take(&mut self.index);
         index.sort_unstable_by_key(|&(place, _, _)| place);
-        out.write_all(b"[")?;
-        let mut buf = Vec::new();
-        match store {
-            Store::File(file) => {
-                let mut file = file.into_inner().map_err(|e| e.into_error())?;
-                // Calls finish roughly in list order: reading is mostly sequential.
-                let mut at = u64::MAX;
-                for (i, &(_, offset, len)) in index.iter().enumerate() {
-                    if offset != at {
-                        file.seek(SeekFrom::Start(offset))?;
-                    }
-                    buf.resize(len as usize, 0);
-                    file.read_exact(&mut buf)?;
-                    at = offset + u64::from(len);
-                    write_element(out, i == 0, &buf)?;
-                }
-            }
-            Store::Memory(memory) => {
-                for (i, &(_, offset, len)) in index.iter().enumerate() {
-                    let json = usize::try_from(offset)
-                        .ok()
-                        .and_then(|start| memory.get(start..start.checked_add(len as usize)?))
-                        .ok_or_else(|| io::Error::other("call list index out of step"))?;
-                    write_element(out, i == 0, json)?;
-                }
-            }
+        let mut array = Array::open(out);
+        for &(_, offset, len) in &index {
+            array.spooled(&mut self.store, offset, len)?;
         }
-        out.write_all(b"\n  ]")
+        array.close()
+    }
+
+    /// Writes the transfers as the document's `transfers` array, in REFER order.
+    fn write_transfers(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let mut index = std::mem::take(&mut self.transfers);
+        index.sort_unstable_by_key(|&(id, _, _)| id);
+        let mut array = Array::open(out);
+        for &(_, offset, len) in &index {
+            array.spooled(&mut self.store, offset, len)?;
+        }
+        array.close()
+    }
+
+    /// Writes the document's `findings` array: the transfers' findings (transfer by
+    /// transfer, in REFER order), then `capture`'s.
+    fn write_findings(&mut self, out: &mut dyn Write, capture: &[FindingJson]) -> io::Result<()> {
+        let mut index = std::mem::take(&mut self.findings);
+        index.sort_unstable_by_key(|&(key, _, _)| key);
+        let mut array = Array::open(out);
+        for &(_, offset, len) in &index {
+            array.spooled(&mut self.store, offset, len)?;
+        }
+        for f in capture {
+            array.value(f)?;
+        }
+        array.close()
+    }
+}
+
+/// A top-level array of the document being written, as serde_json's pretty printer
+/// writes one.
+struct Array<'w> {
+    out: &'w mut dyn Write,
+    empty: bool,
+    buf: Vec<u8>,
+}
+
+impl<'w> Array<'w> {
+    fn open(out: &'w mut dyn Write) -> Array<'w> {
+        Array {
+            out,
+            empty: true,
+            buf: Vec::new(),
+        }
+    }
+
+    /// An element as the spool wrote it.
+    fn spooled(&mut self, store: &mut Store, offset: u64, len: u32) -> io::Result<()> {
+        let json = store.read(offset, len, &mut self.buf)?;
+        if self.empty {
+            self.out.write_all(b"[")?;
+        }
+        write_element(self.out, self.empty, json)?;
+        self.empty = false;
+        Ok(())
+    }
+
+    fn value(&mut self, value: &impl Serialize) -> io::Result<()> {
+        self.buf.clear();
+        serde_json::to_writer_pretty(Indented::new(&mut self.buf, ELEMENT), value)
+            .map_err(io::Error::other)?;
+        if self.empty {
+            self.out.write_all(b"[")?;
+        }
+        write_element(self.out, self.empty, &self.buf)?;
+        self.empty = false;
+        Ok(())
+    }
+
+    fn close(self) -> io::Result<()> {
+        self.out
+            .write_all(if self.empty { b"[]" } else { b"\n  ]" })
     }
 }
 
@@ -230,14 +361,21 @@ pub fn write_document(
     fields.value("inputs", &doc.inputs)?;
     fields.value("stats", &doc.stats)?;
     match calls {
-        Some(calls) => {
+        Some(mut spooled) => {
+            // Whatever the spool did not take is in `doc` (nothing, as it takes all).
             fields.key("dialogs")?;
-            calls.write_array(fields.out)?;
+            spooled.write_calls(fields.out)?;
+            fields.key("transfers")?;
+            spooled.write_transfers(fields.out)?;
+            fields.key("findings")?;
+            spooled.write_findings(fields.out, &doc.findings)?;
         }
-        None => fields.value("dialogs", &doc.dialogs)?,
+        None => {
+            fields.value("dialogs", &doc.dialogs)?;
+            fields.value("transfers", &doc.transfers)?;
+            fields.value("findings", &doc.findings)?;
+        }
     }
-    fields.value("transfers", &doc.transfers)?;
-    fields.value("findings", &doc.findings)?;
     // As `#[serde(skip_serializing_if = "Vec::is_empty")]` on the field.
     if !doc.unlinked_refers.is_empty() {
         fields.value("unlinked_refers", &doc.unlinked_refers)?;
@@ -322,6 +460,9 @@ mod tests {
             "calls-mixed-udp.pcapng",
             "xfer-chained-udp.pcap",
             "basic-call-tcp.pcap",
+            // Findings of a transfer and of the capture: the transfer's come first.
+            "xfer-transferor-hangs-up-early-udp.pcap",
+            "b2bua-sbc-attended-udp.pcap",
         ] {
             let whole = analysis::run(open(name), &Options::default(), &mut Quiet);
             let mut expected = serde_json::to_vec_pretty(&json(&whole)).expect("JSON");
@@ -339,6 +480,10 @@ mod tests {
             let mut spool = CallSpool::new();
             let taken = analysis::run(open(name), &Options::default(), &mut spool);
             assert!(taken.dialogs.is_empty(), "{name}: the spool took the calls");
+            assert!(
+                taken.transfers.is_empty(),
+                "{name}: the spool took the transfers"
+            );
             let spooled = spool.finish().expect("spooled");
             let mut out = Vec::new();
             write_document(&mut out, &json(&taken), spooled).expect("written");
