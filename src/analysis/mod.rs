@@ -371,16 +371,14 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
                 &released,
                 &mut |t, facts| {
                     let t = with_findings(t, facts, &options.rules, legs);
+                    // What is streamed is not kept.
                     if observer.streams_transfers() {
                         observer.transfer(zero_ns, &t);
+                    } else {
+                        transfers.push(t);
                     }
-                    transfers.push(t);
                 },
             );
-            if observer.streams_transfers() {
-                // What was streamed is not kept.
-                transfers.clear();
-            }
             list_calls(
                 &mut *stage.observer,
                 zero_ns,
@@ -408,15 +406,14 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     let streaming = observer.streams_transfers();
     let mut held = linker.finish(&mut collector, &mut |t, facts| {
         let t = with_findings(t, facts, &options.rules, &legs);
+        // What is streamed is not kept: a capture's worth of transfers built at its
+        // end (REFERs in calls still up) would be.
         if streaming {
             observer.transfer(zero_ns, &t);
+        } else {
+            transfers.push(t);
         }
-        transfers.push(t);
     });
-    if streaming {
-        // What was streamed is not kept.
-        transfers.clear();
-    }
     // The capture's findings look at the dialogs whose CSeq went backwards (X310);
     // the linker holds every such dialog to the end.
     let held_dialogs: Vec<Dialog> = held
