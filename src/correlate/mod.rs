@@ -253,6 +253,12 @@ fn correlation_ids(m: &Message<'_>) -> Vec<(&'static str, String)> {
     ids
 }
 
+/// Whether wire bytes read lossily are `kept`: compared as bytes first (valid UTF-8,
+/// the usual case, costs no decoding).
+fn same_text(bytes: &[u8], kept: &str) -> bool {
+    bytes == kept.as_bytes() || String::from_utf8_lossy(bytes) == kept
+}
+
 /// The key legs are found by for each message: a hash of the Call-ID and the
 /// caller's tag (the records are compared on lookup, so a collision costs nothing).
 fn leg_key(call_id: &[u8], from_tag: &[u8]) -> u64 {
@@ -312,8 +318,7 @@ impl Correlator {
             .copied()
             .find(|&s| {
                 self.leg(s).is_some_and(|l| {
-                    String::from_utf8_lossy(call_id) == l.call_id.as_str()
-                        && String::from_utf8_lossy(from_tag) == l.from_tag.as_str()
+                    same_text(call_id, &l.call_id) && same_text(from_tag, &l.from_tag)
                 })
             })
     }

@@ -5,7 +5,9 @@
 //! return what they can read and `None` only when the value has no usable core (no
 //! URI, no number). Parameter names compare case-insensitively (RFC 3261 §7.3.1).
 
-use super::scan::{find_param, params, parse_u16, parse_u32, split_once, trim, trim_start};
+use super::scan::{
+    find_param, params, parse_u16, parse_u32, split_once, trim, trim_start, unquote,
+};
 
 /// Header names this crate understands; compact forms map to the same variant
 /// (RFC 3261 §7.3.3, RFC 3515 `r`, RFC 3892 `b`, RFC 6665 `o` and `u`).
@@ -47,11 +49,50 @@ impl HeaderName {
         if let [single] = name {
             return HeaderName::from_compact(*single);
         }
-        // The length check rejects most entries before any byte comparison.
-        FULL_NAMES
-            .iter()
-            .find(|(full, _)| full.len() == name.len() && full.eq_ignore_ascii_case(name))
-            .map_or(HeaderName::Other, |&(_, header)| header)
+        // Length, first and last letter pick the one candidate (they are unique
+        // among [`FULL_NAMES`], a test holds it); then the whole name is compared.
+        let (Some(first), Some(last)) = (name.first(), name.last()) else {
+            return HeaderName::Other;
+        };
+        let (full, header): (&[u8], HeaderName) = match (
+            name.len(),
+            first.to_ascii_lowercase(),
+            last.to_ascii_lowercase(),
+        ) {
+            (2, b't', b'o') => (b"To", HeaderName::To),
+            (3, b'v', b'a') => (b"Via", HeaderName::Via),
+            (4, b'c', b'q') => (b"CSeq", HeaderName::CSeq),
+            (4, b'f', b'm') => (b"From", HeaderName::From),
+            (5, b'a', b'w') => (b"Allow", HeaderName::Allow),
+            (5, b'e', b't') => (b"Event", HeaderName::Event),
+            (5, b'r', b'e') => (b"Route", HeaderName::Route),
+            (6, b's', b'r') => (b"Server", HeaderName::Server),
+            (7, b'c', b'd') => (b"Call-ID", HeaderName::CallId),
+            (7, b'c', b't') => (b"Contact", HeaderName::Contact),
+            (7, b'e', b's') => (b"Expires", HeaderName::Expires),
+            (7, b'r', b'e') => (b"Require", HeaderName::Require),
+            (7, b's', b't') => (b"Subject", HeaderName::Subject),
+            (8, b'r', b'o') => (b"Refer-To", HeaderName::ReferTo),
+            (8, b'r', b's') => (b"Replaces", HeaderName::Replaces),
+            (9, b'r', b'b') => (b"Refer-Sub", HeaderName::ReferSub),
+            (9, b's', b'd') => (b"Supported", HeaderName::Supported),
+            (10, b'u', b't') => (b"User-Agent", HeaderName::UserAgent),
+            (11, b'r', b'y') => (b"Referred-By", HeaderName::ReferredBy),
+            (12, b'a', b's') => (b"Allow-Events", HeaderName::AllowEvents),
+            (12, b'c', b'e') => (b"Content-Type", HeaderName::ContentType),
+            (12, b'm', b's') => (b"Max-Forwards", HeaderName::MaxForwards),
+            (12, b'r', b'e') => (b"Record-Route", HeaderName::RecordRoute),
+            (13, b't', b'g') => (b"Target-Dialog", HeaderName::TargetDialog),
+            (14, b'c', b'h') => (b"Content-Length", HeaderName::ContentLength),
+            (16, b'c', b'g') => (b"Content-Encoding", HeaderName::ContentEncoding),
+            (18, b's', b'e') => (b"Subscription-State", HeaderName::SubscriptionState),
+            _ => return HeaderName::Other,
+        };
+        if full.eq_ignore_ascii_case(name) {
+            header
+        } else {
+            HeaderName::Other
+        }
     }
 
     /// Compact forms: RFC 3261 §7.3.3, RFC 3515 §7 (`r`), RFC 3892 §3 (`b`),
@@ -323,14 +364,26 @@ impl<'a> Via<'a> {
         if transport.is_empty() || host.is_empty() {
             return None;
         }
-        let list = param_list.unwrap_or_default();
+        // One pass over the parameters (the first of each name counts, as
+        // `find_param` would find it): this runs for nearly every message.
+        let (mut branch, mut received, mut rport) = (None, None, None);
+        for (name, value) in params(param_list.unwrap_or_default()) {
+            let value = value.map(unquote);
+            if branch.is_none() && name.eq_ignore_ascii_case(b"branch") {
+                branch = Some(value);
+            } else if received.is_none() && name.eq_ignore_ascii_case(b"received") {
+                received = Some(value);
+            } else if rport.is_none() && name.eq_ignore_ascii_case(b"rport") {
+                rport = Some(value.unwrap_or_default());
+            }
+        }
         Some(Via {
             transport,
             host,
             port,
-            branch: find_param(list, "branch").flatten(),
-            received: find_param(list, "received").flatten(),
-            rport: find_param(list, "rport").map(|v| v.unwrap_or_default()),
+            branch: branch.flatten(),
+            received: received.flatten(),
+            rport,
         })
     }
 }
@@ -459,6 +512,27 @@ pub struct TargetDialog<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every full name is found (case-insensitively) by the dispatch on length, first
+    /// and last letter, and no two names share those.
+    #[test]
+    fn every_full_name_is_classified() {
+        let mut keys = std::collections::HashSet::new();
+        for &(full, header) in FULL_NAMES {
+            assert_eq!(HeaderName::from_bytes(full), header);
+            assert_eq!(HeaderName::from_bytes(&full.to_ascii_lowercase()), header);
+            assert_eq!(HeaderName::from_bytes(&full.to_ascii_uppercase()), header);
+            let key = (
+                full.len(),
+                full.first().map(u8::to_ascii_lowercase),
+                full.last().map(u8::to_ascii_lowercase),
+            );
+            assert!(keys.insert(key), "{:?} shares its key", header);
+        }
+        assert_eq!(HeaderName::from_bytes(b"Call-IX"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b"X-Call-ID"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b""), HeaderName::Other);
+    }
 
     #[test]
     fn classifies_full_and_compact_names_in_any_case() {
