@@ -26,7 +26,7 @@ use std::thread::JoinHandle;
 use serde::Serialize;
 
 use super::Clock;
-use super::calls::DialogJson;
+use super::calls::{CallsJson, DialogJson};
 use super::transfer::{AnalyzeJson, FindingJson, TransferJson};
 use crate::analysis::Observer;
 use crate::transfer::{Listed, Place, Transfer};
@@ -40,6 +40,17 @@ const IN_FLIGHT: usize = 4096;
 pub struct CallSpool {
     calls: Option<SyncSender<Piece>>,
     worker: Option<JoinHandle<io::Result<Spooled>>>,
+    /// Whether transfers are taken too (`analyze`), or left to the analysis (`calls`).
+    transfers: bool,
+}
+
+/// How each call's JSON is written aside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// As an element of a top-level array of a pretty-printed document.
+    Element,
+    /// On one line (JSON Lines).
+    Line,
 }
 
 /// What the analysis hands the spool thread, with time zero of relative times.
@@ -75,21 +86,33 @@ impl Default for CallSpool {
 }
 
 impl CallSpool {
-    /// Starts the spool thread.
+    /// Starts the spool thread for `analyze`'s document: calls and transfers.
     pub fn new() -> CallSpool {
+        CallSpool::start(Style::Element, true)
+    }
+
+    /// Starts the spool thread for the call list alone (`calls`), each call written
+    /// in `style`.
+    pub fn calls_only(style: Style) -> CallSpool {
+        CallSpool::start(style, false)
+    }
+
+    fn start(style: Style, transfers: bool) -> CallSpool {
         let (calls, received) = sync_channel(IN_FLIGHT);
         let worker = std::thread::Builder::new()
             .name("sipxfer-calls".into())
-            .spawn(move || spool(received));
+            .spawn(move || spool(received, style));
         match worker {
             Ok(worker) => CallSpool {
                 calls: Some(calls),
                 worker: Some(worker),
+                transfers,
             },
             // No thread: the calls stay with the analysis (takes_calls says no).
             Err(_) => CallSpool {
                 calls: None,
                 worker: None,
+                transfers,
             },
         }
     }
@@ -134,7 +157,7 @@ impl Observer for CallSpool {
         }
     }
     fn streams_transfers(&self) -> bool {
-        self.calls.is_some()
+        self.transfers && self.calls.is_some()
     }
     fn transfer(&mut self, zero_ns: i64, transfer: &Transfer) {
         // A copy is cheaper than its JSON, which the spool thread writes.
@@ -145,16 +168,20 @@ impl Observer for CallSpool {
 }
 
 /// Appends `value`'s JSON, as an element of a top-level array of the document (two
-/// levels deep), to `store` at `offset`; returns its length.
+/// levels deep) or on one line, to `store` at `offset`; returns where and its length.
 fn append_element(
     store: &mut Store,
     json: &mut Vec<u8>,
     offset: &mut u64,
     value: &impl Serialize,
+    style: Style,
 ) -> io::Result<(u64, u32)> {
     json.clear();
-    serde_json::to_writer_pretty(Indented::new(&mut *json, ELEMENT), value)
-        .map_err(io::Error::other)?;
+    match style {
+        Style::Element => serde_json::to_writer_pretty(Indented::new(&mut *json, ELEMENT), value),
+        Style::Line => serde_json::to_writer(&mut *json, value),
+    }
+    .map_err(io::Error::other)?;
     store.append(json)?;
     let len = u32::try_from(json.len()).map_err(io::Error::other)?;
     let at = *offset;
@@ -164,7 +191,7 @@ fn append_element(
 
 /// The spool thread: each call's and transfer's JSON, as it will stand in the
 /// document, appended.
-fn spool(received: Receiver<Piece>) -> io::Result<Spooled> {
+fn spool(received: Receiver<Piece>, style: Style) -> io::Result<Spooled> {
     let mut spooled = Spooled {
         store: Store::temporary(),
         index: Vec::new(),
@@ -178,16 +205,16 @@ fn spool(received: Receiver<Piece>) -> io::Result<Spooled> {
         match piece {
             Piece::Call(zero_ns, listed) => {
                 let call = DialogJson::at(Clock::from_zero(zero_ns), &listed.dialog);
-                let (at, len) = append_element(store, &mut json, &mut offset, &call)?;
+                let (at, len) = append_element(store, &mut json, &mut offset, &call, style)?;
                 spooled.index.push((listed.place, at, len));
             }
             Piece::Transfer(zero_ns, t) => {
                 let value = TransferJson::at(zero_ns, &t);
-                let (at, len) = append_element(store, &mut json, &mut offset, &value)?;
+                let (at, len) = append_element(store, &mut json, &mut offset, &value, style)?;
                 spooled.transfers.push((t.id, at, len));
                 for (i, f) in t.findings.iter().enumerate() {
                     let value = FindingJson::new(f);
-                    let (at, len) = append_element(store, &mut json, &mut offset, &value)?;
+                    let (at, len) = append_element(store, &mut json, &mut offset, &value, style)?;
                     spooled.findings.push(((t.id, i), at, len));
                 }
             }
@@ -290,6 +317,41 @@ impl Spooled {
         }
         array.close()
     }
+}
+
+impl Spooled {
+    /// Writes the calls one per line (JSON Lines), in list order.
+    pub fn write_lines(mut self, out: &mut dyn Write) -> io::Result<()> {
+        let mut index = std::mem::take(&mut self.index);
+        index.sort_unstable_by_key(|&(place, _, _)| place);
+        let mut buf = Vec::new();
+        for &(_, offset, len) in &index {
+            out.write_all(self.store.read(offset, len, &mut buf)?)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the document of `calls`, the call list from `calls` when they were spooled
+/// (then `doc.dialogs` is empty), followed by a newline.
+pub fn write_calls_document(
+    out: &mut dyn Write,
+    doc: &CallsJson<'_>,
+    calls: Option<Spooled>,
+) -> io::Result<()> {
+    let mut fields = Fields { out, first: true };
+    fields.value("schema_version", &doc.schema_version)?;
+    fields.value("inputs", &doc.inputs)?;
+    fields.value("stats", &doc.stats)?;
+    match calls {
+        Some(mut spooled) => {
+            fields.key("dialogs")?;
+            spooled.write_calls(fields.out)?;
+        }
+        None => fields.value("dialogs", &doc.dialogs)?,
+    }
+    fields.out.write_all(b"\n}\n")
 }
 
 /// A top-level array of the document being written, as serde_json's pretty printer
@@ -491,6 +553,56 @@ mod tests {
                 String::from_utf8_lossy(&out),
                 String::from_utf8_lossy(&expected),
                 "{name}, calls spooled"
+            );
+        }
+    }
+
+    /// `calls`: the document and the JSON Lines with the calls spooled equal those of
+    /// the same analysis kept whole.
+    #[test]
+    fn spooled_call_list_equals_the_serialized_one() {
+        for name in ["calls-mixed-udp.pcapng", "xfer-chained-udp.pcap"] {
+            let whole = analysis::run(open(name), &Options::default(), &mut Quiet);
+            let doc = crate::report::calls::json(&whole);
+            let mut expected = serde_json::to_vec_pretty(&doc).expect("JSON");
+            expected.push(b'\n');
+            let mut expected_lines = Vec::new();
+            for d in &doc.dialogs {
+                serde_json::to_writer(&mut expected_lines, d).expect("JSON");
+                expected_lines.push(b'\n');
+            }
+
+            let mut spool = CallSpool::calls_only(Style::Element);
+            let taken = analysis::run(open(name), &Options::default(), &mut spool);
+            assert!(taken.dialogs.is_empty(), "{name}: the spool took the calls");
+            assert_eq!(
+                taken.transfers.len(),
+                whole.transfers.len(),
+                "{name}: transfers stay with the analysis"
+            );
+            let mut out = Vec::new();
+            let spooled = spool.finish().expect("spooled");
+            write_calls_document(&mut out, &crate::report::calls::json(&taken), spooled)
+                .expect("written");
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&expected),
+                "{name}"
+            );
+
+            let mut spool = CallSpool::calls_only(Style::Line);
+            analysis::run(open(name), &Options::default(), &mut spool);
+            let mut lines = Vec::new();
+            spool
+                .finish()
+                .expect("spooled")
+                .expect("a thread")
+                .write_lines(&mut lines)
+                .expect("written");
+            assert_eq!(
+                String::from_utf8_lossy(&lines),
+                String::from_utf8_lossy(&expected_lines),
+                "{name}, lines"
             );
         }
     }
