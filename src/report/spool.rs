@@ -29,7 +29,7 @@ use super::Clock;
 use super::calls::{CallsJson, DialogJson};
 use super::transfer::{AnalyzeJson, FindingJson, TransferJson};
 use crate::analysis::Observer;
-use crate::transfer::{Listed, Place, Transfer};
+use crate::transfer::{Listed, Transfer};
 
 /// Calls in flight between the analysis and the spool thread: enough to ride out a
 /// burst of calls ending together, bounded so a slow disk holds the analysis back
@@ -64,8 +64,9 @@ enum Piece {
 /// The calls' and transfers' JSON, written aside, and where each one is.
 pub struct Spooled {
     store: Store,
-    /// Each call's place in the list, and its JSON's offset and length in `store`.
-    index: Vec<(Place, u64, u32)>,
+    /// Each call's place in the list ([`crate::transfer::Place::key`]), and its JSON's offset and
+    /// length in `store`: 40 bytes a call.
+    index: Vec<((u64, u64, u64), u64, u32)>,
     /// Each transfer's id, and where its JSON is.
     transfers: Vec<(usize, u64, u32)>,
     /// Each transfer finding's transfer id and place among that transfer's findings,
@@ -206,7 +207,7 @@ fn spool(received: Receiver<Piece>, style: Style) -> io::Result<Spooled> {
             Piece::Call(zero_ns, listed) => {
                 let call = DialogJson::at(Clock::from_zero(zero_ns), &listed.dialog);
                 let (at, len) = append_element(store, &mut json, &mut offset, &call, style)?;
-                spooled.index.push((listed.place, at, len));
+                spooled.index.push((listed.place.key(), at, len));
             }
             Piece::Transfer(zero_ns, t) => {
                 let value = TransferJson::at(zero_ns, &t);

@@ -17,6 +17,15 @@ pub struct Place {
     finished: u64,
 }
 
+impl Place {
+    /// The place in 24 bytes, ordered as the place is: a frame's `seq` is unique
+    /// (the order frames were analysed in), so it alone orders frame references.
+    /// What a call list written aside keeps per call.
+    pub fn key(&self) -> (u64, u64, u64) {
+        (self.invite.seq, self.first.seq, self.finished)
+    }
+}
+
 /// A finished dialog with its place in the call list.
 pub struct Listed {
     pub place: Place,
