@@ -284,10 +284,8 @@ impl Store {
 impl Spooled {
     /// Writes the calls as the document's `dialogs` array, in list order.
     fn write_calls(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        let mut index = std::mem::take(&mut self.index);
-        index.sort_unstable_by_key(|&(place, _, _)| place);
         let mut array = Array::open(out);
-        for &(_, offset, len) in &index {
+        for (offset, len) in in_order(std::mem::take(&mut self.index)) {
             array.spooled(&mut self.store, offset, len)?;
         }
         array.close()
@@ -295,10 +293,8 @@ impl Spooled {
 
     /// Writes the transfers as the document's `transfers` array, in REFER order.
     fn write_transfers(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        let mut index = std::mem::take(&mut self.transfers);
-        index.sort_unstable_by_key(|&(id, _, _)| id);
         let mut array = Array::open(out);
-        for &(_, offset, len) in &index {
+        for (offset, len) in in_order(std::mem::take(&mut self.transfers)) {
             array.spooled(&mut self.store, offset, len)?;
         }
         array.close()
@@ -307,10 +303,8 @@ impl Spooled {
     /// Writes the document's `findings` array: the transfers' findings (transfer by
     /// transfer, in REFER order), then `capture`'s.
     fn write_findings(&mut self, out: &mut dyn Write, capture: &[FindingJson]) -> io::Result<()> {
-        let mut index = std::mem::take(&mut self.findings);
-        index.sort_unstable_by_key(|&(key, _, _)| key);
         let mut array = Array::open(out);
-        for &(_, offset, len) in &index {
+        for (offset, len) in in_order(std::mem::take(&mut self.findings)) {
             array.spooled(&mut self.store, offset, len)?;
         }
         for f in capture {
@@ -318,19 +312,45 @@ impl Spooled {
         }
         array.close()
     }
-}
 
-impl Spooled {
     /// Writes the calls one per line (JSON Lines), in list order.
     pub fn write_lines(mut self, out: &mut dyn Write) -> io::Result<()> {
-        let mut index = std::mem::take(&mut self.index);
-        index.sort_unstable_by_key(|&(place, _, _)| place);
         let mut buf = Vec::new();
-        for &(_, offset, len) in &index {
+        for (offset, len) in in_order(std::mem::take(&mut self.index)) {
             out.write_all(self.store.read(offset, len, &mut buf)?)?;
             out.write_all(b"\n")?;
         }
         Ok(())
+    }
+}
+
+/// Where each spooled piece is, in the order of its key (list place, transfer id, ...).
+fn in_order<K: Ord>(mut index: Vec<(K, u64, u32)>) -> impl Iterator<Item = (u64, u32)> {
+    index.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    index.into_iter().map(|(_, offset, len)| (offset, len))
+}
+
+/// The fields every document starts with, the call list last: from `calls` when they
+/// were spooled (then `dialogs` is empty).
+fn write_head(
+    fields: &mut Fields<'_>,
+    (schema_version, inputs, stats): (
+        u32,
+        &[crate::analysis::InputSummary],
+        &crate::analysis::Stats,
+    ),
+    dialogs: &[DialogJson<'_>],
+    calls: Option<&mut Spooled>,
+) -> io::Result<()> {
+    fields.value("schema_version", &schema_version)?;
+    fields.value("inputs", &inputs)?;
+    fields.value("stats", &stats)?;
+    match calls {
+        Some(spooled) => {
+            fields.key("dialogs")?;
+            spooled.write_calls(fields.out)
+        }
+        None => fields.value("dialogs", &dialogs),
     }
 }
 
@@ -339,19 +359,11 @@ impl Spooled {
 pub fn write_calls_document(
     out: &mut dyn Write,
     doc: &CallsJson<'_>,
-    calls: Option<Spooled>,
+    mut calls: Option<Spooled>,
 ) -> io::Result<()> {
     let mut fields = Fields { out, first: true };
-    fields.value("schema_version", &doc.schema_version)?;
-    fields.value("inputs", &doc.inputs)?;
-    fields.value("stats", &doc.stats)?;
-    match calls {
-        Some(mut spooled) => {
-            fields.key("dialogs")?;
-            spooled.write_calls(fields.out)?;
-        }
-        None => fields.value("dialogs", &doc.dialogs)?,
-    }
+    let head = (doc.schema_version, doc.inputs, doc.stats);
+    write_head(&mut fields, head, &doc.dialogs, calls.as_mut())?;
     fields.out.write_all(b"\n}\n")
 }
 
@@ -417,24 +429,20 @@ fn write_element(out: &mut dyn Write, first: bool, json: &[u8]) -> io::Result<()
 pub fn write_document(
     out: &mut dyn Write,
     doc: &AnalyzeJson<'_>,
-    calls: Option<Spooled>,
+    mut calls: Option<Spooled>,
 ) -> io::Result<()> {
     let mut fields = Fields { out, first: true };
-    fields.value("schema_version", &doc.schema_version)?;
-    fields.value("inputs", &doc.inputs)?;
-    fields.value("stats", &doc.stats)?;
+    let head = (doc.schema_version, doc.inputs, doc.stats);
+    write_head(&mut fields, head, &doc.dialogs, calls.as_mut())?;
     match calls {
+        // Whatever the spool did not take is in `doc` (nothing, as it takes all).
         Some(mut spooled) => {
-            // Whatever the spool did not take is in `doc` (nothing, as it takes all).
-            fields.key("dialogs")?;
-            spooled.write_calls(fields.out)?;
             fields.key("transfers")?;
             spooled.write_transfers(fields.out)?;
             fields.key("findings")?;
             spooled.write_findings(fields.out, &doc.findings)?;
         }
         None => {
-            fields.value("dialogs", &doc.dialogs)?;
             fields.value("transfers", &doc.transfers)?;
             fields.value("findings", &doc.findings)?;
         }
