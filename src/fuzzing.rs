@@ -190,7 +190,9 @@ pub fn pipeline(data: &[u8]) {
     let mut watch = report::refers::ReferWatch::new(report::ladder::Rows::default());
     let a = analysis::run(single(), &one_thread, &mut watch);
     for palette in [colour, wide] {
-        let _ = report::transfer::text_with(&a, palette, Some(&watch.inner), &watch.unlinked);
+        let others = crate::transfer::calls_outside_transfers(&a.transfers, &a.dialogs).len();
+        let rows = Some(&watch.inner);
+        let _ = report::transfer::text_with(&a, palette, rows, &watch.unlinked, others);
         let _ = report::summary::text(&a, palette);
         let _ = report::calls::text(&a, palette);
         let _ = report::rules::check_text(&a, &watch.unlinked, Severity::Info, palette);

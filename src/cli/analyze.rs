@@ -12,6 +12,7 @@ use crate::analysis::{self, Quiet};
 use crate::report::filter::Shown;
 use crate::report::refers::ReferWatch;
 use crate::report::spool::CallSpool;
+use crate::report::transfer::OtherCalls;
 use crate::report::{self, progress::Progress};
 
 /// Runs `analyze`: exit 0, or 2 on bad configuration, input or output file.
@@ -95,18 +96,28 @@ fn analyze_to(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode> 
         }
         Format::Text => {
             let palette = common.palette();
-            // The ladder's rows are kept only when asked for.
-            let mut watch = ReferWatch::new(Progress::new(report::ladder::Rows::default()));
-            let mut analysis = if args.ladder {
-                analysis::run(inputs, &options, &mut watch)
+            // The ladder's rows are kept only when asked for; what a filter shows
+            // depends on every call.
+            let (mut analysis, rows, unlinked, others) = if args.ladder {
+                let mut watch = ReferWatch::new(Progress::new(report::ladder::Rows::default()));
+                let analysis = analysis::run(inputs, &options, &mut watch);
+                let rows = watch.inner.finish();
+                (analysis, rows, watch.unlinked, None)
+            } else if filter.is_active() {
+                let mut watch = ReferWatch::new(Progress::new(Quiet));
+                let analysis = analysis::run(inputs, &options, &mut watch);
+                watch.inner.finish();
+                let rows = report::ladder::Rows::default();
+                (analysis, rows, watch.unlinked, None)
             } else {
-                let mut quiet = ReferWatch::new(Progress::new(Quiet));
-                let analysis = analysis::run(inputs, &options, &mut quiet);
-                quiet.inner.finish();
-                watch.unlinked = quiet.unlinked;
-                analysis
+                // Only the number of calls outside the transfers is shown: the calls
+                // are let go as they finish.
+                let mut watch = ReferWatch::new(Progress::new(OtherCalls::default()));
+                let mut analysis = analysis::run(inputs, &options, &mut watch);
+                let others = watch.inner.finish().finish(&mut analysis);
+                let rows = report::ladder::Rows::default();
+                (analysis, rows, watch.unlinked, Some(others))
             };
-            let rows = watch.inner.finish();
             let before = analysis.transfers.len();
             filter.apply(&mut analysis);
             if filter.is_active() {
@@ -116,8 +127,12 @@ fn analyze_to(args: &AnalyzeArgs, out: &mut impl Write) -> io::Result<ExitCode> 
                     analysis.transfers.len()
                 )?;
             }
+            let others = others.unwrap_or_else(|| {
+                crate::transfer::calls_outside_transfers(&analysis.transfers, &analysis.dialogs)
+                    .len()
+            });
             let ladder = args.ladder.then_some(&rows);
-            let text = report::transfer::text_with(&analysis, palette, ladder, &watch.unlinked);
+            let text = report::transfer::text_with(&analysis, palette, ladder, &unlinked, others);
             out.write_all(text.as_bytes())?;
             writeln!(out)?;
             out.write_all(report::summary::text(&analysis, palette).as_bytes())?;

@@ -172,7 +172,7 @@ pub fn micro(s: f64) -> f64 {
 }
 
 /// Colours for text output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Palette {
     pub enabled: bool,
     /// `--wide`: Call-IDs, methods and labels whole instead of cut to fit the columns.

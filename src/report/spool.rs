@@ -26,7 +26,8 @@ use std::thread::JoinHandle;
 use serde::Serialize;
 
 use super::Clock;
-use super::calls::{CallsJson, DialogJson};
+use super::Palette;
+use super::calls::{CallRow, CallsJson, DialogJson, Widths};
 use super::transfer::{AnalyzeJson, FindingJson, TransferJson};
 use crate::analysis::Observer;
 use crate::transfer::{Listed, Transfer};
@@ -44,13 +45,17 @@ pub struct CallSpool {
     transfers: bool,
 }
 
-/// How each call's JSON is written aside.
+/// How each call is written aside.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Style {
-    /// As an element of a top-level array of a pretty-printed document.
+    /// Its JSON, as an element of a top-level array of a pretty-printed document.
     Element,
-    /// On one line (JSON Lines).
+    /// Its JSON on one line (JSON Lines).
     Line,
+    /// Its row of the call table ([`CallRow`]), frames named for `inputs` input
+    /// files, Call-IDs whole when `wide`; the table's column widths are measured
+    /// as the rows come.
+    Row { inputs: usize, wide: bool },
 }
 
 /// What the analysis hands the spool thread, with time zero of relative times.
@@ -72,6 +77,8 @@ pub struct Spooled {
     /// Each transfer finding's transfer id and place among that transfer's findings,
     /// and where its JSON is.
     findings: Vec<((usize, usize), u64, u32)>,
+    /// The call table's column widths, when the calls were spooled as rows.
+    widths: Option<Widths>,
 }
 
 /// Where the calls' JSON is: a temporary file, or memory when none could be made.
@@ -180,7 +187,8 @@ fn append_element(
     json.clear();
     match style {
         Style::Element => serde_json::to_writer_pretty(Indented::new(&mut *json, ELEMENT), value),
-        Style::Line => serde_json::to_writer(&mut *json, value),
+        // Rows are not JSON: they never come here.
+        Style::Line | Style::Row { .. } => serde_json::to_writer(&mut *json, value),
     }
     .map_err(io::Error::other)?;
     store.append(json)?;
@@ -198,6 +206,7 @@ fn spool(received: Receiver<Piece>, style: Style) -> io::Result<Spooled> {
         index: Vec::new(),
         transfers: Vec::new(),
         findings: Vec::new(),
+        widths: None,
     };
     let store = &mut spooled.store;
     let mut json = Vec::new();
@@ -205,8 +214,24 @@ fn spool(received: Receiver<Piece>, style: Style) -> io::Result<Spooled> {
     for piece in received {
         match piece {
             Piece::Call(zero_ns, listed) => {
-                let call = DialogJson::at(Clock::from_zero(zero_ns), &listed.dialog);
-                let (at, len) = append_element(store, &mut json, &mut offset, &call, style)?;
+                let clock = Clock::from_zero(zero_ns);
+                let (at, len) = match style {
+                    Style::Row { inputs, wide } => {
+                        let row = CallRow::of(&listed.dialog, clock, inputs, wide);
+                        spooled.widths.get_or_insert_default().add(&row);
+                        json.clear();
+                        row.encode(&mut json);
+                        store.append(&json)?;
+                        let len = u32::try_from(json.len()).map_err(io::Error::other)?;
+                        let at = offset;
+                        offset += u64::from(len);
+                        (at, len)
+                    }
+                    Style::Element | Style::Line => {
+                        let call = DialogJson::at(clock, &listed.dialog);
+                        append_element(store, &mut json, &mut offset, &call, style)?
+                    }
+                };
                 spooled.index.push((listed.place.key(), at, len));
             }
             Piece::Transfer(zero_ns, t) => {
@@ -321,6 +346,20 @@ impl Spooled {
             out.write_all(b"\n")?;
         }
         Ok(())
+    }
+}
+
+impl Spooled {
+    /// Writes the call table (calls spooled as [`Style::Row`]), in list order.
+    pub fn write_table(mut self, out: &mut dyn Write, palette: Palette) -> io::Result<()> {
+        let widths = self.widths.take().unwrap_or_default().finish();
+        let mut buf = Vec::new();
+        let store = &mut self.store;
+        let rows = in_order(std::mem::take(&mut self.index)).map(|(offset, len)| {
+            let bytes = store.read(offset, len, &mut buf)?;
+            CallRow::decode(bytes).ok_or_else(|| io::Error::other("spooled call row unreadable"))
+        });
+        super::calls::write_table(out, rows, &widths, palette)
     }
 }
 
@@ -613,6 +652,46 @@ mod tests {
                 String::from_utf8_lossy(&expected_lines),
                 "{name}, lines"
             );
+        }
+    }
+
+    /// `calls` as a table: written from the spooled rows, it is the table of the
+    /// same analysis kept whole, for one input and for several.
+    #[test]
+    fn spooled_call_table_equals_the_one_kept_whole() {
+        let both = || {
+            let mut inputs = open("xfer-chained-udp.pcap");
+            inputs.extend(open("calls-mixed-udp.pcapng"));
+            inputs
+        };
+        for (inputs, open) in [
+            (
+                1,
+                &(|| open("calls-mixed-udp.pcapng")) as &dyn Fn() -> Vec<Input>,
+            ),
+            (2, &both),
+        ] {
+            for palette in [
+                Palette::default(),
+                Palette {
+                    enabled: true,
+                    wide: true,
+                },
+            ] {
+                let whole = analysis::run(open(), &Options::default(), &mut Quiet);
+                let expected = crate::report::calls::text(&whole, palette);
+                let style = Style::Row {
+                    inputs,
+                    wide: palette.wide,
+                };
+                let mut spool = CallSpool::calls_only(style);
+                let taken = analysis::run(open(), &Options::default(), &mut spool);
+                assert!(taken.dialogs.is_empty(), "the spool took the calls");
+                let mut out = Vec::new();
+                let spooled = spool.finish().expect("spooled").expect("a thread");
+                spooled.write_table(&mut out, palette).expect("written");
+                assert_eq!(String::from_utf8_lossy(&out), expected, "{inputs} input(s)");
+            }
         }
     }
 

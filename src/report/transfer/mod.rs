@@ -6,4 +6,4 @@ mod legs;
 mod text;
 
 pub use json::*;
-pub use text::{finding_line, text, text_one, text_with, unlinked_lines};
+pub use text::{OtherCalls, finding_line, text, text_one, text_with, unlinked_lines};
