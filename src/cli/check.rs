@@ -6,11 +6,12 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use super::args::{CheckArgs, Format, SeverityArg};
-use super::shared::{no_pictures, open_all, rule_options, write_json};
+use super::shared::{no_pictures, open_all, rule_options};
 use crate::analysis::{self, Quiet};
 use crate::report;
 use crate::report::progress::Progress;
 use crate::report::refers::ReferWatch;
+use crate::report::spool::{CallSpool, Style, write_document_then};
 use crate::report::transfer::OtherCalls;
 use crate::rules::Severity;
 
@@ -35,7 +36,14 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let filter = common.filter();
-    let (mut analysis, unlinked) = if common.format == Format::Text && !filter.is_active() {
+    let mut calls = None;
+    let (mut analysis, unlinked) = if filter.is_active() {
+        // What a filter shows depends on every call: they are kept.
+        let mut watch = ReferWatch::new(Progress::new(Quiet));
+        let analysis = analysis::run(inputs, &options, &mut watch);
+        watch.inner.finish();
+        (analysis, watch.unlinked)
+    } else if common.format == Format::Text {
         // The text shows transfers and findings, no call: the calls are let go as
         // they finish (a million unanswered INVITEs: 930 MB before).
         let mut watch = ReferWatch::new(Progress::new(OtherCalls::default()));
@@ -43,9 +51,11 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         watch.inner.finish().finish(&mut analysis);
         (analysis, watch.unlinked)
     } else {
-        let mut watch = ReferWatch::new(Progress::new(Quiet));
+        // The document lists the calls: they are written aside as they finish, as
+        // analyze's are; the transfers stay, for the verdict.
+        let mut watch = ReferWatch::new(Progress::new(CallSpool::calls_only(Style::Element)));
         let analysis = analysis::run(inputs, &options, &mut watch);
-        watch.inner.finish();
+        calls = watch.inner.finish().finish()?;
         (analysis, watch.unlinked)
     };
     // A file with no readable frame has nothing to check: that is not a pass.
@@ -67,17 +77,20 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
     match common.format {
         Format::Json | Format::Jsonl => {
             let count = |s: Severity| analysis.all_findings().filter(|f| f.severity == s).count();
-            let doc = CheckJson {
-                document: report::transfer::json_with(&analysis, &unlinked),
-                verdict: if failing { "fail" } else { "pass" },
-                fail_on,
-                counts: Counts {
-                    error: count(Severity::Error),
-                    warning: count(Severity::Warning),
-                    info: count(Severity::Info),
-                },
+            let counts = Counts {
+                error: count(Severity::Error),
+                warning: count(Severity::Warning),
+                info: count(Severity::Info),
             };
-            write_json(out, &doc)?
+            let verdict = if failing { "fail" } else { "pass" };
+            let doc = report::transfer::json_with(&analysis, &unlinked);
+            // The document of analyze, then the verdict, the threshold it was judged
+            // against, and the findings counted by severity.
+            write_document_then(out, &doc, calls, |fields| {
+                fields.value("verdict", &verdict)?;
+                fields.value("fail_on", &fail_on)?;
+                fields.value("counts", &counts)
+            })?;
         }
         Format::Text | Format::Html | Format::Mermaid => {
             let text =
@@ -91,18 +104,6 @@ pub fn check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// `check --format json`: the document of `analyze`, then the verdict, the threshold it
-/// was judged against, and the findings counted by severity.
-#[derive(serde::Serialize)]
-struct CheckJson<'a> {
-    #[serde(flatten)]
-    document: report::transfer::AnalyzeJson<'a>,
-    /// `pass` or `fail`: whether a finding is at or above `fail_on`.
-    verdict: &'static str,
-    fail_on: Severity,
-    counts: Counts,
 }
 
 /// Findings by severity.

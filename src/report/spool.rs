@@ -79,6 +79,8 @@ pub struct Spooled {
     findings: Vec<((usize, usize), u64, u32)>,
     /// The call table's column widths, when the calls were spooled as rows.
     widths: Option<Widths>,
+    /// Whether the transfers were taken too (then the document's are empty).
+    took_transfers: bool,
 }
 
 /// Where the calls' JSON is: a temporary file, or memory when none could be made.
@@ -109,7 +111,7 @@ impl CallSpool {
         let (calls, received) = sync_channel(IN_FLIGHT);
         let worker = std::thread::Builder::new()
             .name("sipxfer-calls".into())
-            .spawn(move || spool(received, style));
+            .spawn(move || spool(received, style, transfers));
         match worker {
             Ok(worker) => CallSpool {
                 calls: Some(calls),
@@ -200,13 +202,14 @@ fn append_element(
 
 /// The spool thread: each call's and transfer's JSON, as it will stand in the
 /// document, appended.
-fn spool(received: Receiver<Piece>, style: Style) -> io::Result<Spooled> {
+fn spool(received: Receiver<Piece>, style: Style, took_transfers: bool) -> io::Result<Spooled> {
     let mut spooled = Spooled {
         store: Store::temporary(),
         index: Vec::new(),
         transfers: Vec::new(),
         findings: Vec::new(),
         widths: None,
+        took_transfers,
     };
     let store = &mut spooled.store;
     let mut json = Vec::new();
@@ -468,20 +471,31 @@ fn write_element(out: &mut dyn Write, first: bool, json: &[u8]) -> io::Result<()
 pub fn write_document(
     out: &mut dyn Write,
     doc: &AnalyzeJson<'_>,
+    calls: Option<Spooled>,
+) -> io::Result<()> {
+    write_document_then(out, doc, calls, |_| Ok(()))
+}
+
+/// [`write_document`], with the fields `more` writes after the document's own (as
+/// `#[serde(flatten)]` of the document in a struct with those fields would).
+pub fn write_document_then(
+    out: &mut dyn Write,
+    doc: &AnalyzeJson<'_>,
     mut calls: Option<Spooled>,
+    more: impl FnOnce(&mut Fields<'_>) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut fields = Fields { out, first: true };
     let head = (doc.schema_version, doc.inputs, doc.stats);
     write_head(&mut fields, head, &doc.dialogs, calls.as_mut())?;
     match calls {
-        // Whatever the spool did not take is in `doc` (nothing, as it takes all).
-        Some(mut spooled) => {
+        // Whatever the spool did not take is in `doc`.
+        Some(mut spooled) if spooled.took_transfers => {
             fields.key("transfers")?;
             spooled.write_transfers(fields.out)?;
             fields.key("findings")?;
             spooled.write_findings(fields.out, &doc.findings)?;
         }
-        None => {
+        _ => {
             fields.value("transfers", &doc.transfers)?;
             fields.value("findings", &doc.findings)?;
         }
@@ -490,12 +504,13 @@ pub fn write_document(
     if !doc.unlinked_refers.is_empty() {
         fields.value("unlinked_refers", &doc.unlinked_refers)?;
     }
+    more(&mut fields)?;
     fields.out.write_all(b"\n}\n")
 }
 
 /// The fields of a top-level object, written one by one as serde_json's pretty
 /// printer would.
-struct Fields<'w> {
+pub struct Fields<'w> {
     out: &'w mut dyn Write,
     first: bool,
 }
@@ -510,7 +525,8 @@ impl Fields<'_> {
         self.out.write_all(b": ")
     }
 
-    fn value(&mut self, key: &str, value: &impl Serialize) -> io::Result<()> {
+    /// One field: its key, then its value pretty-printed at the field's depth.
+    pub fn value(&mut self, key: &str, value: &impl Serialize) -> io::Result<()> {
         self.key(key)?;
         serde_json::to_writer_pretty(Indented::new(&mut *self.out, FIELD), value)
             .map_err(io::Error::other)
@@ -692,6 +708,50 @@ mod tests {
                 spooled.write_table(&mut out, palette).expect("written");
                 assert_eq!(String::from_utf8_lossy(&out), expected, "{inputs} input(s)");
             }
+        }
+    }
+
+    /// `check --format json`: the calls spooled, the transfers kept for the verdict,
+    /// fields after the document's own: what serde makes of the document flattened
+    /// into a struct with those fields.
+    #[test]
+    fn fields_after_the_document_are_as_flattened() {
+        #[derive(Serialize)]
+        struct Judged<'a> {
+            #[serde(flatten)]
+            document: AnalyzeJson<'a>,
+            verdict: &'static str,
+            counts: [usize; 2],
+        }
+        for name in [
+            "xfer-transferor-hangs-up-early-udp.pcap",
+            "calls-mixed-udp.pcapng",
+        ] {
+            let whole = analysis::run(open(name), &Options::default(), &mut Quiet);
+            let judged = Judged {
+                document: json(&whole),
+                verdict: "fail",
+                counts: [1, 2],
+            };
+            let mut expected = serde_json::to_vec_pretty(&judged).expect("JSON");
+            expected.push(b'\n');
+
+            let mut spool = CallSpool::calls_only(Style::Element);
+            let taken = analysis::run(open(name), &Options::default(), &mut spool);
+            assert!(taken.dialogs.is_empty(), "{name}: the spool took the calls");
+            assert_eq!(taken.transfers.len(), whole.transfers.len());
+            let spooled = spool.finish().expect("spooled");
+            let mut out = Vec::new();
+            write_document_then(&mut out, &json(&taken), spooled, |f| {
+                f.value("verdict", &"fail")?;
+                f.value("counts", &[1, 2])
+            })
+            .expect("written");
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&expected),
+                "{name}"
+            );
         }
     }
 
