@@ -13,11 +13,14 @@
 //! Guarantees:
 //! - The document is byte for byte what `serde_json::to_writer_pretty` makes of
 //!   [`AnalyzeJson`] (a test holds it), spooled or not.
-//! - Memory for the call list is its index, 40 bytes a call; for the transfers, 24
-//!   bytes a transfer and a finding. When no temporary file can be made, the JSON is
-//!   kept in memory instead: nothing is lost.
+//! - Memory for the call list is at most one run of its index (64 Ki entries, about
+//!   2.5 MB; the rest is sorted into the temporary file and merged at the end); for
+//!   the transfers, 24 bytes a transfer and a finding. When no temporary file can be
+//!   made, the JSON is kept in memory instead: nothing is lost.
 //! - A write error on the temporary file is returned by [`CallSpool::finish`].
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -69,9 +72,8 @@ enum Piece {
 /// The calls' and transfers' JSON, written aside, and where each one is.
 pub struct Spooled {
     store: Store,
-    /// Each call's place in the list ([`crate::transfer::Place::key`]), and its JSON's offset and
-    /// length in `store`: 40 bytes a call.
-    index: Vec<((u64, u64, u64), u64, u32)>,
+    /// Each call's place in the list and where its JSON (or row) is.
+    index: CallIndex,
     /// Each transfer's id, and where its JSON is.
     transfers: Vec<(usize, u64, u32)>,
     /// Each transfer finding's transfer id and place among that transfer's findings,
@@ -205,7 +207,7 @@ fn append_element(
 fn spool(received: Receiver<Piece>, style: Style, took_transfers: bool) -> io::Result<Spooled> {
     let mut spooled = Spooled {
         store: Store::temporary(),
-        index: Vec::new(),
+        index: CallIndex::new(RUN),
         transfers: Vec::new(),
         findings: Vec::new(),
         widths: None,
@@ -235,7 +237,8 @@ fn spool(received: Receiver<Piece>, style: Style, took_transfers: bool) -> io::R
                         append_element(store, &mut json, &mut offset, &call, style)?
                     }
                 };
-                spooled.index.push((listed.place.key(), at, len));
+                let entry = (listed.place.key(), at, len);
+                spooled.index.push(entry, store, &mut offset)?;
             }
             Piece::Transfer(zero_ns, t) => {
                 let value = TransferJson::at(zero_ns, &t);
@@ -313,7 +316,8 @@ impl Spooled {
     /// Writes the calls as the document's `dialogs` array, in list order.
     fn write_calls(&mut self, out: &mut dyn Write) -> io::Result<()> {
         let mut array = Array::open(out);
-        for (offset, len) in in_order(std::mem::take(&mut self.index)) {
+        let mut calls = self.index.sorted()?;
+        while let Some((offset, len)) = calls.next(&mut self.store)? {
             array.spooled(&mut self.store, offset, len)?;
         }
         array.close()
@@ -344,7 +348,8 @@ impl Spooled {
     /// Writes the calls one per line (JSON Lines), in list order.
     pub fn write_lines(mut self, out: &mut dyn Write) -> io::Result<()> {
         let mut buf = Vec::new();
-        for (offset, len) in in_order(std::mem::take(&mut self.index)) {
+        let mut calls = self.index.sorted()?;
+        while let Some((offset, len)) = calls.next(&mut self.store)? {
             out.write_all(self.store.read(offset, len, &mut buf)?)?;
             out.write_all(b"\n")?;
         }
@@ -358,11 +363,176 @@ impl Spooled {
         let widths = self.widths.take().unwrap_or_default().finish();
         let mut buf = Vec::new();
         let store = &mut self.store;
-        let rows = in_order(std::mem::take(&mut self.index)).map(|(offset, len)| {
-            let bytes = store.read(offset, len, &mut buf)?;
-            CallRow::decode(bytes).ok_or_else(|| io::Error::other("spooled call row unreadable"))
+        let mut calls = self.index.sorted()?;
+        let rows = std::iter::from_fn(|| {
+            let (offset, len) = match calls.next(store) {
+                Ok(next) => next?,
+                Err(e) => return Some(Err(e)),
+            };
+            let row = store.read(offset, len, &mut buf).and_then(|bytes| {
+                CallRow::decode(bytes)
+                    .ok_or_else(|| io::Error::other("spooled call row unreadable"))
+            });
+            Some(row)
         });
         super::calls::write_table(out, rows, &widths, palette)
+    }
+}
+
+/// Index entries kept in memory at most, per run: 64 Ki entries, 2.5 MB.
+const RUN: usize = 1 << 16;
+
+/// Bytes of one index entry in a run: the place (three u64), the offset (u64) and
+/// the length (u32), little-endian.
+const ENTRY: usize = 36;
+
+/// Entries read from a run at a time when the runs are merged.
+const MERGE_BLOCK: usize = 1024;
+
+/// A call's place in the list ([`crate::transfer::Place::key`]), and where its piece is
+/// in the store.
+type Entry = (Key, u64, u32);
+
+/// A call's place in the list, as [`crate::transfer::Place::key`] gives it.
+type Key = (u64, u64, u64);
+
+/// Where each call is, by its place in the list: an external sort, so that memory
+/// does not grow with the calls (2 million calls: 80 MB as one vector). Entries are
+/// kept until a run is full, which is then sorted and appended to the store; the
+/// list is written from a merge of the runs and what is left in memory.
+struct CallIndex {
+    run: usize,
+    current: Vec<Entry>,
+    /// The runs in the store: offset and entry count.
+    runs: Vec<(u64, usize)>,
+}
+
+impl CallIndex {
+    fn new(run: usize) -> CallIndex {
+        CallIndex {
+            run: run.max(1),
+            current: Vec::new(),
+            runs: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, entry: Entry, store: &mut Store, offset: &mut u64) -> io::Result<()> {
+        self.current.push(entry);
+        if self.current.len() >= self.run {
+            self.current.sort_unstable_by_key(|e| e.0);
+            let mut bytes = Vec::with_capacity(self.current.len() * ENTRY);
+            for &((a, b, c), at, len) in &self.current {
+                for n in [a, b, c, at] {
+                    bytes.extend_from_slice(&n.to_le_bytes());
+                }
+                bytes.extend_from_slice(&len.to_le_bytes());
+            }
+            store.append(&bytes)?;
+            self.runs.push((*offset, self.current.len()));
+            *offset += bytes.len() as u64;
+            self.current.clear();
+        }
+        Ok(())
+    }
+
+    /// The entries in list order (taken: the index is empty afterwards).
+    fn sorted(&mut self) -> io::Result<Merge> {
+        let mut current = std::mem::take(&mut self.current);
+        current.sort_unstable_by_key(|e| e.0);
+        let mut sources: Vec<Source> = std::mem::take(&mut self.runs)
+            .into_iter()
+            .map(|(offset, left)| Source {
+                next: offset,
+                left,
+                block: std::collections::VecDeque::new(),
+            })
+            .collect();
+        sources.push(Source {
+            next: 0,
+            left: 0,
+            block: current.into(),
+        });
+        Ok(Merge {
+            heap: BinaryHeap::new(),
+            sources,
+            started: false,
+            buf: Vec::new(),
+        })
+    }
+}
+
+/// One sorted run being merged: the entries read from it and not yet taken, and
+/// where the rest are.
+struct Source {
+    next: u64,
+    left: usize,
+    block: std::collections::VecDeque<Entry>,
+}
+
+/// The merge of [`CallIndex`]'s runs: the smallest head first.
+struct Merge {
+    /// Each source's head key, with the source.
+    heap: BinaryHeap<Reverse<(Key, usize)>>,
+    sources: Vec<Source>,
+    started: bool,
+    buf: Vec<u8>,
+}
+
+impl Merge {
+    /// Where the next call in list order is.
+    fn next(&mut self, store: &mut Store) -> io::Result<Option<(u64, u32)>> {
+        if !self.started {
+            self.started = true;
+            for i in 0..self.sources.len() {
+                self.refill(i, store)?;
+                if let Some(head) = self.sources.get(i).and_then(|s| s.block.front()) {
+                    self.heap.push(Reverse((head.0, i)));
+                }
+            }
+        }
+        let Some(Reverse((_, i))) = self.heap.pop() else {
+            return Ok(None);
+        };
+        let Some(entry) = self.sources.get_mut(i).and_then(|s| s.block.pop_front()) else {
+            return Err(io::Error::other("spool index out of step"));
+        };
+        self.refill(i, store)?;
+        if let Some(head) = self.sources.get(i).and_then(|s| s.block.front()) {
+            self.heap.push(Reverse((head.0, i)));
+        }
+        Ok(Some((entry.1, entry.2)))
+    }
+
+    /// Reads the next block of source `i` when it has none in memory.
+    fn refill(&mut self, i: usize, store: &mut Store) -> io::Result<()> {
+        let Some(source) = self.sources.get_mut(i) else {
+            return Ok(());
+        };
+        if !source.block.is_empty() || source.left == 0 {
+            return Ok(());
+        }
+        let n = source.left.min(MERGE_BLOCK);
+        let len = u32::try_from(n * ENTRY).map_err(io::Error::other)?;
+        let bytes = store.read(source.next, len, &mut self.buf)?;
+        for e in bytes.chunks_exact(ENTRY) {
+            let word = |k: usize| {
+                e.get(k * 8..k * 8 + 8)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_le_bytes)
+                    .unwrap_or_default()
+            };
+            let len = e
+                .get(32..36)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_le_bytes)
+                .unwrap_or_default();
+            source
+                .block
+                .push_back(((word(0), word(1), word(2)), word(3), len));
+        }
+        source.next += u64::from(len);
+        source.left -= n;
+        Ok(())
     }
 }
 
@@ -752,6 +922,39 @@ mod tests {
                 String::from_utf8_lossy(&expected),
                 "{name}"
             );
+        }
+    }
+
+    /// The index sorted in runs and merged gives every call once, in list order,
+    /// whether the runs are in a file or in memory, one run or many.
+    #[test]
+    fn the_call_index_merges_its_runs_in_list_order() {
+        // A scrambled order, as calls finish: long calls late, short ones early.
+        let keys: Vec<u64> = (0..1000u64).map(|i| (i * 7919) % 1000).collect();
+        for run in [1, 3, 64, 1000, 5000] {
+            for mut store in [Store::temporary(), Store::Memory(Vec::new())] {
+                let mut index = CallIndex::new(run);
+                let mut offset = 0u64;
+                for &k in &keys {
+                    // Each piece is a few bytes of the store, as a call's JSON is.
+                    let piece = format!("call {k};");
+                    store.append(piece.as_bytes()).expect("appended");
+                    let len = piece.len() as u32;
+                    let entry = ((k, k + 1, 2), offset, len);
+                    offset += u64::from(len);
+                    index.push(entry, &mut store, &mut offset).expect("pushed");
+                }
+                assert_eq!(index.runs.len(), 1000 / run, "runs of {run}");
+                let mut merged = index.sorted().expect("sorted");
+                let mut seen = Vec::new();
+                let mut buf = Vec::new();
+                while let Some((at, len)) = merged.next(&mut store).expect("next") {
+                    let piece = store.read(at, len, &mut buf).expect("read");
+                    seen.push(String::from_utf8_lossy(piece).into_owned());
+                }
+                let expected: Vec<String> = (0..1000).map(|k| format!("call {k};")).collect();
+                assert_eq!(seen, expected, "runs of {run}");
+            }
         }
     }
 
