@@ -149,10 +149,12 @@ pub fn every_rule_on() -> Config {
 
 /// `pipeline`: the whole product on one capture — capture, net, sip, dialog,
 /// transfer, rules — and every renderer of every command (`analyze` as text, with the
-/// ladder, HTML, Mermaid, JSON and JSON Lines; `calls`; `messages` as text, JSON and JSON Lines;
-/// `check` as text and JSON), on the input alone and merged with itself (a capture
-/// taken at two points), on one thread and (once: spawning threads is most of the
-/// time of a run on a small input) on reader threads.
+/// ladder, HTML, Mermaid, JSON and JSON Lines; `calls` as a table, JSON and JSON Lines;
+/// `messages` as text, JSON and JSON Lines; `check` as text and JSON), with the calls
+/// kept to the end and written aside (or only counted) as they finish, on the input
+/// alone and merged with itself (a capture taken at two points), on one thread and
+/// (once: spawning threads is most of the time of a run on a small input) on reader
+/// threads.
 pub fn pipeline(data: &[u8]) {
     // The whole run also groups legs end to end (every leg kept); the threaded
     // runs let legs go as a long capture would.
@@ -214,6 +216,23 @@ pub fn pipeline(data: &[u8]) {
         let doc = report::transfer::json_with(&spooled, &spool.unlinked);
         let _ = report::spool::write_document(&mut Vec::new(), &doc, calls);
     }
+
+    // calls as a table: the rows written aside as calls finish, measured as they come.
+    let style = report::spool::Style::Row {
+        inputs: 2,
+        wide: true,
+    };
+    let mut table = report::spool::CallSpool::calls_only(style);
+    let _ = analysis::run(merged(), &threads, &mut table);
+    if let Ok(Some(spooled)) = table.finish() {
+        let _ = spooled.write_table(&mut Vec::new(), colour);
+    }
+
+    // analyze and check as text: the calls let go as they finish, only counted.
+    let mut counter = report::transfer::OtherCalls::default();
+    let mut counted = analysis::run(merged(), &threads, &mut counter);
+    let others = counter.finish(&mut counted);
+    let _ = report::transfer::text_with(&counted, wide, None, &[], others);
 
     // analyze --format jsonl streams transfers as they complete: merged, on threads.
     let mut lines = report::transfer::JsonLines::new(Vec::new());
