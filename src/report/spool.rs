@@ -85,8 +85,14 @@ pub struct Spooled {
     took_transfers: bool,
 }
 
-/// Where the calls' JSON is: a temporary file, or memory when none could be made.
-enum Store {
+/// Where the calls' JSON is: a temporary file, or memory when none could be made;
+/// and how many bytes were appended, so each append says where it went.
+struct Store {
+    medium: Medium,
+    end: u64,
+}
+
+enum Medium {
     File(BufWriter<File>),
     Memory(Vec<u8>),
 }
@@ -180,11 +186,10 @@ impl Observer for CallSpool {
 }
 
 /// Appends `value`'s JSON, as an element of a top-level array of the document (two
-/// levels deep) or on one line, to `store` at `offset`; returns where and its length.
+/// levels deep) or on one line, to `store`; returns where and its length.
 fn append_element(
     store: &mut Store,
     json: &mut Vec<u8>,
-    offset: &mut u64,
     value: &impl Serialize,
     style: Style,
 ) -> io::Result<(u64, u32)> {
@@ -195,11 +200,7 @@ fn append_element(
         Style::Line | Style::Row { .. } => serde_json::to_writer(&mut *json, value),
     }
     .map_err(io::Error::other)?;
-    store.append(json)?;
-    let len = u32::try_from(json.len()).map_err(io::Error::other)?;
-    let at = *offset;
-    *offset += u64::from(len);
-    Ok((at, len))
+    store.append(json)
 }
 
 /// The spool thread: each call's and transfer's JSON, as it will stand in the
@@ -215,7 +216,6 @@ fn spool(received: Receiver<Piece>, style: Style, took_transfers: bool) -> io::R
     };
     let store = &mut spooled.store;
     let mut json = Vec::new();
-    let mut offset = 0u64;
     for piece in received {
         match piece {
             Piece::Call(zero_ns, listed) => {
@@ -226,27 +226,22 @@ fn spool(received: Receiver<Piece>, style: Style, took_transfers: bool) -> io::R
                         spooled.widths.get_or_insert_default().add(&row);
                         json.clear();
                         row.encode(&mut json);
-                        store.append(&json)?;
-                        let len = u32::try_from(json.len()).map_err(io::Error::other)?;
-                        let at = offset;
-                        offset += u64::from(len);
-                        (at, len)
+                        store.append(&json)?
                     }
                     Style::Element | Style::Line => {
                         let call = DialogJson::at(clock, &listed.dialog);
-                        append_element(store, &mut json, &mut offset, &call, style)?
+                        append_element(store, &mut json, &call, style)?
                     }
                 };
-                let entry = (listed.place.key(), at, len);
-                spooled.index.push(entry, store, &mut offset)?;
+                spooled.index.push((listed.place.key(), at, len), store)?;
             }
             Piece::Transfer(zero_ns, t) => {
                 let value = TransferJson::at(zero_ns, &t);
-                let (at, len) = append_element(store, &mut json, &mut offset, &value, style)?;
+                let (at, len) = append_element(store, &mut json, &value, style)?;
                 spooled.transfers.push((t.id, at, len));
                 for (i, f) in t.findings.iter().enumerate() {
                     let value = FindingJson::new(f);
-                    let (at, len) = append_element(store, &mut json, &mut offset, &value, style)?;
+                    let (at, len) = append_element(store, &mut json, &value, style)?;
                     spooled.findings.push(((t.id, i), at, len));
                 }
             }
@@ -271,28 +266,34 @@ impl Store {
             Ok(file) => {
                 // Unix keeps the open file; elsewhere it is removed when dropped.
                 let _ = std::fs::remove_file(&path);
-                Store::File(BufWriter::with_capacity(1 << 16, file))
+                Store::on(Medium::File(BufWriter::with_capacity(1 << 16, file)))
             }
-            Err(_) => Store::Memory(Vec::new()),
+            Err(_) => Store::on(Medium::Memory(Vec::new())),
         }
     }
 
-    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
-        match self {
-            Store::File(file) => file.write_all(bytes),
-            Store::Memory(memory) => {
-                memory.extend_from_slice(bytes);
-                Ok(())
-            }
+    fn on(medium: Medium) -> Store {
+        Store { medium, end: 0 }
+    }
+
+    /// Appends `bytes`; returns where they are and their length.
+    fn append(&mut self, bytes: &[u8]) -> io::Result<(u64, u32)> {
+        let len = u32::try_from(bytes.len()).map_err(io::Error::other)?;
+        match &mut self.medium {
+            Medium::File(file) => file.write_all(bytes)?,
+            Medium::Memory(memory) => memory.extend_from_slice(bytes),
         }
+        let at = self.end;
+        self.end += u64::from(len);
+        Ok((at, len))
     }
 
     /// The `len` bytes appended at `offset` (read into `buf` from a file). Reading
     /// is mostly sequential: calls finish roughly in list order, transfers roughly in
     /// REFER order.
     fn read<'b>(&'b mut self, offset: u64, len: u32, buf: &'b mut Vec<u8>) -> io::Result<&'b [u8]> {
-        match self {
-            Store::File(file) => {
+        match &mut self.medium {
+            Medium::File(file) => {
                 // Whatever is still buffered goes to the file first; then the buffer
                 // is empty and seeking it seeks the file.
                 file.flush()?;
@@ -304,7 +305,7 @@ impl Store {
                 file.read_exact(buf)?;
                 Ok(buf)
             }
-            Store::Memory(memory) => usize::try_from(offset)
+            Medium::Memory(memory) => usize::try_from(offset)
                 .ok()
                 .and_then(|start| memory.get(start..start.checked_add(len as usize)?))
                 .ok_or_else(|| io::Error::other("spool index out of step")),
@@ -316,7 +317,7 @@ impl Spooled {
     /// Writes the calls as the document's `dialogs` array, in list order.
     fn write_calls(&mut self, out: &mut dyn Write) -> io::Result<()> {
         let mut array = Array::open(out);
-        let mut calls = self.index.sorted()?;
+        let mut calls = self.index.sorted(&mut self.store)?;
         while let Some((offset, len)) = calls.next(&mut self.store)? {
             array.spooled(&mut self.store, offset, len)?;
         }
@@ -348,22 +349,20 @@ impl Spooled {
     /// Writes the calls one per line (JSON Lines), in list order.
     pub fn write_lines(mut self, out: &mut dyn Write) -> io::Result<()> {
         let mut buf = Vec::new();
-        let mut calls = self.index.sorted()?;
+        let mut calls = self.index.sorted(&mut self.store)?;
         while let Some((offset, len)) = calls.next(&mut self.store)? {
             out.write_all(self.store.read(offset, len, &mut buf)?)?;
             out.write_all(b"\n")?;
         }
         Ok(())
     }
-}
 
-impl Spooled {
     /// Writes the call table (calls spooled as [`Style::Row`]), in list order.
     pub fn write_table(mut self, out: &mut dyn Write, palette: Palette) -> io::Result<()> {
         let widths = self.widths.take().unwrap_or_default().finish();
         let mut buf = Vec::new();
         let store = &mut self.store;
-        let mut calls = self.index.sorted()?;
+        let mut calls = self.index.sorted(store)?;
         let rows = std::iter::from_fn(|| {
             let (offset, len) = match calls.next(store) {
                 Ok(next) => next?,
@@ -416,7 +415,7 @@ impl CallIndex {
         }
     }
 
-    fn push(&mut self, entry: Entry, store: &mut Store, offset: &mut u64) -> io::Result<()> {
+    fn push(&mut self, entry: Entry, store: &mut Store) -> io::Result<()> {
         self.current.push(entry);
         if self.current.len() >= self.run {
             self.current.sort_unstable_by_key(|e| e.0);
@@ -427,16 +426,16 @@ impl CallIndex {
                 }
                 bytes.extend_from_slice(&len.to_le_bytes());
             }
-            store.append(&bytes)?;
-            self.runs.push((*offset, self.current.len()));
-            *offset += bytes.len() as u64;
+            let (at, _) = store.append(&bytes)?;
+            self.runs.push((at, self.current.len()));
             self.current.clear();
         }
         Ok(())
     }
 
-    /// The entries in list order (taken: the index is empty afterwards).
-    fn sorted(&mut self) -> io::Result<Merge> {
+    /// The entries in list order, each run's first block read from `store` (taken:
+    /// the index is empty afterwards).
+    fn sorted(&mut self, store: &mut Store) -> io::Result<Merge> {
         let mut current = std::mem::take(&mut self.current);
         current.sort_unstable_by_key(|e| e.0);
         let mut sources: Vec<Source> = std::mem::take(&mut self.runs)
@@ -452,12 +451,15 @@ impl CallIndex {
             left: 0,
             block: current.into(),
         });
-        Ok(Merge {
+        let mut merge = Merge {
             heap: BinaryHeap::new(),
             sources,
-            started: false,
             buf: Vec::new(),
-        })
+        };
+        for i in 0..merge.sources.len() {
+            merge.refill(i, store)?;
+        }
+        Ok(merge)
     }
 }
 
@@ -474,22 +476,12 @@ struct Merge {
     /// Each source's head key, with the source.
     heap: BinaryHeap<Reverse<(Key, usize)>>,
     sources: Vec<Source>,
-    started: bool,
     buf: Vec<u8>,
 }
 
 impl Merge {
     /// Where the next call in list order is.
     fn next(&mut self, store: &mut Store) -> io::Result<Option<(u64, u32)>> {
-        if !self.started {
-            self.started = true;
-            for i in 0..self.sources.len() {
-                self.refill(i, store)?;
-                if let Some(head) = self.sources.get(i).and_then(|s| s.block.front()) {
-                    self.heap.push(Reverse((head.0, i)));
-                }
-            }
-        }
         let Some(Reverse((_, i))) = self.heap.pop() else {
             return Ok(None);
         };
@@ -497,23 +489,31 @@ impl Merge {
             return Err(io::Error::other("spool index out of step"));
         };
         self.refill(i, store)?;
-        if let Some(head) = self.sources.get(i).and_then(|s| s.block.front()) {
-            self.heap.push(Reverse((head.0, i)));
-        }
         Ok(Some((entry.1, entry.2)))
     }
 
-    /// Reads the next block of source `i` when it has none in memory.
+    /// Reads the next block of source `i` when it has none in memory, and puts its
+    /// head on the heap.
     fn refill(&mut self, i: usize, store: &mut Store) -> io::Result<()> {
         let Some(source) = self.sources.get_mut(i) else {
             return Ok(());
         };
-        if !source.block.is_empty() || source.left == 0 {
-            return Ok(());
+        if source.block.is_empty() && source.left > 0 {
+            source.read_block(store, &mut self.buf)?;
         }
-        let n = source.left.min(MERGE_BLOCK);
+        if let Some(head) = source.block.front() {
+            self.heap.push(Reverse((head.0, i)));
+        }
+        Ok(())
+    }
+}
+
+impl Source {
+    /// Reads up to [`MERGE_BLOCK`] more entries of the run.
+    fn read_block(&mut self, store: &mut Store, buf: &mut Vec<u8>) -> io::Result<()> {
+        let n = self.left.min(MERGE_BLOCK);
         let len = u32::try_from(n * ENTRY).map_err(io::Error::other)?;
-        let bytes = store.read(source.next, len, &mut self.buf)?;
+        let bytes = store.read(self.next, len, buf)?;
         for e in bytes.chunks_exact(ENTRY) {
             let word = |k: usize| {
                 e.get(k * 8..k * 8 + 8)
@@ -526,12 +526,11 @@ impl Merge {
                 .and_then(|b| b.try_into().ok())
                 .map(u32::from_le_bytes)
                 .unwrap_or_default();
-            source
-                .block
+            self.block
                 .push_back(((word(0), word(1), word(2)), word(3), len));
         }
-        source.next += u64::from(len);
-        source.left -= n;
+        self.next += u64::from(len);
+        self.left -= n;
         Ok(())
     }
 }
@@ -932,20 +931,18 @@ mod tests {
         // A scrambled order, as calls finish: long calls late, short ones early.
         let keys: Vec<u64> = (0..1000u64).map(|i| (i * 7919) % 1000).collect();
         for run in [1, 3, 64, 1000, 5000] {
-            for mut store in [Store::temporary(), Store::Memory(Vec::new())] {
+            for mut store in [Store::temporary(), Store::on(Medium::Memory(Vec::new()))] {
                 let mut index = CallIndex::new(run);
-                let mut offset = 0u64;
                 for &k in &keys {
                     // Each piece is a few bytes of the store, as a call's JSON is.
                     let piece = format!("call {k};");
-                    store.append(piece.as_bytes()).expect("appended");
-                    let len = piece.len() as u32;
-                    let entry = ((k, k + 1, 2), offset, len);
-                    offset += u64::from(len);
-                    index.push(entry, &mut store, &mut offset).expect("pushed");
+                    let (at, len) = store.append(piece.as_bytes()).expect("appended");
+                    index
+                        .push(((k, k + 1, 2), at, len), &mut store)
+                        .expect("pushed");
                 }
                 assert_eq!(index.runs.len(), 1000 / run, "runs of {run}");
-                let mut merged = index.sorted().expect("sorted");
+                let mut merged = index.sorted(&mut store).expect("sorted");
                 let mut seen = Vec::new();
                 let mut buf = Vec::new();
                 while let Some((at, len)) = merged.next(&mut store).expect("next") {
