@@ -33,3 +33,14 @@ pub mod report;
 pub mod rules;
 pub mod sip;
 pub mod transfer;
+
+/// Pushes onto a list that usually holds one item (a call's legs, a request's
+/// responses): the first push takes room for that one only, where a `Vec` takes room
+/// for four; later pushes grow as usual. With thousands of calls up at once, those
+/// three empty slots were half of what a call cost.
+pub(crate) fn push_few<T>(list: &mut Vec<T>, item: T) {
+    if list.capacity() == 0 {
+        list.reserve_exact(1);
+    }
+    list.push(item);
+}

@@ -46,6 +46,10 @@ pub struct Options {
     /// ([`Analysis::correlated`], `calls --correlate`): every leg is then kept to the
     /// end of the capture.
     pub correlate_calls: bool,
+    /// At most this many transfers wait at once to be linked, and as many to be
+    /// built; past it the oldest is decided early, counted in [`Stats::transfers`]
+    /// and said in its note (see [`transfer::Linker`]).
+    pub max_pending: usize,
 }
 
 impl Default for Options {
@@ -56,6 +60,7 @@ impl Default for Options {
             rules: crate::rules::Config::default(),
             threads: true,
             correlate_calls: false,
+            max_pending: transfer::MAX_PENDING,
         }
     }
 }
@@ -129,6 +134,9 @@ pub struct Stats {
     pub net: NetStats,
     pub sip: SipStats,
     pub dialogs: DialogStats,
+    /// Transfers decided early because too many were pending (absent when none was).
+    #[serde(skip_serializing_if = "transfer::LinkStats::is_quiet")]
+    pub transfers: transfer::LinkStats,
 }
 
 /// The result of a run.
@@ -180,6 +188,8 @@ struct Downstream<'o, O: Observer> {
     legs: crate::correlate::Correlator,
     /// Time zero of relative times: the first frame's timestamp.
     zero_ns: i64,
+    /// SIP messages so far: they pace the linker.
+    messages: u64,
     observer: &'o mut O,
 }
 
@@ -192,6 +202,7 @@ impl<O: Observer> MessageSink for Downstream<'_, O> {
             message,
             ..
         } = *found;
+        self.messages += 1;
         self.observer.message(found);
         self.legs.observe(frame, flow, message);
         self.transfers.observe(
@@ -283,6 +294,13 @@ fn list_calls<O: Observer>(
 /// Finished calls that make the linker look at once, whatever the frame count.
 const HAND_OVER_AT: usize = 1024;
 
+/// The linker looks again after this many SIP messages, or this much capture time
+/// since it last looked, whichever comes first. Only frames with SIP messages count,
+/// and those are the same whether reader threads run or not: when the linker looks,
+/// and so whatever its cap decides, depends only on the capture.
+const LINK_EVERY_MESSAGES: u64 = 4096;
+const LINK_EVERY_NS: i64 = 1_000_000_000;
+
 /// How often progress is reported, in frames.
 const PROGRESS_EVERY: u64 = 1 << 14;
 
@@ -305,6 +323,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         transfers: Collector::default(),
         legs: crate::correlate::Correlator::new(options.correlate_calls),
         zero_ns: 0,
+        messages: 0,
         observer,
     };
     let mut frames = 0u64;
@@ -316,7 +335,8 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
         start_ns = p.first_ts();
         stage.zero_ns = start_ns.unwrap_or_default();
     }
-    let mut linker = transfer::Linker::new(stage.observer.lists_calls());
+    let mut linker = transfer::Linker::new(stage.observer.lists_calls(), options.max_pending);
+    let mut next_link = (LINK_EVERY_MESSAGES, i64::MIN);
     let mut transfers = Vec::new();
     // Finished calls for the list, when the observer does not take them.
     let mut listed = Vec::new();
@@ -353,11 +373,23 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             stage.zero_ns = frame.ts_ns;
         }
         end_ns = Some(end_ns.map_or(frame.ts_ns, |e| e.max(frame.ts_ns)));
+        let messages = stage.messages;
         sip.decode(&mut decoder, &frame, stage.zero_ns, &mut stage);
+        if frames >= next_tick {
+            next_tick = frames.saturating_add(PROGRESS_EVERY);
+            stage.observer.progress(frames_in.bytes_read(), total);
+        }
         // Also early when many calls ended at once (Timer B firing for a burst of
         // unanswered INVITEs): they move on rather than pile up here.
-        if frames >= next_tick || stage.tracker.finished_count() >= HAND_OVER_AT {
-            next_tick = frames.saturating_add(PROGRESS_EVERY);
+        if stage.messages > messages
+            && (stage.messages >= next_link.0
+                || frame_ts >= next_link.1
+                || stage.tracker.finished_count() >= HAND_OVER_AT)
+        {
+            next_link = (
+                stage.messages.saturating_add(LINK_EVERY_MESSAGES),
+                frame_ts.saturating_add(LINK_EVERY_NS),
+            );
             linker.add_dialogs(stage.tracker.take_finished(), &stage.transfers);
             let released = stage.tracker.take_released();
             let tracker = &stage.tracker;
@@ -366,8 +398,8 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             let zero_ns = stage.zero_ns;
             linker.advance(
                 &mut stage.transfers,
-                (frame_ts, frames),
-                &|call_id| tracker.is_live(call_id),
+                (frame_ts, stage.messages),
+                tracker,
                 &released,
                 &mut |t, facts| {
                     let t = with_findings(t, facts, &options.rules, legs);
@@ -385,7 +417,6 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
                 linker.take_released(),
                 &mut listed,
             );
-            stage.observer.progress(frames_in.bytes_read(), total);
         }
     }
     let Framed {
@@ -395,14 +426,22 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
     } = sip.finish(&mut decoder, stage.zero_ns, &mut stage);
     let Downstream {
         tracker,
-        transfers: collector,
+        transfers: mut collector,
         legs,
         observer,
         zero_ns,
+        ..
     } = stage;
-    let (rest, dialog_stats) = tracker.finish();
-    linker.add_dialogs(rest, &collector);
-    let mut collector = collector;
+    // The calls still up go one Call-ID at a time: those no transfer can look up
+    // straight to the call list.
+    linker.resolve_all(&mut collector);
+    let dialog_stats = tracker.finish_each(|d| {
+        linker.add_last_dialog(d);
+        if linker.released_count() >= HAND_OVER_AT {
+            list_calls(&mut *observer, zero_ns, linker.take_released(), &mut listed);
+        }
+    });
+    let link_stats = linker.stats().clone();
     let streaming = observer.streams_transfers();
     let mut held = linker.finish(&mut collector, &mut |t, facts| {
         let t = with_findings(t, facts, &options.rules, &legs);
@@ -458,6 +497,7 @@ pub fn run<O: Observer>(inputs: Vec<Input>, options: &Options, observer: &mut O)
             net: decoder.stats().clone(),
             sip: stats,
             dialogs: dialog_stats,
+            transfers: link_stats,
         },
         findings: crate::rules::check::capture(
             &crate::rules::check::Inputs {

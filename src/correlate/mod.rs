@@ -440,7 +440,7 @@ impl Correlator {
         }
         let here = (frame.file, frame.number);
         if leg.sent.len() < MAX_SENT && !leg.sent.iter().any(|&(f, n, _)| (f, n) == here) {
-            leg.sent.push((frame.file, frame.number, flow.src));
+            crate::push_few(&mut leg.sent, (frame.file, frame.number, flow.src));
         }
         if let Some(status) = m.status() {
             let initial = is_invite && m.cseq().is_some_and(|c| c.seq == leg.invite_cseq);
@@ -465,19 +465,19 @@ impl Correlator {
         let mut new_keys: Vec<(&'static str, String)> = Vec::new();
         for id in ids {
             if !leg.ids.contains(&id) {
-                leg.ids.push(id.clone());
+                crate::push_few(&mut leg.ids, id.clone());
                 new_keys.push(id);
             }
         }
         if let Some(o) = origin
             && !leg.origins.iter().any(|(k, _)| *k == o)
         {
-            leg.origins.push((o.clone(), frame));
+            crate::push_few(&mut leg.origins, (o.clone(), frame));
             new_keys.push((SDP_ORIGIN, o));
         }
         for a in media {
             if !leg.media.contains(&a) {
-                leg.media.push(a);
+                crate::push_few(&mut leg.media, a);
                 new_keys.push((SDP_MEDIA, a.to_string()));
             }
         }

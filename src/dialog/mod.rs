@@ -213,6 +213,40 @@ impl Tracker {
         std::mem::take(&mut self.finished)
     }
 
+    /// The dialogs of a Call-ID still held, as they stand now, in order of their
+    /// INVITE: what [`Tracker::finish`] would hand over if the capture ended here.
+    pub fn snapshot(&self, call_id: &str) -> Vec<Dialog> {
+        let mut dialogs: Vec<Dialog> = self
+            .calls
+            .get(call_id.as_bytes())
+            .into_iter()
+            .flat_map(|call| call.legs.iter().flat_map(|leg| leg.dialogs.iter().cloned()))
+            .collect();
+        dialogs.sort_by_key(|d| (d.invite, d.first));
+        dialogs
+    }
+
+    /// End of input, one Call-ID at a time: hands `each` the dialogs released and not
+    /// yet taken, oldest first, then each Call-ID's dialogs still held, in order of
+    /// their INVITE (Call-IDs in no particular order). Nothing is gathered: with
+    /// thousands of calls still up, memory only goes down from here.
+    pub fn finish_each(mut self, mut each: impl FnMut(Dialog)) -> DialogStats {
+        for d in std::mem::take(&mut self.finished) {
+            each(d);
+        }
+        let mut dialogs = Vec::new();
+        for (_, call) in self.calls.drain() {
+            dialogs.extend(call.legs.into_iter().flat_map(|leg| leg.dialogs));
+            // Stable: dialogs of one INVITE (forks) stay in the order they were made,
+            // as [`Tracker::finish`] orders them.
+            dialogs.sort_by_key(|d| (d.invite, d.first));
+            for d in dialogs.drain(..) {
+                each(d);
+            }
+        }
+        self.stats
+    }
+
     /// End of input: every dialog still held, finished ones first, each in order of
     /// its INVITE.
     pub fn finish(mut self) -> (Vec<Dialog>, DialogStats) {
@@ -559,14 +593,17 @@ fn apply(
                         DialogState::Trying,
                         Answer::Pending,
                     );
-                    call.legs.push(Leg {
-                        from_tag: from_tag.into(),
-                        invite_cseq: seq,
-                        cancelled: None,
-                        challenged: false,
-                        responded: false,
-                        dialogs: vec![dialog],
-                    });
+                    crate::push_few(
+                        &mut call.legs,
+                        Leg {
+                            from_tag: from_tag.into(),
+                            invite_cseq: seq,
+                            cancelled: None,
+                            challenged: false,
+                            responded: false,
+                            dialogs: vec![dialog],
+                        },
+                    );
                     let Some(leg) = call.legs.last_mut() else {
                         return true;
                     };
@@ -640,14 +677,17 @@ fn apply(
                     Answer::Pending,
                 );
                 dialog.invite_seen = false;
-                call.legs.push(Leg {
-                    from_tag: from_tag.into(),
-                    invite_cseq: seq,
-                    cancelled: None,
-                    challenged: false,
-                    responded: true,
-                    dialogs: vec![dialog],
-                });
+                crate::push_few(
+                    &mut call.legs,
+                    Leg {
+                        from_tag: from_tag.into(),
+                        invite_cseq: seq,
+                        cancelled: None,
+                        challenged: false,
+                        responded: true,
+                        dialogs: vec![dialog],
+                    },
+                );
             }
             let Some(leg) = call.legs.iter_mut().find(|l| *l.from_tag == *from_tag) else {
                 return false;
@@ -834,14 +874,17 @@ fn in_dialog(
             );
             d.to_tag = Some(text(to_tag));
             d.invite_seen = false;
-            call.legs.push(Leg {
-                from_tag: from_tag.into(),
-                invite_cseq: 0,
-                cancelled: None,
-                challenged: false,
-                responded: true,
-                dialogs: vec![d],
-            });
+            crate::push_few(
+                &mut call.legs,
+                Leg {
+                    from_tag: from_tag.into(),
+                    invite_cseq: 0,
+                    cancelled: None,
+                    challenged: false,
+                    responded: true,
+                    dialogs: vec![d],
+                },
+            );
             let Some(d) = call.legs.last_mut().and_then(|l| l.dialogs.first_mut()) else {
                 return true;
             };
@@ -894,14 +937,17 @@ fn in_dialog(
                     _ => *last = Some(seq),
                 }
             }
-            dialog.requests.push(Request {
-                frame: seen.frame,
-                method: method_name,
-                cseq: seq,
-                by,
-                response: None,
-                retransmissions: 0,
-            });
+            crate::push_few(
+                &mut dialog.requests,
+                Request {
+                    frame: seen.frame,
+                    method: method_name,
+                    cseq: seq,
+                    by,
+                    response: None,
+                    retransmissions: 0,
+                },
+            );
             if matches!(method, Method::Invite | Method::Update)
                 && let Some(direction) = sdp::direction(msg.body())
             {
@@ -914,11 +960,14 @@ fn in_dialog(
                     .find(|m| m.by == by)
                     .map_or(sdp::Direction::SendRecv, |m| m.direction);
                 if direction != last {
-                    dialog.media.push(MediaChange {
-                        frame: seen.frame,
-                        by,
-                        direction,
-                    });
+                    crate::push_few(
+                        &mut dialog.media,
+                        MediaChange {
+                            frame: seen.frame,
+                            by,
+                            direction,
+                        },
+                    );
                 }
             }
             if matches!(method, Method::Bye) && dialog.state != DialogState::Terminated {

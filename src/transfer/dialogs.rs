@@ -71,7 +71,7 @@ pub struct FinishedDialogs {
 }
 
 /// Two parties as one key, whichever called whom.
-fn pair(a: Option<Aor>, b: Option<Aor>) -> (Option<Aor>, Option<Aor>) {
+pub(super) fn pair(a: Option<Aor>, b: Option<Aor>) -> (Option<Aor>, Option<Aor>) {
     if a <= b { (a, b) } else { (b, a) }
 }
 
@@ -103,7 +103,8 @@ impl FinishedDialogs {
         self.slots.get(at)?.as_ref().map(|h| &h.dialog)
     }
 
-    pub fn add(&mut self, d: Dialog) {
+    /// Holds a dialog; returns its position, for [`FinishedDialogs::remove`].
+    pub fn add(&mut self, d: Dialog) -> usize {
         let at = self.free.pop().unwrap_or(self.slots.len());
         // Keep each Call-ID's dialogs in INVITE order, as the call list orders them.
         let slots = &self.slots;
@@ -137,6 +138,16 @@ impl FinishedDialogs {
             None => self.slots.push(held),
         }
         self.held += 1;
+        at
+    }
+
+    /// Drops the dialog at a position [`FinishedDialogs::add`] returned (a copy of a
+    /// call still up, looked at for one transfer).
+    pub fn remove(&mut self, at: usize) {
+        let gone = self.slots.get_mut(at).and_then(Option::take);
+        if let Some(h) = gone {
+            self.unlist(at, &h);
+        }
     }
 
     /// A dialog that is not held: it only gets its place in the call list, as if
@@ -196,19 +207,24 @@ impl FinishedDialogs {
             let Some(h) = gone else {
                 continue;
             };
-            unlist(&mut self.by_call_id, &h.dialog.call_id, at);
-            unlist(&mut self.by_party, &h.caller, at);
-            unlist(&mut self.by_party, &h.callee, at);
-            unlist(
-                &mut self.by_pair,
-                &pair(h.caller.clone(), h.callee.clone()),
-                at,
-            );
-            self.free.push(at);
-            self.held -= 1;
+            self.unlist(at, &h);
             released.push(h.listed());
         }
         released
+    }
+
+    /// Takes a dialog taken out of position `at` out of the indexes too.
+    fn unlist(&mut self, at: usize, h: &Held) {
+        unlist(&mut self.by_call_id, &h.dialog.call_id, at);
+        unlist(&mut self.by_party, &h.caller, at);
+        unlist(&mut self.by_party, &h.callee, at);
+        unlist(
+            &mut self.by_pair,
+            &pair(h.caller.clone(), h.callee.clone()),
+            at,
+        );
+        self.free.push(at);
+        self.held -= 1;
     }
 
     /// Every dialog held, in call-list order.

@@ -17,21 +17,84 @@
 //!
 //! The result depends only on the capture, not on how often [`Linker::advance`] runs:
 //! every decision is made on what lies within a fixed window of capture time.
+//!
+//! **The cap.** At most [`Linker::new`]'s `max_pending` groups wait to be resolved, and
+//! as many resolved transfers wait for their calls to end ([`MAX_PENDING`] by default).
+//! Past it, the oldest is decided early: resolved with the INVITEs seen so far, or
+//! built from a copy of its calls as they stand ([`LiveCalls::snapshot`]). Each such
+//! transfer says so in its note, and [`LinkStats`] counts them: nothing is let go
+//! silently. Which transfers go early then depends on when `advance` runs, so the
+//! caller runs it at points that depend only on the capture.
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::collections::{BTreeMap, VecDeque};
 
 use super::TransferFacts;
 use super::build::{self, Sources, final_response, original_call_id, target_address, transferee};
-use super::dialogs::{FinishedDialogs, Listed};
+use super::dialogs::{FinishedDialogs, Listed, pair, party_aor};
 use super::model::Transfer;
 use super::new_call;
-use super::record::{Collector, InviteRecord, ReferRecord, TRIGGER_WINDOW_NS};
+use super::record::{Aor, Collector, InviteRecord, ReferRecord, TRIGGER_WINDOW_NS};
 use crate::capture::FrameRef;
 use crate::dialog::{Dialog, call_key};
 
 /// How close in capture time a relayed copy of a REFER follows the copy before it.
 pub const RELAY_WINDOW_NS: i64 = 2_000_000_000;
+
+/// The default cap on transfers pending at once (see the module docs): memory for
+/// pending transfers stays under about 30 MB however many REFERs a capture holds.
+pub const MAX_PENDING: usize = 4096;
+
+/// What the linker asks of the dialog tracker about the calls still up.
+pub trait LiveCalls {
+    /// Whether the tracker still holds a Call-ID.
+    fn is_live(&self, call_id: &str) -> bool;
+    /// The dialogs of a Call-ID still held, as they stand now, in INVITE order.
+    fn snapshot(&self, call_id: &str) -> Vec<Dialog>;
+}
+
+impl LiveCalls for crate::dialog::Tracker {
+    fn is_live(&self, call_id: &str) -> bool {
+        crate::dialog::Tracker::is_live(self, call_id)
+    }
+    fn snapshot(&self, call_id: &str) -> Vec<Dialog> {
+        crate::dialog::Tracker::snapshot(self, call_id)
+    }
+}
+
+/// The end of the capture: no call is up any more.
+struct AllOver;
+
+impl LiveCalls for AllOver {
+    fn is_live(&self, _: &str) -> bool {
+        false
+    }
+    fn snapshot(&self, _: &str) -> Vec<Dialog> {
+        Vec::new()
+    }
+}
+
+/// Transfers decided early because more than the cap were pending at once (see the
+/// module docs).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct LinkStats {
+    /// The cap: groups waiting to be resolved, and resolved transfers waiting for
+    /// their calls to end, at once.
+    pub max_pending: usize,
+    /// Transfers resolved before their new call's window closed: an INVITE sent
+    /// after that was not looked at.
+    pub resolved_early: u64,
+    /// Transfers built while a call of theirs was still up, from a copy of it as it
+    /// stood: what happened in it afterwards is not in their report.
+    pub built_early: u64,
+}
+
+impl LinkStats {
+    /// Whether the cap was never reached.
+    pub fn is_quiet(&self) -> bool {
+        self.resolved_early == 0 && self.built_early == 0
+    }
+}
 
 /// At most this many legs of one REFER are grouped.
 const MAX_LEGS: usize = 4;
@@ -68,6 +131,16 @@ pub struct Resolution {
     pub earlier_refer_in_dialog: bool,
     /// The Call-IDs that must be over before the transfer can be built.
     waits_for: Vec<String>,
+    /// Resolved early: more groups than the cap were open.
+    resolved_early: bool,
+}
+
+/// What the transfers left at the end of input may look dialogs up by.
+struct Needed {
+    /// The Call-IDs they wait for.
+    needed: HashSet<String>,
+    /// The user and host of their transferors and targets ([`pair`]).
+    pairs: HashSet<(Option<Aor>, Option<Aor>)>,
 }
 
 /// The INVITE a REFER triggered, as resolution found it.
@@ -114,6 +187,8 @@ pub struct Linker {
     accepted: HashMap<String, FrameRef>,
     /// Finished dialogs that transfers may still need.
     dialogs: FinishedDialogs,
+    /// At the end of input, what the transfers left may look up.
+    last: Option<Needed>,
     /// Whether the caller lists the calls: finished dialogs no transfer can need are
     /// then handed over ([`Linker::take_released`]) rather than dropped.
     lists_calls: bool,
@@ -121,12 +196,15 @@ pub struct Linker {
     released: Vec<Listed>,
     /// Capture time of the last [`Linker::advance`].
     now_ns: i64,
+    /// The cap and what went early.
+    stats: LinkStats,
 }
 
 impl Linker {
     /// A linker; with `lists_calls`, every finished dialog ends up with the caller
-    /// (see [`Linker::take_released`] and [`Linker::finish`]).
-    pub fn new(lists_calls: bool) -> Linker {
+    /// (see [`Linker::take_released`] and [`Linker::finish`]). At most `max_pending`
+    /// transfers wait at each step (see the module docs; at least one).
+    pub fn new(lists_calls: bool, max_pending: usize) -> Linker {
         Linker {
             next_refer: 0,
             open: VecDeque::new(),
@@ -143,10 +221,20 @@ impl Linker {
             new_calls: HashMap::new(),
             accepted: HashMap::new(),
             dialogs: FinishedDialogs::default(),
+            last: None,
             lists_calls,
             released: Vec::new(),
             now_ns: i64::MIN,
+            stats: LinkStats {
+                max_pending: max_pending.max(1),
+                ..LinkStats::default()
+            },
         }
+    }
+
+    /// The cap and what went early because of it.
+    pub fn stats(&self) -> &LinkStats {
+        &self.stats
     }
 
     /// Takes the dialogs the tracker finished. While no REFER is left to resolve
@@ -173,34 +261,41 @@ impl Linker {
 
     /// Moves to capture time `now_ns`, `frames` frames into the capture: groups,
     /// resolves and builds what it can, handing each built transfer and its facts to
-    /// `emit`. `is_live` says whether the dialog tracker still holds a Call-ID;
-    /// `released` are the keys ([`call_key`]) of those it let go since the last call.
+    /// `emit`. `live` is the dialog tracker: which Call-IDs it still holds; `released`
+    /// are the keys ([`call_key`]) of those it let go since the last call. `steps`
+    /// counts the caller's steps so far (SIP messages, say): it paces the clean-up.
     pub fn advance(
         &mut self,
         collector: &mut Collector,
-        (now_ns, frames): (i64, u64),
-        is_live: &dyn Fn(&str) -> bool,
+        (now_ns, steps): (i64, u64),
+        live: &dyn LiveCalls,
         released: &[u64],
         emit: &mut dyn FnMut(Transfer, &TransferFacts<'_>),
     ) {
         self.now_ns = now_ns;
-        self.frames = frames;
+        self.frames = steps;
         self.group(collector, now_ns.saturating_sub(RELAY_WINDOW_NS));
         while let Some(first) = self.open.front().map(|g| g.first)
             && first.ts_ns <= now_ns.saturating_sub(RESOLVE_AFTER_NS)
         {
-            self.resolve_first(collector);
+            self.resolve_first(collector, false);
+        }
+        while self.open.len() > self.stats.max_pending {
+            self.resolve_first(collector, true);
         }
         for key in released {
             if let Some(ids) = self.waiting_on.remove(key) {
                 self.recheck.extend(ids);
             }
         }
-        self.build_ready(collector, is_live, emit);
+        self.build_ready(collector, live, emit);
+        while self.waiting.len() > self.stats.max_pending {
+            self.build_early(collector, live, emit);
+        }
         let size = self.waiting.len() + self.dialogs.len() + self.accepted.len();
-        if frames.saturating_sub(self.let_go_at.0) >= self.let_go_at.1 as u64 {
-            self.let_go(collector, is_live);
-            self.let_go_at = (frames, size);
+        if steps.saturating_sub(self.let_go_at.0) >= self.let_go_at.1 as u64 {
+            self.let_go(collector, live);
+            self.let_go_at = (steps, size);
         }
     }
 
@@ -210,6 +305,63 @@ impl Linker {
         std::mem::take(&mut self.released)
     }
 
+    /// How many dialogs wait to be taken with [`Linker::take_released`].
+    pub fn released_count(&self) -> usize {
+        self.released.len()
+    }
+
+    /// End of input, first step: every REFER left is resolved. Then the tracker's
+    /// dialogs come in ([`Linker::add_last_dialog`]), then [`Linker::finish`].
+    pub fn resolve_all(&mut self, collector: &mut Collector) {
+        self.group(collector, i64::MAX);
+        while !self.open.is_empty() {
+            self.resolve_first(collector, false);
+        }
+        // What the transfers left can look up: their Call-IDs, and a call between
+        // the transferor and the target (a blind transfer's consultation, or the
+        // leg a Replaces the capture lacks was made on).
+        let mut needed = HashSet::new();
+        let mut pairs = HashSet::new();
+        for r in self.waiting.values() {
+            needed.extend(r.waits_for.iter().cloned());
+            for &serial in &r.refers {
+                let Some(refer) = collector.refer(serial) else {
+                    continue;
+                };
+                if let Some(target) = refer.targets.first().and_then(|t| t.aor.clone()) {
+                    let transferor = party_aor(&refer.request.from.uri);
+                    pairs.insert(pair(transferor, Some(target)));
+                }
+            }
+        }
+        self.last = Some(Needed { needed, pairs });
+    }
+
+    /// End of input: one of the dialogs the tracker still held (see
+    /// [`crate::dialog::Tracker::finish_each`]). It is held only when a transfer left
+    /// can look it up; any other goes to the call list at once, so the calls up at
+    /// the end of a capture are never all in memory together.
+    pub fn add_last_dialog(&mut self, d: Dialog) {
+        let keep = match &self.last {
+            Some(n) => {
+                !d.cseq_regressions.is_empty()
+                    || n.needed.contains(&d.call_id)
+                    || (!n.pairs.is_empty()
+                        && n.pairs
+                            .contains(&pair(party_aor(&d.caller.uri), party_aor(&d.callee.uri))))
+            }
+            None => true,
+        };
+        if keep {
+            self.dialogs.add(d);
+        } else {
+            let listed = self.dialogs.pass(d);
+            if self.lists_calls {
+                self.released.push(listed);
+            }
+        }
+    }
+
     /// End of input: everything left is resolved and built. Returns the dialogs not
     /// yet taken with [`Linker::take_released`], in call-list order.
     pub fn finish(
@@ -217,12 +369,9 @@ impl Linker {
         collector: &mut Collector,
         emit: &mut dyn FnMut(Transfer, &TransferFacts<'_>),
     ) -> Vec<Listed> {
-        self.group(collector, i64::MAX);
-        while !self.open.is_empty() {
-            self.resolve_first(collector);
-        }
+        self.resolve_all(collector);
         self.recheck = self.waiting.keys().copied().collect();
-        self.build_ready(collector, &|_| false, emit);
+        self.build_ready(collector, &AllOver, emit);
         let mut left = std::mem::take(&mut self.released);
         left.extend(self.dialogs.into_sorted());
         left.sort_by_key(|l| l.place);
@@ -293,18 +442,22 @@ impl Linker {
         self.open.get_mut(id.checked_sub(front)?)
     }
 
-    /// Resolves the oldest open group (see the module docs).
-    fn resolve_first(&mut self, collector: &mut Collector) {
+    /// Resolves the oldest open group (see the module docs); `early` when the cap
+    /// made it go before its time.
+    fn resolve_first(&mut self, collector: &mut Collector, early: bool) {
         let Some(group) = self.open.pop_front() else {
             return;
         };
-        self.resolve(&group, collector);
+        if early {
+            self.stats.resolved_early += 1;
+        }
+        self.resolve(&group, collector, early);
         for &serial in &group.refers {
             collector.resolved(serial);
         }
     }
 
-    fn resolve(&mut self, group: &Group, collector: &Collector) {
+    fn resolve(&mut self, group: &Group, collector: &Collector, early: bool) {
         let legs: Vec<&ReferRecord> = group
             .refers
             .iter()
@@ -401,6 +554,7 @@ impl Linker {
                 follows,
                 earlier_refer_in_dialog,
                 waits_for,
+                resolved_early: early,
             },
         );
     }
@@ -410,7 +564,7 @@ impl Linker {
     fn build_ready(
         &mut self,
         collector: &mut Collector,
-        is_live: &dyn Fn(&str) -> bool,
+        live: &dyn LiveCalls,
         emit: &mut dyn FnMut(Transfer, &TransferFacts<'_>),
     ) {
         let mut recheck = std::mem::take(&mut self.recheck);
@@ -423,7 +577,7 @@ impl Linker {
             let live: Vec<u64> = waiting
                 .waits_for
                 .iter()
-                .filter(|c| is_live(c))
+                .filter(|c| live.is_live(c))
                 .map(|c| call_key(c.as_bytes()))
                 .collect();
             if !live.is_empty() {
@@ -436,21 +590,81 @@ impl Linker {
             let Some(resolution) = self.waiting.remove(&id) else {
                 continue;
             };
-            let sources = Sources {
-                collector,
-                dialogs: &self.dialogs,
-            };
+            self.build(resolution, collector, false, emit);
+        }
+    }
+
+    /// Builds the oldest waiting transfer now, its calls still up: from a copy of
+    /// them as they stand (see the module docs).
+    fn build_early(
+        &mut self,
+        collector: &mut Collector,
+        live: &dyn LiveCalls,
+        emit: &mut dyn FnMut(Transfer, &TransferFacts<'_>),
+    ) {
+        let Some((_, resolution)) = self.waiting.pop_first() else {
+            return;
+        };
+        self.stats.built_early += 1;
+        let copies: Vec<usize> = resolution
+            .waits_for
+            .iter()
+            .filter(|c| live.is_live(c))
+            .flat_map(|c| live.snapshot(c))
+            .map(|d| self.dialogs.add(d))
+            .collect();
+        self.build(resolution, collector, true, emit);
+        for at in copies {
+            self.dialogs.remove(at);
+        }
+    }
+
+    /// Builds a resolved transfer from the dialogs held, says in its note what the cap
+    /// made of it, and lets go of its records.
+    fn build(
+        &self,
+        resolution: Resolution,
+        collector: &mut Collector,
+        built_early: bool,
+        emit: &mut dyn FnMut(Transfer, &TransferFacts<'_>),
+    ) {
+        let sources = Sources {
+            collector,
+            dialogs: &self.dialogs,
+        };
+        let cap = self.stats.max_pending;
+        let mut notes = Vec::new();
+        if resolution.resolved_early {
+            notes.push(format!(
+                "linked before its new call could be looked for in full: more than {cap} REFERs waited to be linked at once (raise --max-pending), so a later INVITE was not looked at"
+            ));
+        }
+        if built_early {
+            notes.push(format!(
+                "reported while a call of it was still up: more than {cap} transfers waited for their calls to end (raise --max-pending), so what happened in that call afterwards is not in this report"
+            ));
+        }
+        if notes.is_empty() {
             build::build(&resolution, &sources, emit);
-            for &serial in &resolution.refers {
-                collector.release_refer(serial);
-            }
+        } else {
+            build::build(&resolution, &sources, &mut |mut t, facts| {
+                let note = notes.join("; ");
+                t.note = Some(match t.note.take() {
+                    Some(n) => format!("{n}; {note}"),
+                    None => note,
+                });
+                emit(t, facts);
+            });
+        }
+        for &serial in &resolution.refers {
+            collector.release_refer(serial);
         }
     }
 
     /// Lets go of what no transfer can need any more: INVITE records older than every
     /// REFER still to resolve, what is remembered of Call-IDs that are over, and
     /// finished dialogs (handed over when the calls are listed).
-    fn let_go(&mut self, collector: &mut Collector, is_live: &dyn Fn(&str) -> bool) {
+    fn let_go(&mut self, collector: &mut Collector, live: &dyn LiveCalls) {
         // REFERs still to resolve: the open groups', then those not yet grouped.
         let serials: Vec<usize> = self
             .open
@@ -491,7 +705,7 @@ impl Linker {
             ids.retain(|id| waiting.contains_key(id));
             !ids.is_empty()
         });
-        let forgettable = |call_id: &str| !is_live(call_id) && !needed.contains(call_id);
+        let forgettable = |call_id: &str| !live.is_live(call_id) && !needed.contains(call_id);
         self.accepted.retain(|c, _| !forgettable(c));
         self.new_calls.retain(|c, _| !forgettable(c));
         self.rejected.retain(|(c, _), _| !forgettable(c));

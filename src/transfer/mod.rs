@@ -33,7 +33,7 @@ pub use calls::calls_outside_transfers;
 pub use dialogs::{FinishedDialogs, Listed, Place};
 pub use facts::{ReplacesMatch, TransferFacts};
 pub use legs::{Leg, LegRole};
-pub use link::Linker;
+pub use link::{LinkStats, Linker, LiveCalls, MAX_PENDING};
 pub use model::{
     DialogId, Kind, NewCall, Notify, Outcome, Refer, Release, Role, RoleName, Transfer,
 };

@@ -547,7 +547,7 @@ impl Collector {
                     .iter()
                     .any(|r| r.status == response.status && r.flow == response.flow);
                 if !again {
-                    request.responses.push(response);
+                    crate::push_few(&mut request.responses, response);
                 }
             }
         }
@@ -559,7 +559,7 @@ impl Collector {
                 if request.sightings.iter().any(|s| s.flow == sighting.flow) {
                     request.retransmissions = request.retransmissions.saturating_add(1);
                     if request.retransmitted_at.len() < MAX_KEPT {
-                        request.retransmitted_at.push(sighting);
+                        crate::push_few(&mut request.retransmitted_at, sighting);
                     }
                 } else {
                     request.sightings.push(sighting);
@@ -666,7 +666,7 @@ impl Collector {
         }
         self.index
             .insert(key, Slot::Notify(serial, refer.notifies.len()));
-        refer.notifies.push(record);
+        crate::push_few(&mut refer.notifies, record);
     }
 
     fn invite_request(&mut self, msg: &Message<'_>, key: Key, sighting: Sighting) {
