@@ -291,3 +291,75 @@ fn a_transfer_whose_call_stays_up_holds_back_no_other() {
     }
     let _ = std::fs::remove_dir_all(pcap.parent().expect("dir"));
 }
+
+#[test]
+fn past_the_cap_pending_transfers_are_decided_early_counted_and_said() {
+    // REFERs accepted and then nothing (no NOTIFY, no new call, no BYE), about four
+    // hundred a second: with a cap of 100, most are resolved before their new call's
+    // window closes and built while their call is still up. Nothing happens in those
+    // calls afterwards, so each transfer is what it would have been without the cap,
+    // bar its note; and the cap decides the same with reader threads or without.
+    let (pcap, _truth) = generate(
+        "pending",
+        &[
+            "--bytes",
+            "2M",
+            "--seed",
+            "4",
+            "--shape",
+            "pending-refers",
+            "--keepalive-interval",
+            "0",
+        ],
+    );
+    let open = || Input::open(pcap.to_str().expect("path"), 0).expect("opens");
+    let capped = |threads: bool| Options {
+        max_pending: 100,
+        threads,
+        ..Options::default()
+    };
+    let whole = analyse(&pcap, &mut Quiet);
+    let a = analysis::run(vec![open()], &capped(true), &mut Quiet);
+    let single = analysis::run(vec![open()], &capped(false), &mut Quiet);
+    assert!(
+        whole.stats.transfers.is_quiet(),
+        "the default cap is not reached"
+    );
+    assert!(whole.transfers.len() > 1000, "{}", whole.transfers.len());
+    let early = &a.stats.transfers;
+    assert_eq!(early.max_pending, 100);
+    assert!(early.resolved_early > 500, "{early:?}");
+    assert!(early.built_early > 500, "{early:?}");
+    let said = |what: &str| {
+        a.transfers
+            .iter()
+            .filter(|t| t.note.as_deref().is_some_and(|n| n.contains(what)))
+            .count() as u64
+    };
+    assert_eq!(said("linked before its new call"), early.resolved_early);
+    assert_eq!(
+        said("reported while a call of it was still up"),
+        early.built_early
+    );
+    assert_eq!(a.transfers.len(), whole.transfers.len());
+    for (t, w) in a.transfers.iter().zip(&whole.transfers) {
+        let mut t = t.clone();
+        t.note = None;
+        assert_eq!(format!("{t:?}"), format!("{w:?}"), "transfer {}", w.id);
+    }
+    assert_eq!(
+        format!("{:?}", a.transfers),
+        format!("{:?}", single.transfers)
+    );
+    assert_eq!(
+        format!("{:?}", a.stats.transfers),
+        format!("{:?}", single.stats.transfers)
+    );
+    // The summary says it.
+    let summary = sipxfer::report::summary::text(&a, sipxfer::report::Palette::default());
+    assert!(
+        summary.contains("Decided early: more than 100 transfers"),
+        "{summary}"
+    );
+    let _ = std::fs::remove_dir_all(pcap.parent().expect("dir"));
+}

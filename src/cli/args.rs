@@ -199,6 +199,12 @@ pub struct Common {
     /// same either way.
     #[arg(long)]
     pub single_thread: bool,
+    /// At most N transfers wait at once to be linked to their new call, and N to see
+    /// their calls end; past it the oldest is decided early (counted in the summary
+    /// and the JSON stats, said in its note). Memory for pending transfers grows with N.
+    #[arg(long, value_name = "N", default_value_t = crate::transfer::MAX_PENDING,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_pending: usize,
     /// Text output: show Call-IDs, methods and Request-URIs whole instead of cutting
     /// them to fit the columns.
     #[arg(long)]

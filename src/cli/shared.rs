@@ -57,6 +57,7 @@ pub(super) fn rule_options(args: &RuleArgs, common: &Common) -> Result<Options, 
 pub(super) fn threads(common: &Common) -> Options {
     Options {
         threads: !common.single_thread,
+        max_pending: common.max_pending,
         ..Options::default()
     }
 }

@@ -85,6 +85,7 @@ fn analyze_defaults() -> Result<(), String> {
     assert_eq!(args.common.format, Format::Text);
     assert_eq!(args.common.color, Color::Auto);
     assert!(!args.common.single_thread && !args.ladder);
+    assert_eq!(args.common.max_pending, crate::transfer::MAX_PENDING);
     assert!(args.rules.allow.is_empty() && args.rules.warn.is_empty());
     assert!(args.rules.deny.is_empty() && args.rules.config.is_none());
     Ok(())
@@ -99,6 +100,8 @@ fn analyze_takes_every_option() -> Result<(), String> {
         "--color",
         "never",
         "--single-thread",
+        "--max-pending",
+        "100",
         "--ladder",
         "--allow",
         "X107",
@@ -118,6 +121,7 @@ fn analyze_takes_every_option() -> Result<(), String> {
     assert_eq!(args.common.format, Format::Jsonl);
     assert_eq!(args.common.color, Color::Never);
     assert!(args.common.single_thread && args.ladder);
+    assert_eq!(super::shared::threads(&args.common).max_pending, 100);
     assert_eq!(args.rules.allow, ["X107", "refer-accepted-202"]);
     assert_eq!(args.rules.warn, ["X301"]);
     assert_eq!(args.rules.deny, ["X201"]);
@@ -266,4 +270,11 @@ fn a_missing_named_config_file_or_an_unknown_rule_is_an_error() {
         matches!(&unknown, Err(e) if e.contains("X999-no-such-rule")),
         "no such rule"
     );
+}
+
+#[test]
+fn max_pending_is_at_least_one() {
+    // A cap of zero would decide every transfer early: refused, not taken as one.
+    assert!(parsed(&["analyze", "--max-pending", "0", "a.pcap"]).is_err());
+    assert!(parsed(&["calls", "--max-pending", "1", "a.pcap"]).is_ok());
 }

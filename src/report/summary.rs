@@ -63,6 +63,21 @@ pub fn text(analysis: &Analysis, palette: Palette) -> String {
             ))
         );
     }
+    let early = &s.transfers;
+    if !early.is_quiet() {
+        // The linker's cap on pending transfers was reached: those decided early say
+        // so in their notes.
+        let _ = writeln!(
+            out,
+            "{}",
+            palette.warn(&format!(
+                "Decided early: more than {} transfers were pending at once, so {} resolved before their new call's window closed and {} built while a call of theirs was still up (each says so in its note; raise --max-pending to keep more).",
+                thousands(early.max_pending as u64),
+                thousands(early.resolved_early),
+                thousands(early.built_early),
+            ))
+        );
+    }
     let mut damage = input_damage(analysis);
     damage.extend(lost(analysis));
     if !damage.is_empty() {
