@@ -342,9 +342,28 @@ fn past_the_cap_pending_transfers_are_decided_early_counted_and_said() {
         early.built_early
     );
     assert_eq!(a.transfers.len(), whole.transfers.len());
+    use sipxfer::transfer::MissingReason;
+    let up_when_reported = a
+        .transfers
+        .iter()
+        .filter(|t| {
+            t.phases
+                .iter()
+                .any(|p| p.missing == Some(MissingReason::UpWhenReported))
+        })
+        .count() as u64;
+    assert_eq!(
+        up_when_reported, early.built_early,
+        "their calls were up when reported"
+    );
     for (t, w) in a.transfers.iter().zip(&whole.transfers) {
         let mut t = t.clone();
         t.note = None;
+        for p in &mut t.phases {
+            if p.missing == Some(MissingReason::UpWhenReported) {
+                p.missing = Some(MissingReason::StillUp);
+            }
+        }
         assert_eq!(format!("{t:?}"), format!("{w:?}"), "transfer {}", w.id);
     }
     assert_eq!(

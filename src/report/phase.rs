@@ -98,6 +98,9 @@ pub fn missing(reason: MissingReason) -> &'static str {
             "no NOTIFY of the REFER's subscription is in the capture, nor any in-dialog request of the transferee (not even its ACK): the capture may not see the path they take"
         }
         MissingReason::StillUp => "still up at the end of the capture",
+        MissingReason::UpWhenReported => {
+            "still up when this transfer was reported, before the end of the capture (more transfers were pending than --max-pending)"
+        }
         MissingReason::NoOriginalCall => "the original call is not in the capture",
         MissingReason::NoNewCall => "there is no new call in the capture",
         MissingReason::ReplacedDialogNotCaptured => {

@@ -648,6 +648,14 @@ impl Linker {
             build::build(&resolution, &sources, emit);
         } else {
             build::build(&resolution, &sources, &mut |mut t, facts| {
+                if built_early {
+                    // Its calls were copied as they stood, not seen to the end.
+                    for p in &mut t.phases {
+                        if p.missing == Some(super::MissingReason::StillUp) {
+                            p.missing = Some(super::MissingReason::UpWhenReported);
+                        }
+                    }
+                }
                 let note = notes.join("; ");
                 t.note = Some(match t.note.take() {
                     Some(n) => format!("{n}; {note}"),

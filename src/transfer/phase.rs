@@ -123,6 +123,9 @@ pub enum MissingReason {
     NoNotifyNorTransfereeRequest,
     /// The dialog is still up at the end of the capture.
     StillUp,
+    /// The dialog was still up when the transfer was reported, before the end of the
+    /// capture: more transfers were pending than the cap (`--max-pending`).
+    UpWhenReported,
     /// The original call is not in the capture.
     NoOriginalCall,
     /// There is no new call in the capture.
