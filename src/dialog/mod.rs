@@ -96,6 +96,22 @@ struct CallId {
 }
 
 impl CallId {
+    /// A leg for a caller's tag, with its first dialog. Most Call-IDs have one leg:
+    /// room is taken for that one only ([`crate::push_few`]).
+    fn add_leg(&mut self, from_tag: &[u8], invite_cseq: u32, responded: bool, dialog: Dialog) {
+        crate::push_few(
+            &mut self.legs,
+            Leg {
+                from_tag: from_tag.into(),
+                invite_cseq,
+                cancelled: None,
+                challenged: false,
+                responded,
+                dialogs: vec![dialog],
+            },
+        );
+    }
+
     /// Whether nothing more can happen to the Call-ID's calls: every dialog ended, or
     /// its INVITE never got a response (it times out when the Call-ID stays quiet).
     fn settled(&self) -> bool {
@@ -593,17 +609,7 @@ fn apply(
                         DialogState::Trying,
                         Answer::Pending,
                     );
-                    crate::push_few(
-                        &mut call.legs,
-                        Leg {
-                            from_tag: from_tag.into(),
-                            invite_cseq: seq,
-                            cancelled: None,
-                            challenged: false,
-                            responded: false,
-                            dialogs: vec![dialog],
-                        },
-                    );
+                    call.add_leg(from_tag, seq, false, dialog);
                     let Some(leg) = call.legs.last_mut() else {
                         return true;
                     };
@@ -677,17 +683,7 @@ fn apply(
                     Answer::Pending,
                 );
                 dialog.invite_seen = false;
-                crate::push_few(
-                    &mut call.legs,
-                    Leg {
-                        from_tag: from_tag.into(),
-                        invite_cseq: seq,
-                        cancelled: None,
-                        challenged: false,
-                        responded: true,
-                        dialogs: vec![dialog],
-                    },
-                );
+                call.add_leg(from_tag, seq, true, dialog);
             }
             let Some(leg) = call.legs.iter_mut().find(|l| *l.from_tag == *from_tag) else {
                 return false;
@@ -874,17 +870,7 @@ fn in_dialog(
             );
             d.to_tag = Some(text(to_tag));
             d.invite_seen = false;
-            crate::push_few(
-                &mut call.legs,
-                Leg {
-                    from_tag: from_tag.into(),
-                    invite_cseq: 0,
-                    cancelled: None,
-                    challenged: false,
-                    responded: true,
-                    dialogs: vec![d],
-                },
-            );
+            call.add_leg(from_tag, 0, true, d);
             let Some(d) = call.legs.last_mut().and_then(|l| l.dialogs.first_mut()) else {
                 return true;
             };
