@@ -253,8 +253,7 @@ impl Tracker {
         let mut dialogs = Vec::new();
         for (_, call) in self.calls.drain() {
             dialogs.extend(call.legs.into_iter().flat_map(|leg| leg.dialogs));
-            // Stable: dialogs of one INVITE (forks) stay in the order they were made,
-            // as [`Tracker::finish`] orders them.
+            // Stable: dialogs of one INVITE (forks) stay in the order they were made.
             dialogs.sort_by_key(|d| (d.invite, d.first));
             for d in dialogs.drain(..) {
                 each(d);
@@ -265,22 +264,12 @@ impl Tracker {
 
     /// End of input: every dialog still held, finished ones first, each in order of
     /// its INVITE.
-    pub fn finish(mut self) -> (Vec<Dialog>, DialogStats) {
-        let mut all = std::mem::take(&mut self.finished);
-        // Sized once: thousands of calls may still be up.
-        let held: usize = self
-            .calls
-            .values()
-            .flat_map(|call| call.legs.iter().map(|leg| leg.dialogs.len()))
-            .sum();
-        all.reserve_exact(held);
-        all.extend(
-            self.calls
-                .drain()
-                .flat_map(|(_, call)| call.legs.into_iter().flat_map(|leg| leg.dialogs)),
-        );
+    pub fn finish(self) -> (Vec<Dialog>, DialogStats) {
+        let mut all = Vec::new();
+        let stats = self.finish_each(|d| all.push(d));
+        // Stable: ties (forks of one INVITE) keep the order finish_each gave them.
         all.sort_by_key(|d| (d.invite, d.first));
-        (all, self.stats)
+        (all, stats)
     }
 
     /// Takes one message into account.

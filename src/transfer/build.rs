@@ -62,6 +62,10 @@ pub(super) fn transferee(r: &ReferRecord, last_leg: &ReferRecord) -> Role {
 pub(super) struct Sources<'a> {
     pub collector: &'a Collector,
     pub dialogs: &'a FinishedDialogs,
+    /// Built while a call of it was still up, from a copy of it (the linker's cap).
+    pub built_early: bool,
+    /// The linker's cap, for the note of a transfer it decided early.
+    pub max_pending: usize,
 }
 
 /// Builds the transfer of a resolved REFER group and hands it, with the facts the
@@ -71,7 +75,12 @@ pub(super) fn build(
     sources: &Sources<'_>,
     emit: &mut dyn FnMut(Transfer, &TransferFacts<'_>),
 ) {
-    let Sources { collector, dialogs } = *sources;
+    let Sources {
+        collector,
+        dialogs,
+        built_early,
+        max_pending,
+    } = *sources;
     let group: Vec<&ReferRecord> = resolution
         .refers
         .iter()
@@ -141,6 +150,7 @@ pub(super) fn build(
     } else {
         kind_of(replaces.as_ref(), consultation, dialogs, req, target)
     };
+    let note = early_note(note, resolution.resolved_early, built_early, max_pending);
 
     // The target: named by the Refer-To; its address from the new call's last hop.
     let target_role = Role {
@@ -210,6 +220,12 @@ pub(super) fn build(
         consultation,
         new_dialog,
         transferee_sends_seen,
+        if built_early {
+            // Its calls were copied as they stood, not seen to the end.
+            phase::MissingReason::UpWhenReported
+        } else {
+            phase::MissingReason::StillUp
+        },
     );
     if not_a_transfer {
         // Only the REFER and its NOTIFYs happened; the call phases mean nothing here.
@@ -237,6 +253,28 @@ pub(super) fn build(
 }
 
 /// The earliest final response to any leg of the REFER.
+/// `note`, with what the linker's cap (`max_pending`) made of the transfer, if
+/// anything.
+fn early_note(
+    note: Option<String>,
+    resolved_early: bool,
+    built_early: bool,
+    max_pending: usize,
+) -> Option<String> {
+    let mut notes: Vec<String> = note.into_iter().collect();
+    if resolved_early {
+        notes.push(format!(
+            "linked before its new call could be looked for in full: more than {max_pending} REFERs waited to be linked at once (raise --max-pending), so a later INVITE was not looked at"
+        ));
+    }
+    if built_early {
+        notes.push(format!(
+            "reported while a call of it was still up: more than {max_pending} transfers waited for their calls to end (raise --max-pending), so what happened in that call afterwards is not in this report"
+        ));
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
 pub(super) fn final_response<'r>(group: &[&'r ReferRecord]) -> Option<&'r record::Response> {
     group
         .iter()

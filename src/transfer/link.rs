@@ -132,7 +132,7 @@ pub struct Resolution {
     /// The Call-IDs that must be over before the transfer can be built.
     waits_for: Vec<String>,
     /// Resolved early: more groups than the cap were open.
-    resolved_early: bool,
+    pub resolved_early: bool,
 }
 
 /// What the transfers left at the end of input may look dialogs up by.
@@ -248,13 +248,20 @@ impl Linker {
             && self.next_refer >= collector.next_refer_serial();
         for d in dialogs {
             // One whose CSeq went backwards stays for the capture's findings.
-            if nothing_pending && d.cseq_regressions.is_empty() {
-                let listed = self.dialogs.pass(d);
-                if self.lists_calls {
-                    self.released.push(listed);
-                }
-            } else {
-                self.dialogs.add(d);
+            let keep = !nothing_pending || !d.cseq_regressions.is_empty();
+            self.hold_or_release(d, keep);
+        }
+    }
+
+    /// Holds a finished dialog for the transfers, or lets it go at once: to the call
+    /// list when the calls are listed.
+    fn hold_or_release(&mut self, d: Dialog, hold: bool) {
+        if hold {
+            self.dialogs.add(d);
+        } else {
+            let listed = self.dialogs.pass(d);
+            if self.lists_calls {
+                self.released.push(listed);
             }
         }
     }
@@ -352,14 +359,7 @@ impl Linker {
             }
             None => true,
         };
-        if keep {
-            self.dialogs.add(d);
-        } else {
-            let listed = self.dialogs.pass(d);
-            if self.lists_calls {
-                self.released.push(listed);
-            }
-        }
+        self.hold_or_release(d, keep);
     }
 
     /// End of input: everything left is resolved and built. Returns the dialogs not
@@ -619,8 +619,8 @@ impl Linker {
         }
     }
 
-    /// Builds a resolved transfer from the dialogs held, says in its note what the cap
-    /// made of it, and lets go of its records.
+    /// Builds a resolved transfer from the dialogs held (its note says what the cap
+    /// made of it), and lets go of its records.
     fn build(
         &self,
         resolution: Resolution,
@@ -631,39 +631,10 @@ impl Linker {
         let sources = Sources {
             collector,
             dialogs: &self.dialogs,
+            built_early,
+            max_pending: self.stats.max_pending,
         };
-        let cap = self.stats.max_pending;
-        let mut notes = Vec::new();
-        if resolution.resolved_early {
-            notes.push(format!(
-                "linked before its new call could be looked for in full: more than {cap} REFERs waited to be linked at once (raise --max-pending), so a later INVITE was not looked at"
-            ));
-        }
-        if built_early {
-            notes.push(format!(
-                "reported while a call of it was still up: more than {cap} transfers waited for their calls to end (raise --max-pending), so what happened in that call afterwards is not in this report"
-            ));
-        }
-        if notes.is_empty() {
-            build::build(&resolution, &sources, emit);
-        } else {
-            build::build(&resolution, &sources, &mut |mut t, facts| {
-                if built_early {
-                    // Its calls were copied as they stood, not seen to the end.
-                    for p in &mut t.phases {
-                        if p.missing == Some(super::MissingReason::StillUp) {
-                            p.missing = Some(super::MissingReason::UpWhenReported);
-                        }
-                    }
-                }
-                let note = notes.join("; ");
-                t.note = Some(match t.note.take() {
-                    Some(n) => format!("{n}; {note}"),
-                    None => note,
-                });
-                emit(t, facts);
-            });
-        }
+        build::build(&resolution, &sources, emit);
         for &serial in &resolution.refers {
             collector.release_refer(serial);
         }

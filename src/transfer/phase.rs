@@ -222,7 +222,9 @@ fn call_phase(kind: PhaseKind, caller: String, callee: String, d: &Dialog) -> Ph
 /// established (its INVITE failed) has no release: the phase is missing, with the
 /// status — except the consultation's (phase 8), whose meaning is whatever ended the
 /// replaced dialog, an early one's final response included (semi-attended transfers).
-fn release_phase(kind: PhaseKind, t: &Transfer, d: &Dialog) -> Phase {
+/// `still_up` says why a call not over has no release: up at the end of the capture,
+/// or when the transfer was reported before it (the linker's cap).
+fn release_phase(kind: PhaseKind, t: &Transfer, d: &Dialog, still_up: MissingReason) -> Phase {
     if kind != PhaseKind::ConsultationReleased
         && d.answered.is_none()
         && d.answer != crate::dialog::Answer::BeforeCapture
@@ -247,7 +249,7 @@ fn release_phase(kind: PhaseKind, t: &Transfer, d: &Dialog) -> Phase {
         (Some(Ending::Error), Some(end)) => {
             Phase::seen(kind, PhaseName::EndedByError, end, end, &d.call_id)
         }
-        _ => Phase::unseen(kind, MissingReason::StillUp),
+        _ => Phase::unseen(kind, still_up),
     }
 }
 
@@ -366,6 +368,7 @@ pub(super) fn phases(
     consultation: Option<&Dialog>,
     new_call: Option<&Dialog>,
     transferee_requests_seen: bool,
+    still_up: MissingReason,
 ) -> Vec<Phase> {
     let mut phases = vec![
         original_call(t, original),
@@ -375,11 +378,11 @@ pub(super) fn phases(
     ];
     // 5. and 6. Releases.
     phases.push(match original {
-        Some(o) => release_phase(PhaseKind::OriginalReleased, t, o),
+        Some(o) => release_phase(PhaseKind::OriginalReleased, t, o, still_up),
         None => Phase::unseen(PhaseKind::OriginalReleased, MissingReason::NoOriginalCall),
     });
     phases.push(match new_call {
-        Some(d) => release_phase(PhaseKind::NewReleased, t, d),
+        Some(d) => release_phase(PhaseKind::NewReleased, t, d, still_up),
         None => Phase::unseen(PhaseKind::NewReleased, MissingReason::NoNewCall),
     });
     // 7. and 8. The consultation call of an attended transfer.
@@ -388,7 +391,12 @@ pub(super) fn phases(
             Some(c) => {
                 let (caller, callee) = (who(t, &c.caller), who(t, &c.callee));
                 phases.push(call_phase(PhaseKind::ConsultationCall, caller, callee, c));
-                phases.push(release_phase(PhaseKind::ConsultationReleased, t, c));
+                phases.push(release_phase(
+                    PhaseKind::ConsultationReleased,
+                    t,
+                    c,
+                    still_up,
+                ));
             }
             None => {
                 let why = MissingReason::ReplacedDialogNotCaptured;
