@@ -172,10 +172,9 @@ pub struct Linker {
     waiting_on: HashMap<u64, Vec<usize>>,
     /// Waiting transfers to look at again.
     recheck: Vec<usize>,
-    /// Frames seen, and the frame count and size of the last [`Linker::let_go`]: it runs
-    /// again once as many frames went by as it had to look at, so its cost is
-    /// amortised over the frames.
-    frames: u64,
+    /// The step count (see [`Linker::advance`]) and size of the last
+    /// [`Linker::let_go`]: it runs again once as many steps went by as it had to look
+    /// at, so its cost is amortised over the steps.
     let_go_at: (u64, usize),
     /// INVITE serials already claimed as some transfer's new call.
     used_invites: HashSet<usize>,
@@ -214,7 +213,6 @@ impl Linker {
             waiting: BTreeMap::new(),
             waiting_on: HashMap::new(),
             recheck: Vec::new(),
-            frames: 0,
             let_go_at: (0, 0),
             used_invites: HashSet::new(),
             rejected: HashMap::new(),
@@ -266,7 +264,7 @@ impl Linker {
         }
     }
 
-    /// Moves to capture time `now_ns`, `frames` frames into the capture: groups,
+    /// Moves to capture time `now_ns`, `steps` steps into the capture: groups,
     /// resolves and builds what it can, handing each built transfer and its facts to
     /// `emit`. `live` is the dialog tracker: which Call-IDs it still holds; `released`
     /// are the keys ([`call_key`]) of those it let go since the last call. `steps`
@@ -280,7 +278,6 @@ impl Linker {
         emit: &mut dyn FnMut(Transfer, &TransferFacts<'_>),
     ) {
         self.now_ns = now_ns;
-        self.frames = steps;
         self.group(collector, now_ns.saturating_sub(RELAY_WINDOW_NS));
         while let Some(first) = self.open.front().map(|g| g.first)
             && first.ts_ns <= now_ns.saturating_sub(RESOLVE_AFTER_NS)
